@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+'use strict';
+// Builds the pack: TypeScript to CommonJS under dist/, then copies each node's
+// editor files (.html, locales/) and its icon beside the built .js, where the
+// Node-RED registry looks for them (<node dir>/icons, <node dir>/locales).
+//
+// LYNX_BUILD_LENIENT=1 emits and copies even when tsc reports type errors
+// (useful while several parts are being edited at once); CI never sets it.
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const dist = path.join(root, 'dist');
+const lenient = process.env.LYNX_BUILD_LENIENT === '1';
+
+fs.rmSync(dist, { recursive: true, force: true });
+const tsc = require.resolve('typescript/bin/tsc');
+const res = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit' });
+if (res.status !== 0 && !lenient) {
+  console.error('build: tsc failed');
+  process.exit(res.status || 1);
+}
+
+function copyTree(from, to) {
+  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+    const src = path.join(from, entry.name);
+    const dst = path.join(to, entry.name);
+    if (entry.isDirectory()) copyTree(src, dst);
+    else if (!entry.name.endsWith('.ts')) {
+      fs.mkdirSync(to, { recursive: true });
+      fs.copyFileSync(src, dst);
+    }
+  }
+}
+
+const nodesDir = path.join(root, 'nodes');
+const iconsDir = path.join(root, 'icons');
+const icons = fs.existsSync(iconsDir) ? fs.readdirSync(iconsDir).filter((f) => f.endsWith('.svg')) : [];
+for (const entry of fs.readdirSync(nodesDir, { withFileTypes: true })) {
+  if (!entry.isDirectory()) continue;
+  const out = path.join(dist, 'nodes', entry.name);
+  copyTree(path.join(nodesDir, entry.name), out);
+  if (fs.existsSync(path.join(nodesDir, entry.name, `${entry.name}.html`))) {
+    // Every node gets the whole icon set: a node may show another's icon
+    // (e.g. the config node's in a picker), and icons are a few KB.
+    fs.mkdirSync(path.join(out, 'icons'), { recursive: true });
+    for (const icon of icons) fs.copyFileSync(path.join(iconsDir, icon), path.join(out, 'icons', icon));
+  }
+}
+// Non-TypeScript assets that live in src/ (e.g. the sandbox's default seed).
+copyTree(path.join(root, 'src'), path.join(dist, 'src'));
+const cli = path.join(dist, 'src', 'sandbox', 'cli.js');
+if (fs.existsSync(cli)) fs.chmodSync(cli, 0o755);
+
+console.log(`build: ok${res.status !== 0 ? ' (lenient: type errors ignored)' : ''}`);
