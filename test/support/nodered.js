@@ -1,0 +1,23 @@
+'use strict';
+// The real Node-RED runtime, through node-red-node-test-helper, and the built nodes.
+const path = require('node:path');
+const helper = require('node-red-node-test-helper');
+
+helper.init(require.resolve('node-red'));
+
+const dist = path.resolve(__dirname, '../../dist');
+
+/** The built runtime module of a node type, as helper.load() wants it. */
+function nodeModule(type) {
+  return require(path.join(dist, 'nodes', type, `${type}.js`));
+}
+
+/** A config node flow entry pointing at a sandbox, with its credentials. */
+function configNode(sandbox, id = 'cfg', extra = {}) {
+  return {
+    node: { id, type: 'iotopen-config', name: 'sandbox', apiUrl: sandbox.api, mqttUrl: sandbox.mqtt, authMode: 'apikey', ...extra },
+    credentials: { [id]: { apiKey: sandbox.apiKey } },
+  };
+}
+
+module.exports = { helper, nodeModule, configNode, dist };
