@@ -1,0 +1,78 @@
+// Builds the data object sent to a Lynx notification output from a message,
+// optionally through a Handlebars template. No Node-RED here.
+import Handlebars from 'handlebars';
+
+export class TemplateError extends Error {
+  constructor(message: string, public readonly field: string) {
+    super(message);
+    this.name = 'TemplateError';
+  }
+}
+
+export type TemplateFormat = 'json' | 'text';
+
+// One isolated Handlebars environment: helpers registered here do not leak
+// into other packs that use Handlebars.
+const hb = Handlebars.create();
+hb.registerHelper('json', (value: unknown) => new hb.SafeString(JSON.stringify(value ?? null)));
+
+export interface CompiledTemplate {
+  format: TemplateFormat;
+  render(context: object): Record<string, unknown>;
+}
+
+/**
+ * Compiles a template once (syntax errors are thrown here, at deploy).
+ * - `json`: the rendered text must be a JSON object; it becomes the data. Use
+ *   `{{json payload}}` to insert a value as JSON (quotes escaped).
+ * - `text`: the rendered text becomes `{ [field]: text }` (default field `message`).
+ */
+export function compileTemplate(source: string, format: TemplateFormat, textField = 'message'): CompiledTemplate {
+  if (format !== 'json' && format !== 'text') {
+    throw new TemplateError(`template format must be 'json' or 'text', got ${JSON.stringify(format)}`, 'format');
+  }
+  if (typeof source !== 'string' || source.trim() === '') {
+    throw new TemplateError('template is empty: write a template, or choose the default data (payload, topic, lynx)', 'template');
+  }
+  try {
+    // parse() reports syntax errors now; compile() alone defers them to the first render.
+    hb.parse(source);
+  } catch (e) {
+    throw new TemplateError(`template has a syntax error: ${firstLine((e as Error).message)}`, 'template');
+  }
+  const fn = hb.compile(source, { noEscape: true, strict: false });
+  return {
+    format,
+    render(context: object): Record<string, unknown> {
+      let text: string;
+      try {
+        text = fn(context);
+      } catch (e) {
+        throw new TemplateError(`template failed to render: ${firstLine((e as Error).message)}`, 'template');
+      }
+      if (format === 'text') return { [textField || 'message']: text };
+      let data: unknown;
+      try {
+        data = JSON.parse(text);
+      } catch (e) {
+        throw new TemplateError(`template did not render valid JSON (${firstLine((e as Error).message)}): insert values with {{json value}} so quotes are escaped, or choose the text format`, 'template');
+      }
+      if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+        throw new TemplateError('template must render a JSON object ({...}), the notification data', 'template');
+      }
+      return data as Record<string, unknown>;
+    },
+  };
+}
+
+/** The default data: the message's payload, topic and Lynx metadata (msg.lynx). */
+export function defaultData(msg: { payload?: unknown; topic?: unknown; lynx?: unknown }): Record<string, unknown> {
+  const data: Record<string, unknown> = { payload: msg.payload ?? null };
+  if (msg.topic !== undefined) data.topic = msg.topic;
+  if (msg.lynx !== undefined) data.lynx = msg.lynx;
+  return data;
+}
+
+function firstLine(s: string): string {
+  return String(s).split('\n').slice(0, 3).join(' ').replace(/\s+/g, ' ').trim();
+}
