@@ -1,0 +1,13 @@
+export * from './client';
+export * from './errors';
+export * from './models';
+export { InstallationsApi } from './installations';
+export { ModelXApi } from './modelx';
+export type { SilentOptions, UpdateMetaOptions } from './modelx';
+export { StatusApi, MAX_URL_LENGTH } from './status';
+export { LogApi } from './log';
+export { SchedulesApi } from './schedules';
+export type { ScheduleCallOptions } from './schedules';
+export { NotificationsApi } from './notifications';
+export { MqttApi } from './mqtt';
+export { EdgeApi } from './edge';

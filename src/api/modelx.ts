@@ -1,0 +1,83 @@
+// FunctionX and DeviceX: the same API under two path prefixes.
+import type { ApiClient, CallOptions, Query } from './client';
+import type { MessageResponse, MetaX, ModelX, ModelXFilter, Meta } from './models';
+import { flags, id, segment } from './ids';
+
+export interface SilentOptions extends CallOptions {
+  /** do not publish the `evt/<kind>/updated` MQTT event */
+  silent?: boolean;
+}
+export interface UpdateMetaOptions extends SilentOptions {
+  /** create the key when it does not exist (else 404) */
+  createMissing?: boolean;
+}
+
+export class ModelXApi {
+  constructor(private readonly client: ApiClient, readonly kind: 'functionx' | 'devicex') {}
+
+  private base(iid: number): string {
+    return `/api/v2/${this.kind}/${id(iid, 'installation id')}`;
+  }
+  private one(iid: number, xid: number): string {
+    return `${this.base(iid)}/${id(xid, `${this.kind} id`)}`;
+  }
+  private metaPath(iid: number, xid: number, key: string): string {
+    return `${this.one(iid, xid)}/meta/${segment(key, 'meta key')}`;
+  }
+
+  /** List, filtered by `type` and meta key => value pairs (wildcards allowed in values). */
+  async list(iid: number, filter: ModelXFilter = {}, opts: CallOptions = {}): Promise<ModelX[]> {
+    const query: Query = {};
+    for (const [k, v] of Object.entries(filter.meta ?? {})) {
+      if (v !== undefined && v !== null) query[k] = String(v);
+    }
+    if (filter.type) query.type = filter.type;
+    return this.client.request<ModelX[]>('GET', this.base(iid), { query, signal: opts.signal });
+  }
+
+  async get(iid: number, xid: number, opts: CallOptions = {}): Promise<ModelX> {
+    return this.client.request<ModelX>('GET', this.one(iid, xid), { signal: opts.signal });
+  }
+
+  async create(iid: number, body: { type: string; meta?: Meta }, opts: SilentOptions = {}): Promise<ModelX> {
+    if (!body || typeof body.type !== 'string' || body.type === '') throw new TypeError(`${this.kind} type must be a non-empty string`);
+    const installation_id = id(iid, 'installation id');
+    return this.client.request<ModelX>('POST', this.base(iid), {
+      query: flags(opts), body: { installation_id, type: body.type, meta: body.meta ?? {} }, signal: opts.signal,
+    });
+  }
+
+  /** Replace type and meta (PUT). Without `type` the current type is kept (one extra GET). */
+  async update(iid: number, xid: number, body: { type?: string; meta: Meta }, opts: SilentOptions = {}): Promise<ModelX> {
+    const installation_id = id(iid, 'installation id');
+    let type = body?.type;
+    if (!type) type = (await this.get(iid, xid, { signal: opts.signal })).type;
+    return this.client.request<ModelX>('PUT', this.one(iid, xid), {
+      query: flags(opts), body: { installation_id, type, meta: body?.meta ?? {} }, signal: opts.signal,
+    });
+  }
+
+  async delete(iid: number, xid: number, opts: SilentOptions = {}): Promise<MessageResponse> {
+    return this.client.request<MessageResponse>('DELETE', this.one(iid, xid), { query: flags(opts), signal: opts.signal });
+  }
+
+  async getMeta(iid: number, xid: number, key: string, opts: CallOptions = {}): Promise<MetaX> {
+    return this.client.request<MetaX>('GET', this.metaPath(iid, xid, key), { signal: opts.signal });
+  }
+
+  async createMeta(iid: number, xid: number, key: string, meta: { value: string; protected?: boolean }, opts: SilentOptions = {}): Promise<MetaX> {
+    return this.client.request<MetaX>('POST', this.metaPath(iid, xid, key), {
+      query: flags(opts), body: { value: String(meta.value), protected: !!meta.protected }, signal: opts.signal,
+    });
+  }
+
+  async updateMeta(iid: number, xid: number, key: string, meta: { value: string; protected?: boolean }, opts: UpdateMetaOptions = {}): Promise<MetaX> {
+    return this.client.request<MetaX>('PUT', this.metaPath(iid, xid, key), {
+      query: flags(opts), body: { value: String(meta.value), protected: !!meta.protected }, signal: opts.signal,
+    });
+  }
+
+  async deleteMeta(iid: number, xid: number, key: string, opts: SilentOptions = {}): Promise<MessageResponse> {
+    return this.client.request<MessageResponse>('DELETE', this.metaPath(iid, xid, key), { query: flags(opts), signal: opts.signal });
+  }
+}
