@@ -1,0 +1,222 @@
+// iotopen-schedule: manage Lynx schedules (list, get, create, update, delete,
+// enable, disable). Cron fields, topic and value are validated before the call
+// (src/util/cron.ts) so a typo is reported naming the field and the bad value.
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { evaluate, getServer, InputError, requireId, type LynxServer } from '../lib/index';
+import { toNodeError } from '../lib/api-error';
+import { validateSchedule, CRON_FIELDS, type ScheduleBody } from '../../src/util/cron';
+
+const SCHEDULE_OPERATIONS = ['list', 'get', 'create', 'update', 'delete', 'enable', 'disable'] as const;
+type ScheduleOperation = (typeof SCHEDULE_OPERATIONS)[number];
+
+interface Schedule extends ScheduleBody {
+  id: number;
+  installation_id: number;
+}
+
+/** The part of api.schedules this node uses (ARCHITECTURE.md). */
+interface SchedulesApi {
+  list(iid: number, opts?: { executor?: string }): Promise<Schedule[]>;
+  get(iid: number, id: number): Promise<Schedule>;
+  create(iid: number, body: ScheduleBody): Promise<Schedule | undefined>;
+  update(iid: number, id: number, body: ScheduleBody): Promise<Schedule | undefined>;
+  delete(iid: number, id: number): Promise<unknown>;
+}
+
+interface ScheduleNodeDef extends NodeDef {
+  server: string;
+  operation: string;
+  installation: string;
+  scheduleId: string;
+  executor: string;
+  minute: string;
+  hour: string;
+  dayOfMonth: string;
+  month: string;
+  dayOfWeek: string;
+  topic: string;
+  value: string;
+  valueType: string;
+  active: boolean;
+}
+
+interface ScheduleNode extends Node {
+  server: LynxServer | null;
+}
+
+type Msg = NodeMessage & Record<string, unknown>;
+
+function parseOperation(value: unknown): ScheduleOperation {
+  const norm = typeof value === 'string' ? value.trim().toLowerCase() : value;
+  if (typeof norm === 'string' && (SCHEDULE_OPERATIONS as readonly string[]).includes(norm)) return norm as ScheduleOperation;
+  throw new InputError(`operation ${JSON.stringify(value) ?? 'nothing'} is unknown: use one of ${SCHEDULE_OPERATIONS.join(', ')} (in the node or msg.operation)`, 'operation');
+}
+
+/** Fields a patch may carry; anything else in msg.payload is refused so a typo (e.g. "hours") does not pass silently. */
+const PATCH_FIELDS = new Set<string>([...CRON_FIELDS, 'topic', 'value', 'active', 'executor']);
+const READ_ONLY = new Set(['id', 'installation_id', 'created_at', 'updated_at']);
+
+function patchFrom(payload: Record<string, unknown>): Record<string, unknown> {
+  const patch: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(payload)) {
+    if (READ_ONLY.has(k)) continue;
+    if (!PATCH_FIELDS.has(k)) {
+      throw new InputError(`msg.payload.${k} is not a schedule field: use ${[...PATCH_FIELDS].join(', ')}`, `msg.payload.${k}`);
+    }
+    patch[k] = v;
+  }
+  return patch;
+}
+
+export = function (RED: NodeAPI): void {
+  const t = (key: string, params?: Record<string, unknown>): string => RED._(`iotopen-schedule.${key}`, params as never);
+
+  function ScheduleNodeCtor(this: ScheduleNode, config: ScheduleNodeDef): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    node.server = getServer(RED, config.server);
+    if (node.server) node.server.register(node);
+    else node.status({ fill: 'red', shape: 'ring', text: t('status.noServer') });
+
+    /** The schedule fields set in the node, for create (and for update when msg.payload is not an object). */
+    async function configFields(msg: Msg): Promise<Record<string, unknown>> {
+      const fields: Record<string, unknown> = {
+        minute: config.minute || '*',
+        hour: config.hour || '*',
+        day_of_month: config.dayOfMonth || '*',
+        month: config.month || '*',
+        day_of_week: config.dayOfWeek || '*',
+        active: config.active !== false,
+      };
+      if (config.topic) fields.topic = config.topic;
+      const value = await evaluate(RED, node, msg, config.valueType || 'num', config.value);
+      if (value !== undefined) fields.value = value;
+      if (config.executor) fields.executor = config.executor;
+      return fields;
+    }
+
+    /** The installation's MQTT client id, to strip a `{client_id}/` prefix from a topic (only looked up when the topic starts with digits). */
+    async function clientIdFor(iid: number, topic: unknown): Promise<number | undefined> {
+      if (typeof topic !== 'string' || !/^\s*\d+\//.test(topic) || !node.server) return undefined;
+      try {
+        const list = (await node.server.catalog.installations()) as unknown as Array<{ id: number; client_id: number }>;
+        return list.find((i) => i.id === iid)?.client_id;
+      } catch {
+        return undefined;
+      }
+    }
+
+    async function validated(iid: number, body: Record<string, unknown>): Promise<ScheduleBody> {
+      const clean = validateSchedule(body, await clientIdFor(iid, body.topic));
+      clean.installation_id = iid;
+      for (const k of READ_ONLY) if (k !== 'installation_id') delete clean[k];
+      return clean;
+    }
+
+    async function run(msg: Msg, api: SchedulesApi): Promise<void> {
+      const op = parseOperation(msg.operation ?? config.operation ?? 'list');
+      const iid = requireId(msg.installation_id ?? config.installation, 'installation_id');
+      msg.installation_id = iid;
+      const scheduleId = (): number => {
+        const fromMsg = msg.schedule_id ?? msg.id;
+        return requireId(fromMsg ?? config.scheduleId, fromMsg !== undefined && msg.schedule_id === undefined ? 'id' : 'schedule_id');
+      };
+      const payloadObject = (): Record<string, unknown> | undefined => {
+        const p = msg.payload;
+        if (p && typeof p === 'object' && !Array.isArray(p)) return p as Record<string, unknown>;
+        return undefined;
+      };
+
+      switch (op) {
+        case 'list': {
+          const f = msg.filter as Record<string, unknown> | undefined;
+          if (f !== undefined && (typeof f !== 'object' || f === null || Array.isArray(f))) {
+            throw new InputError(`msg.filter must be an object such as {"executor": "gateway"}, got ${JSON.stringify(f)}`, 'msg.filter');
+          }
+          const executor = f?.executor ?? msg.executor ?? (config.executor || undefined);
+          if (executor !== undefined && (typeof executor !== 'string' || executor.trim() === '')) {
+            throw new InputError(`executor must be a non-empty string such as "gateway", got ${JSON.stringify(executor)}`, 'executor');
+          }
+          const list = await api.list(iid, executor ? { executor } : {});
+          msg.payload = list;
+          node.status({ fill: 'green', shape: 'dot', text: t('status.listed', { count: list.length }) });
+          return;
+        }
+        case 'get': {
+          const id = scheduleId();
+          msg.payload = await api.get(iid, id);
+          msg.schedule_id = id;
+          break;
+        }
+        case 'create': {
+          const p = msg.payload;
+          if (p !== undefined && p !== null && p !== '' && !payloadObject()) {
+            throw new InputError(`msg.payload must be a schedule object such as {"minute": "0", "hour": "7", "topic": "set/obj/lamp", "value": 1}, or empty to use the node's fields; got ${JSON.stringify(p)}`, 'msg.payload');
+          }
+          const body = await validated(iid, { ...(await configFields(msg)), ...patchFrom(payloadObject() ?? {}) });
+          const created = await api.create(iid, body);
+          msg.payload = created && typeof created === 'object' ? created : body;
+          if (created && typeof created === 'object' && typeof created.id === 'number') msg.schedule_id = created.id;
+          break;
+        }
+        case 'update': {
+          const id = scheduleId();
+          const patch = payloadObject() ? patchFrom(payloadObject()!) : await configFields(msg);
+          if (!Object.keys(patch).length) {
+            throw new InputError('msg.payload has no schedule fields to change: send e.g. {"hour": "8"}', 'msg.payload');
+          }
+          const existing = await api.get(iid, id);
+          const body = await validated(iid, { ...existing, ...patch });
+          const updated = await api.update(iid, id, body);
+          msg.payload = updated && typeof updated === 'object' ? updated : { ...body, id };
+          msg.schedule_id = id;
+          break;
+        }
+        case 'enable':
+        case 'disable': {
+          const id = scheduleId();
+          const existing = await api.get(iid, id);
+          const body = await validated(iid, { ...existing, active: op === 'enable' });
+          const updated = await api.update(iid, id, body);
+          msg.payload = updated && typeof updated === 'object' ? updated : { ...body, id };
+          msg.schedule_id = id;
+          break;
+        }
+        case 'delete': {
+          const id = scheduleId();
+          await api.delete(iid, id);
+          msg.payload = { deleted: true, id };
+          msg.schedule_id = id;
+          break;
+        }
+      }
+      node.status({ fill: 'green', shape: 'dot', text: t('status.done', { operation: op }) });
+    }
+
+    node.on('input', (msg: NodeMessage, send, done) => {
+      if (!node.server) {
+        done(new InputError(t('errors.noServer'), 'server'));
+        return;
+      }
+      const api = (node.server.api as unknown as { schedules: SchedulesApi }).schedules;
+      run(msg as Msg, api).then(
+        () => {
+          send(msg);
+          done();
+        },
+        (err: unknown) => {
+          const e = toNodeError(err);
+          node.status({ fill: 'red', shape: 'ring', text: t('status.error', { status: e.status ?? e.code ?? '' }) });
+          done(e);
+        },
+      );
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      if (node.server) node.server.deregister(node, done);
+      else done();
+    });
+  }
+
+  RED.nodes.registerType('iotopen-schedule', ScheduleNodeCtor as never);
+};
