@@ -62,6 +62,8 @@ export interface RequestOptions {
    * with the topic list in the body): it may then be retried like a GET.
    */
   idempotent?: boolean;
+  /** Called with the HTTP status of the successful answer (e.g. 200, 201, 204) before it is parsed. */
+  onStatus?: (status: number) => void;
 }
 
 export interface CallOptions {
@@ -206,7 +208,10 @@ export class ApiClient {
         }
         throw err;
       }
-      if (res.kind === 'ok') return this.parse<T>(res, opts.responseType, method, cleanPath);
+      if (res.kind === 'ok') {
+        opts.onStatus?.(res.status);
+        return this.parse<T>(res, opts.responseType, method, cleanPath);
+      }
 
       if (res.status === 401 && this.auth.type === 'login' && !reloggedIn) {
         reloggedIn = true;
