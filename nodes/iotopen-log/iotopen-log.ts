@@ -1,0 +1,243 @@
+// iotopen-log: reads the v3 log of an installation, paging through the whole
+// result, as one message, one message per page, or one message per entry.
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { getServer, evaluate, InputError, requireId, type LynxServer } from '../lib';
+import { toNodeError } from '../lib/api-error';
+import { parseRange } from '../../src/util/time';
+import type { LogEntry, LogQuery } from '../../src/api/models';
+
+type Mode = 'all' | 'page' | 'entry';
+
+interface LogNodeDef extends NodeDef {
+  server: string;
+  installation: string;
+  from: string;
+  fromType: string;
+  to: string;
+  toType: string;
+  topics: string;
+  functions: string[] | string;
+  order: string;
+  limit: string | number;
+  pageSize: string | number;
+  mode: Mode;
+  maxEntries: string | number;
+}
+
+interface Running {
+  ac: AbortController;
+  finished: boolean;
+}
+
+const DEFAULT_PAGE_SIZE = 10000;
+const DEFAULT_MAX_ENTRIES = 100000;
+
+type LogMsg = NodeMessage & Record<string, unknown>;
+
+function positiveInt(value: unknown, field: string, fallback: number | undefined): number | undefined {
+  if (value === undefined || value === null || value === '') return fallback;
+  const n = typeof value === 'string' ? Number(value.trim()) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+    throw new InputError(`${field} must be a whole number of entries (0 or blank for no limit), got ${JSON.stringify(value)}`, field);
+  }
+  return n === 0 ? fallback : n;
+}
+
+/** Topics from msg.topics, an array or a comma/newline separated string. */
+function splitTopics(value: unknown, field: string): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  const list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[\n,]/) : null;
+  if (!list) throw new InputError(`${field} must be an array of topics or a comma separated string, got ${typeof value}`, field);
+  const out: string[] = [];
+  for (const t of list) {
+    if (typeof t !== 'string') throw new InputError(`${field} must only hold strings (topics), got ${JSON.stringify(t)}`, field);
+    const s = t.trim();
+    if (s && !out.includes(s)) out.push(s);
+  }
+  return out;
+}
+
+function idList(value: unknown): number[] {
+  const list = Array.isArray(value) ? value : typeof value === 'string' && value.trim() ? value.split(',') : [];
+  return list.map((v) => requireId(v, 'functions'));
+}
+
+export = function (RED: NodeAPI): void {
+  function IotopenLogNode(this: Node, config: LogNodeDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const server: LynxServer | null = getServer(RED, config.server);
+    const fnIds = (() => { try { return idList(config.functions); } catch { return []; } })();
+    const configTopics = splitTopics(config.topics ?? '', 'topics');
+    const mode: Mode = config.mode === 'page' || config.mode === 'entry' ? config.mode : 'all';
+    let pageSize = DEFAULT_PAGE_SIZE;
+    let maxEntries = DEFAULT_MAX_ENTRIES;
+    let configError: string | undefined;
+    try {
+      pageSize = positiveInt(config.pageSize, 'pageSize', DEFAULT_PAGE_SIZE)!;
+      maxEntries = positiveInt(config.maxEntries, 'maxEntries', DEFAULT_MAX_ENTRIES)!;
+    } catch (e) {
+      configError = (e as Error).message;
+    }
+    let running: Running | null = null;
+
+    if (!server) {
+      node.status({ fill: 'red', shape: 'ring', text: 'iotopen-log.status.noServer' });
+    } else {
+      server.register(node);
+    }
+
+    /** Topic list of this query: msg.topics wins, else typed topics + picked functions. */
+    async function topicsFor(msg: LogMsg, iid: number, signal: AbortSignal): Promise<string[]> {
+      if (msg.topics !== undefined) return splitTopics(msg.topics, 'msg.topics');
+      const typed = configTopics;
+      if (fnIds.length === 0 && !typed.some((t) => t.startsWith('obj/'))) return typed;
+      const installs = await server!.catalog.installations();
+      if (signal.aborted) return [];
+      const inst = installs.find((i: { id: number }) => i.id === iid);
+      if (!inst) throw new InputError(`installation ${iid} is not visible to this account: pick another installation`, 'installation');
+      const prefix = `${inst.client_id}/`;
+      const withPrefix = (t: string) => (t.startsWith(prefix) ? t : t.startsWith('obj/') ? prefix + t : t);
+      const topics = typed.map(withPrefix);
+      if (fnIds.length) {
+        const functions = await server!.catalog.functions(iid);
+        for (const id of fnIds) {
+          const fn = functions.find((f: { id: number }) => f.id === id);
+          if (!fn) throw new InputError(`function ${id} no longer exists in installation ${iid}: pick the functions again`, 'functions');
+          const topic = fn.meta?.topic_read;
+          if (!topic) throw new InputError(`function ${id} (${fn.meta?.name ?? fn.type}) has no topic_read meta: type its topic instead`, 'functions');
+          const full = withPrefix(topic);
+          if (!topics.includes(full)) topics.push(full);
+        }
+      }
+      return topics;
+    }
+
+    async function run(msg: LogMsg, send: (m: NodeMessage | NodeMessage[]) => void, job: Running): Promise<void> {
+      const signal = job.ac.signal;
+      if (configError) throw new InputError(configError);
+      if (!server) throw new InputError('no iotopen-config node: open the node and pick (or deploy) a Lynx server', 'server');
+      const iid = requireId(msg.installation_id ?? config.installation, msg.installation_id !== undefined ? 'msg.installation_id' : 'installation');
+      const fromRaw = msg.from !== undefined ? msg.from : await evaluate(RED, node, msg, config.fromType || 'str', config.from);
+      const toRaw = msg.to !== undefined ? msg.to : await evaluate(RED, node, msg, config.toType || 'str', config.to);
+      let range: { from?: number; to?: number };
+      try {
+        range = parseRange(fromRaw, toRaw, { fromField: msg.from !== undefined ? 'msg.from' : 'from', toField: msg.to !== undefined ? 'msg.to' : 'to' });
+      } catch (e) {
+        throw new InputError((e as Error).message, (e as { field?: string }).field);
+      }
+      const orderRaw = msg.order ?? config.order ?? 'asc';
+      if (orderRaw !== 'asc' && orderRaw !== 'desc') {
+        throw new InputError(`${msg.order !== undefined ? 'msg.order' : 'order'} must be 'asc' or 'desc', got ${JSON.stringify(orderRaw)}`, 'order');
+      }
+      const limit = positiveInt(msg.limit ?? config.limit, msg.limit !== undefined ? 'msg.limit' : 'limit', undefined);
+      const topics = await topicsFor(msg, iid, signal);
+      if (signal.aborted) return;
+
+      // The most this query keeps: the limit, and in one-message mode the cap.
+      const keep = mode === 'all' ? Math.min(limit ?? Infinity, maxEntries) : (limit ?? Infinity);
+      const query: LogQuery = { ...range, order: orderRaw, limit: Math.min(pageSize, keep) };
+      if (topics.length) query.topics = topics;
+
+      const collected: LogEntry[] = [];
+      let seen = 0;
+      let total = 0;
+      let page = 0;
+      let pages = 1;
+      const base = { ...msg };
+      delete base.payload;
+      node.status({ fill: 'blue', shape: 'dot', text: RED._('iotopen-log.status.fetching') });
+      for await (const p of server.api.log.pages(iid, query, { signal })) {
+        if (signal.aborted) return;
+        page++;
+        total = p.total;
+        const wanted = Math.min(total, keep);
+        pages = Math.max(1, Math.ceil(wanted / query.limit!));
+        let data = p.data;
+        if (seen + data.length > keep) data = data.slice(0, keep - seen);
+        seen += data.length;
+        node.status({ fill: 'blue', shape: 'dot', text: RED._('iotopen-log.status.page', { page, pages }) });
+        const info = { index: page, pages, count: data.length, offset: seen - data.length, total, last: seen >= wanted || p.count === 0 };
+        if (mode === 'all') {
+          for (const e of data) collected.push(e);
+        } else if (mode === 'page') {
+          const out = RED.util.cloneMessage(base) as LogMsg;
+          out.payload = data;
+          out.page = info;
+          send(out);
+        } else {
+          const msgs: NodeMessage[] = [];
+          for (let i = 0; i < data.length; i++) {
+            const out = RED.util.cloneMessage(base) as LogMsg;
+            out.payload = data[i];
+            out.topic = data[i].topic;
+            out.index = info.offset + i;
+            out.total = wanted;
+            msgs.push(out);
+          }
+          for (const m of msgs) send(m);
+        }
+        if (seen >= keep || info.last) break;
+      }
+      if (signal.aborted) return;
+      if (mode === 'all') {
+        const dropped = Math.min(total, limit ?? Infinity) - collected.length;
+        msg.payload = collected;
+        msg.total = total;
+        msg.count = collected.length;
+        if (dropped > 0 && collected.length >= maxEntries) {
+          msg.dropped = dropped;
+          node.warn(RED._('iotopen-log.warn.capped', { kept: collected.length, total, dropped, cap: maxEntries }));
+        }
+        send(msg);
+      } else if (page === 0 && mode === 'page') {
+        const out = msg;
+        out.payload = [];
+        out.page = { index: 1, pages: 1, count: 0, offset: 0, total: 0, last: true };
+        send(out);
+      }
+      node.status({ fill: 'green', shape: 'dot', text: RED._('iotopen-log.status.done', { count: mode === 'all' ? collected.length : seen, total }) });
+    }
+
+    node.on('input', (msg: NodeMessage, send: (m: NodeMessage | NodeMessage[]) => void, done: (err?: Error) => void) => {
+      // A new query cancels the running one: its done() is called without an
+      // error (being replaced is not a failure) and it sends nothing more.
+      if (running && !running.finished) running.ac.abort();
+      const job: Running = { ac: new AbortController(), finished: false };
+      running = job;
+      const finish = (err?: Error) => {
+        if (job.finished) return;
+        job.finished = true;
+        if (running === job) running = null;
+        if (err) {
+          const status = (err as { status?: number }).status;
+          if (typeof status === 'number' && status > 0) (msg as LogMsg).statusCode = status;
+          node.status({ fill: 'red', shape: 'ring', text: RED._('iotopen-log.status.error') });
+          done(toNodeError(err));
+        } else {
+          done();
+        }
+      };
+      run(msg as LogMsg, send, job).then(
+        () => {
+          if (job.ac.signal.aborted) node.status({ fill: 'grey', shape: 'ring', text: RED._('iotopen-log.status.cancelled') });
+          finish();
+        },
+        (err: Error) => {
+          if (job.ac.signal.aborted) {
+            if (running === null || running === job) node.status({ fill: 'grey', shape: 'ring', text: RED._('iotopen-log.status.cancelled') });
+            finish();
+          } else finish(err);
+        },
+      );
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      if (running && !running.finished) running.ac.abort();
+      running = null;
+      if (server) server.deregister(node, done);
+      else done();
+    });
+  }
+  RED.nodes.registerType('iotopen-log', IotopenLogNode as never);
+};
