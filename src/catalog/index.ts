@@ -1,0 +1,2 @@
+export { Catalog } from './catalog';
+export type { CatalogApi, CatalogHub, CatalogOptions } from './catalog';
