@@ -208,8 +208,13 @@ export = function register(RED: NodeAPI): void {
           if (old !== neu) te.fns = list;
         } else {
           const entry: TopicEntry = { topic, fns: list, sub: null, last: undefined, seen: false, warnedAt: 0 };
-          topics.set(topic, entry);
-          subscribe(entry);
+          try {
+            subscribe(entry);
+            topics.set(topic, entry);
+          } catch (err) {
+            // One function with an unusable topic must not stop the others.
+            node.warn(t('warn.bad-topic', { topic, id: list[0].id, message: (err as Error).message }));
+          }
         }
       }
       if (matched === 0) {

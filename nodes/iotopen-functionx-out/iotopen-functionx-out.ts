@@ -55,7 +55,6 @@ export = function register(RED: NodeAPI): void {
     const srv: LynxServer = server;
     srv.register(node);
     let closed = false;
-    let showingQueue = false;
 
     const cfgQos = config.qos === undefined || config.qos === '' ? 1 : Number(config.qos);
     const cfgRetain = config.retain === true || config.retain === 'true';
@@ -135,13 +134,9 @@ export = function register(RED: NodeAPI): void {
       const body = encodeLynxPayload({ value, timestamp: timestamp ?? Date.now() / 1000, msg: text });
       const res = await srv.hub.publish(fullTopic(clientId, metaTopic), body, { qos: qos as 0 | 1, retain });
       if (closed) return;
-      if (res && res.queued) {
-        showingQueue = true;
-        node.status({ fill: 'yellow', shape: 'ring', text: t('status.queued', { n: srv.hub.queued }) });
-      } else if (showingQueue && srv.hub.queued === 0) {
-        showingQueue = false;
-        node.status({ fill: 'green', shape: 'dot', text: t('status.sent') });
-      }
+      // Queued offline: show the queue length; the config node puts its connection
+      // state back on reconnect.
+      if (res && res.queued) node.status({ fill: 'yellow', shape: 'ring', text: t('status.queued', { n: srv.hub.queued }) });
     };
 
     const badValue = (got: string, states: ReadonlyMap<string, number>) => {
