@@ -350,14 +350,16 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
 
   // ---- notifications ----------------------------------------------------
   const nbase = '/api/v2/notification/{installation_id}';
+  // the spec's NotificationMessage has no installation_id
+  const messageOut = (m: { id: number; name: string; text: string }) => ({ id: m.id, name: m.name, text: m.text });
   router.add('GET', `${nbase}/message`, (req) => {
     const inst = ctx.installationFor(req, req.params.installation_id);
-    return json(200, [...store.messages.values()].filter((m) => m.installation_id === inst.id));
+    return json(200, [...store.messages.values()].filter((m) => m.installation_id === inst.id).map(messageOut));
   });
   router.add('POST', `${nbase}/message`, (req) => {
     const inst = ctx.installationFor(req, req.params.installation_id);
     const b = bodyObject(req);
-    return json(200, store.addMessage({ installation_id: inst.id, name: requireString(b, 'name'), text: requireString(b, 'text') }));
+    return json(200, messageOut(store.addMessage({ installation_id: inst.id, name: requireString(b, 'name'), text: requireString(b, 'text') })));
   });
   const messageItem = (req: SbRequest) => {
     const inst = ctx.installationFor(req, req.params.installation_id);
@@ -365,13 +367,13 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
     if (!m || m.installation_id !== inst.id) throw new HttpError(404, 'Not found');
     return m;
   };
-  router.add('GET', `${nbase}/message/{message_id}`, (req) => json(200, messageItem(req)));
+  router.add('GET', `${nbase}/message/{message_id}`, (req) => json(200, messageOut(messageItem(req))));
   router.add('PUT', `${nbase}/message/{message_id}`, (req) => {
     const m = messageItem(req);
     const b = bodyObject(req);
     m.name = optionalString(b, 'name') ?? m.name;
     m.text = optionalString(b, 'text') ?? m.text;
-    return json(200, m);
+    return json(200, messageOut(m));
   });
   router.add('DELETE', `${nbase}/message/{message_id}`, (req) => {
     store.messages.delete(messageItem(req).id);
