@@ -79,7 +79,7 @@ export class EmbeddedBroker implements Bus {
       done(null, true);
     };
     aedes.authorizePublish = (client: object | null, packet: { topic: string }, cb: (err?: Error | null) => void) => {
-      if (client && !this.allowed(this.clientsAcl.get(client) ?? [], packet.topic, false)) {
+      if (client && !this.allowed((this.clientsAcl.has(client) ? this.clientsAcl.get(client)! : []), packet.topic, false)) {
         this.denied.publish++;
         // drop silently: '$' topics reach no '#'/'+' subscriber and nobody may subscribe to them
         packet.topic = `$denied/${packet.topic}`;
@@ -87,7 +87,7 @@ export class EmbeddedBroker implements Bus {
       cb(null);
     };
     aedes.authorizeSubscribe = (client: object, sub: { topic: string }, cb: (err: Error | null, s?: object | null) => void) => {
-      if (!this.allowed(this.clientsAcl.get(client) ?? [], sub.topic, true)) {
+      if (!this.allowed((this.clientsAcl.has(client) ? this.clientsAcl.get(client)! : []), sub.topic, true)) {
         this.denied.subscribe++;
         return cb(null, null);
       }
