@@ -3,7 +3,9 @@
 const path = require('node:path');
 const helper = require('node-red-node-test-helper');
 
-helper.init(require.resolve('node-red'));
+// NODE_RED_PATH runs the suite against another Node-RED install (e.g. 5.x on
+// Node 22, see scripts/test-node-red-5.js); the default is the dev dependency.
+helper.init(process.env.NODE_RED_PATH ? require.resolve(process.env.NODE_RED_PATH) : require.resolve('node-red'));
 
 const dist = path.resolve(__dirname, '../../dist');
 
