@@ -1,0 +1,95 @@
+'use strict';
+// Catalog against the sandbox: real HTTP (ApiClient) and the sandbox's MQTT broker.
+const assert = require('node:assert/strict');
+const { startSandbox } = require('../../dist/src/sandbox');
+const { ApiClient } = require('../../dist/src/api');
+const { MqttHub } = require('../../dist/src/mqtt');
+const { Catalog } = require('../../dist/src/catalog');
+
+async function waitFor(fn) {
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('Catalog', () => {
+  let sb;
+  let api;
+  let hub;
+  let catalog;
+
+  beforeEach(async () => {
+    sb = await startSandbox({ port: 0, mqttPort: 0 });
+    api = new ApiClient({ baseUrl: sb.api, auth: { type: 'apikey', apiKey: sb.apiKey } });
+    hub = new MqttHub({ url: sb.mqtt, password: () => api.token(), minReconnectMs: 20, maxReconnectMs: 200 });
+  });
+  afterEach(async () => {
+    if (catalog) catalog.close();
+    await hub.close();
+    await api.close();
+    await sb.stop();
+  });
+
+  it('serves a burst of 200 nodes on one installation with 3 API requests in all', async () => {
+    catalog = new Catalog(api, hub);
+    sb.resetRequests();
+    const calls = [];
+    for (let i = 0; i < 200; i++) {
+      calls.push(catalog.installations(), catalog.functions(101), catalog.latestStatus(101));
+    }
+    const results = await Promise.all(calls);
+    assert.equal(sb.requests.length, 3, JSON.stringify(sb.requests));
+    assert.ok(results[0].some((i) => i.id === 101 && i.client_id === 2101));
+    assert.ok(results[1].some((f) => f.meta.topic_read === 'obj/zwave/node/4/temperature'));
+    assert.ok(Array.isArray(results[2]));
+    // Later calls are answered from the cache.
+    await catalog.functions(101);
+    await catalog.installations();
+    assert.equal(sb.requests.length, 3);
+    assert.equal((await catalog.installation(102)).client_id, 2102);
+    assert.equal(await catalog.installation(999), undefined);
+  });
+
+  it('does not cache a failure: the next call asks again', async () => {
+    catalog = new Catalog(api, hub);
+    sb.faults.set({ errorRate: 1, errorStatus: 500, path: '/api/v2/functionx/101', count: 1 });
+    await assert.rejects(catalog.functions(101));
+    sb.faults.clear();
+    const list = await catalog.functions(101);
+    assert.ok(list.length > 0);
+  });
+
+  it('refreshes on {client_id}/evt/functionx/updated, debounced, and emits functions', async () => {
+    hub.acquire('test');
+    await new Promise((resolve) => hub.on('state', (s) => s.state === 'connected' && resolve()));
+    catalog = new Catalog(api, hub, { debounceMs: 250 });
+    const before = await catalog.functions(101);
+    await waitFor(() => hub.subscriptionCount === 2);
+    const emitted = [];
+    catalog.on('functions', (iid) => emitted.push(iid));
+    // The broker handles one connection's packets in order: a publish sent after
+    // the SUBSCRIBEs proves they are live, and exercises the devicex event.
+    await hub.publish('2101/evt/devicex/updated', '{}', { qos: 1 });
+    await waitFor(() => emitted.length === 1);
+    emitted.length = 0;
+    sb.resetRequests();
+
+    const fid = before[0].id;
+    // Five changes at once through the API: the sandbox announces each on evt.
+    await Promise.all([1, 2, 3, 4, 5].map((n) => api.functionx.update(101, fid, { meta: { ...before[0].meta, name: `Renamed ${n}` } })));
+    await waitFor(() => emitted.length >= 1);
+    assert.deepEqual([...new Set(emitted)], [101]);
+    const refreshes = sb.requests.filter((r) => r.method === 'GET' && r.path === '/api/v2/functionx/101');
+    assert.ok(refreshes.length >= 1 && refreshes.length < 5, `${refreshes.length} refresh calls for 5 events`);
+    const after = await catalog.functions(101);
+    assert.match(after.find((f) => f.id === fid).meta.name, /^Renamed [1-5]$/);
+  });
+
+  it('rejects calls after close with a clear message', async () => {
+    catalog = new Catalog(api, hub);
+    catalog.close();
+    await assert.rejects(catalog.functions(101), /catalog is closed/);
+  });
+});
