@@ -6,7 +6,8 @@ const path = require('node:path');
 const mqtt = require('mqtt');
 const { dist } = require('../support/nodered');
 
-const sandbox = require(path.join(dist, 'src', 'sandbox'));
+// LYNX_DIST: a private build dir (useful while others rebuild dist/ in a shared tree)
+const sandbox = require(path.join(process.env.LYNX_DIST || dist, 'src', 'sandbox'));
 
 const SPEC_FILE = process.env.LYNX_SPEC || '/work/shared/spec/lynx-openapi-v2.txt';
 
