@@ -9,19 +9,7 @@ import { validateSchedule, CRON_FIELDS, type ScheduleBody } from '../../src/util
 const SCHEDULE_OPERATIONS = ['list', 'get', 'create', 'update', 'delete', 'enable', 'disable'] as const;
 type ScheduleOperation = (typeof SCHEDULE_OPERATIONS)[number];
 
-interface Schedule extends ScheduleBody {
-  id: number;
-  installation_id: number;
-}
-
-/** The part of api.schedules this node uses (ARCHITECTURE.md). */
-interface SchedulesApi {
-  list(iid: number, opts?: { executor?: string }): Promise<Schedule[]>;
-  get(iid: number, id: number): Promise<Schedule>;
-  create(iid: number, body: ScheduleBody): Promise<Schedule | undefined>;
-  update(iid: number, id: number, body: ScheduleBody): Promise<Schedule | undefined>;
-  delete(iid: number, id: number): Promise<unknown>;
-}
+type SchedulesApi = import('../../src/api/schedules').SchedulesApi;
 
 interface ScheduleNodeDef extends NodeDef {
   server: string;
@@ -38,6 +26,7 @@ interface ScheduleNodeDef extends NodeDef {
   value: string;
   valueType: string;
   active: boolean;
+  silent: boolean;
 }
 
 interface ScheduleNode extends Node {
@@ -50,6 +39,13 @@ function parseOperation(value: unknown): ScheduleOperation {
   const norm = typeof value === 'string' ? value.trim().toLowerCase() : value;
   if (typeof norm === 'string' && (SCHEDULE_OPERATIONS as readonly string[]).includes(norm)) return norm as ScheduleOperation;
   throw new InputError(`operation ${JSON.stringify(value) ?? 'nothing'} is unknown: use one of ${SCHEDULE_OPERATIONS.join(', ')} (in the node or msg.operation)`, 'operation');
+}
+
+function optionalBoolean(value: unknown, field: string, fallback: boolean): boolean {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new InputError(`${field} must be true or false, got ${JSON.stringify(value)}`, field);
 }
 
 /** Fields a patch may carry; anything else in msg.payload is refused so a typo (e.g. "hours") does not pass silently. */
@@ -115,11 +111,12 @@ export = function (RED: NodeAPI): void {
 
     async function run(msg: Msg, api: SchedulesApi): Promise<void> {
       const op = parseOperation(msg.operation ?? config.operation ?? 'list');
-      const iid = requireId(msg.installation_id ?? config.installation, 'installation_id');
+      const iid = requireId(msg.installation_id ?? (config.installation || undefined), 'installation_id');
       msg.installation_id = iid;
+      const silent = optionalBoolean(msg.silent, 'msg.silent', !!config.silent);
       const scheduleId = (): number => {
         const fromMsg = msg.schedule_id ?? msg.id;
-        return requireId(fromMsg ?? config.scheduleId, fromMsg !== undefined && msg.schedule_id === undefined ? 'id' : 'schedule_id');
+        return requireId(fromMsg ?? (config.scheduleId || undefined), fromMsg !== undefined && msg.schedule_id === undefined ? 'id' : 'schedule_id');
       };
       const payloadObject = (): Record<string, unknown> | undefined => {
         const p = msg.payload;
@@ -154,7 +151,7 @@ export = function (RED: NodeAPI): void {
             throw new InputError(`msg.payload must be a schedule object such as {"minute": "0", "hour": "7", "topic": "set/obj/lamp", "value": 1}, or empty to use the node's fields; got ${JSON.stringify(p)}`, 'msg.payload');
           }
           const body = await validated(iid, { ...(await configFields(msg)), ...patchFrom(payloadObject() ?? {}) });
-          const created = await api.create(iid, body);
+          const created = await api.create(iid, body, { silent });
           msg.payload = created && typeof created === 'object' ? created : body;
           if (created && typeof created === 'object' && typeof created.id === 'number') msg.schedule_id = created.id;
           break;
@@ -167,7 +164,7 @@ export = function (RED: NodeAPI): void {
           }
           const existing = await api.get(iid, id);
           const body = await validated(iid, { ...existing, ...patch });
-          const updated = await api.update(iid, id, body);
+          const updated = await api.update(iid, id, body, { silent });
           msg.payload = updated && typeof updated === 'object' ? updated : { ...body, id };
           msg.schedule_id = id;
           break;
@@ -177,14 +174,14 @@ export = function (RED: NodeAPI): void {
           const id = scheduleId();
           const existing = await api.get(iid, id);
           const body = await validated(iid, { ...existing, active: op === 'enable' });
-          const updated = await api.update(iid, id, body);
+          const updated = await api.update(iid, id, body, { silent });
           msg.payload = updated && typeof updated === 'object' ? updated : { ...body, id };
           msg.schedule_id = id;
           break;
         }
         case 'delete': {
           const id = scheduleId();
-          await api.delete(iid, id);
+          await api.delete(iid, id, { silent });
           msg.payload = { deleted: true, id };
           msg.schedule_id = id;
           break;
@@ -198,7 +195,7 @@ export = function (RED: NodeAPI): void {
         done(new InputError(t('errors.noServer'), 'server'));
         return;
       }
-      const api = (node.server.api as unknown as { schedules: SchedulesApi }).schedules;
+      const api: SchedulesApi = node.server.api.schedules;
       run(msg as Msg, api).then(
         () => {
           send(msg);

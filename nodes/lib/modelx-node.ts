@@ -4,39 +4,17 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { evaluate, getServer, InputError, requireId, type LynxServer } from './index';
 import { toNodeError } from './api-error';
-import { matchesFilter, validateFilter, validateMeta, validateModelXBody, type ModelXBody, type ModelXFilter } from '../../src/util/modelx';
+import type { ModelXApi } from '../../src/api/modelx';
+import { matchesFilter, validateFilter, validateMeta, validateModelXBody, type ModelXFilter } from '../../src/util/modelx';
 
 export type ModelXKind = 'devicex' | 'functionx';
 
 export const MODELX_OPERATIONS = ['list', 'get', 'create', 'update', 'delete', 'meta-get', 'meta-set', 'meta-delete', 'find-or-create'] as const;
 export type ModelXOperation = (typeof MODELX_OPERATIONS)[number];
 
-interface ModelX {
-  id: number;
-  installation_id: number;
-  type: string;
-  meta: Record<string, string>;
-  protected_meta?: Record<string, string>;
-}
-
-interface MetaX {
-  value: string;
-  protected?: boolean;
-}
-
-type Silent = { silent?: boolean };
-
-/** The part of api.devicex / api.functionx these nodes use (ARCHITECTURE.md). */
-export interface ModelXApi {
-  list(iid: number, filter?: { type?: string; meta?: Record<string, string> }): Promise<ModelX[]>;
-  get(iid: number, id: number): Promise<ModelX>;
-  create(iid: number, body: { type: string; meta: Record<string, string> }, opts?: Silent): Promise<ModelX>;
-  update(iid: number, id: number, body: { type?: string; meta: Record<string, string> }, opts?: Silent): Promise<ModelX>;
-  delete(iid: number, id: number, opts?: Silent): Promise<unknown>;
-  getMeta(iid: number, id: number, key: string): Promise<MetaX>;
-  updateMeta(iid: number, id: number, key: string, body: MetaX, opts?: Silent & { createMissing?: boolean }): Promise<MetaX>;
-  deleteMeta(iid: number, id: number, key: string, opts?: Silent): Promise<unknown>;
-}
+/** api.devicex / api.functionx (ARCHITECTURE.md): both are the client's ModelXApi. */
+type ModelX = import('../../src/api/models').ModelX;
+type MetaX = { value: string; protected?: boolean };
 
 export interface ModelXNodeDef extends NodeDef {
   server: string;
@@ -145,12 +123,12 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
 
     async function run(msg: Msg, api: ModelXApi): Promise<void> {
       const op = parseOperation(msg.operation ?? config.operation ?? 'list');
-      const iid = requireId(msg.installation_id ?? config.installation, 'installation_id');
+      const iid = requireId(msg.installation_id ?? (config.installation || undefined), 'installation_id');
       const silent = optionalBoolean(msg.silent, 'msg.silent', !!config.silent);
       const objectId = (): number => {
         const fromMsg = msg[idField] ?? msg.id;
         const field = msg[idField] !== undefined ? idField : 'id';
-        return requireId(fromMsg ?? config.objectId, fromMsg !== undefined ? field : idField);
+        return requireId(fromMsg ?? (config.objectId || undefined), fromMsg !== undefined ? field : idField);
       };
       const metaKey = async (): Promise<string> => {
         const k = msg.meta_key ?? (await evaluate(RED, node, msg, config.metaKeyType || 'str', config.metaKey));
@@ -184,9 +162,8 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
         }
         case 'update': {
           const id = objectId();
-          const body: Partial<ModelXBody> = validateModelXBody(msg.payload, 'update');
-          if (body.type === undefined) body.type = (await api.get(iid, id)).type;
-          msg.payload = await api.update(iid, id, body as ModelXBody, { silent });
+          // without a type the client keeps the current one (one GET)
+          msg.payload = await api.update(iid, id, validateModelXBody(msg.payload, 'update'), { silent });
           msg[idField] = id;
           break;
         }
@@ -271,7 +248,7 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
         done(new InputError(t('errors.noServer'), 'server'));
         return;
       }
-      const api = (server.api as unknown as Record<ModelXKind, ModelXApi>)[kind];
+      const api: ModelXApi = server.api[kind];
       run(msg as Msg, api).then(
         () => {
           send(msg);

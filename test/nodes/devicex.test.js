@@ -1,0 +1,4 @@
+'use strict';
+const { modelxSuite } = require('./modelx-suite');
+
+modelxSuite('devicex');
