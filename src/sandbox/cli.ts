@@ -41,16 +41,19 @@ async function main(): Promise<void> {
     process.stderr.write(`lynx-sandbox: ${(e as Error).message}\n${USAGE}\n`);
     process.exit(2);
   }
-  const sb = await startSandbox(opts);
-  process.stdout.write(`${JSON.stringify({ api: sb.api, mqtt: sb.mqtt, apiKey: sb.apiKey, installations: sb.installations })}\n`);
+  let sb: Awaited<ReturnType<typeof startSandbox>> | undefined;
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    sb.stop().then(() => process.exit(0), () => process.exit(1));
+    if (!sb) process.exit(0);
+    else sb.stop().then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  sb = await startSandbox(opts);
+  if (stopping) return stop();
+  process.stdout.write(`${JSON.stringify({ api: sb.api, mqtt: sb.mqtt, apiKey: sb.apiKey, installations: sb.installations })}\n`);
 }
 
 main().catch((e: Error) => {
