@@ -1,0 +1,125 @@
+// iotopen-mqtt-publish: publishes msg.payload on a topic of an installation,
+// through the config node's shared MQTT connection or the REST API.
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { getServer, InputError, requireId, type LynxServer } from '../lib';
+import { toNodeError } from '../lib/api-error';
+
+interface PublishNodeDef extends NodeDef {
+  server: string;
+  installation: string;
+  topic: string;
+  qos: string;
+  retain: string;
+  mode: string;
+}
+
+type Msg = NodeMessage & Record<string, unknown>;
+
+const TEMPLATE = /\{\{\s*([^{}\s]+)\s*\}\}/g;
+
+/** Fills {{path}} placeholders from msg properties; a missing property is an error naming it. */
+function fillTopic(RED: NodeAPI, template: string, msg: Msg): string {
+  return template.replace(TEMPLATE, (_m, path: string) => {
+    let v: unknown;
+    try {
+      v = RED.util.getMessageProperty(msg, path);
+    } catch {
+      v = undefined;
+    }
+    if (v === undefined || v === null || typeof v === 'object') {
+      throw new InputError(`topic template {{${path}}}: msg.${path} is ${v === undefined || v === null ? 'missing' : 'not a string or number'}; set it on the message or change the topic`, 'topic');
+    }
+    return String(v);
+  });
+}
+
+function toPayload(p: unknown): string | Buffer {
+  if (p === undefined || p === null) throw new InputError('msg.payload is missing: set the value to publish, e.g. {"value": 1}', 'payload');
+  if (typeof p === 'string' || Buffer.isBuffer(p)) return p;
+  return JSON.stringify(p);
+}
+
+function qosOf(v: unknown, field: string): 0 | 1 {
+  if (v === undefined || v === '' || v === null) return 0;
+  const n = Number(v);
+  if (n !== 0 && n !== 1) throw new InputError(`${field} must be 0 or 1, got ${JSON.stringify(v)}`, field);
+  return n;
+}
+
+function retainOf(v: unknown, field: string): boolean {
+  if (v === undefined || v === '' || v === null) return false;
+  if (v === true || v === 'true') return true;
+  if (v === false || v === 'false') return false;
+  throw new InputError(`${field} must be true or false, got ${JSON.stringify(v)}`, field);
+}
+
+export = function (RED: NodeAPI): void {
+  function IotopenMqttPublishNode(this: Node, config: PublishNodeDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const server: LynxServer | null = getServer(RED, config.server);
+    const mode = config.mode === 'api' ? 'api' : 'mqtt';
+    if (server) server.register(node);
+    else node.status({ fill: 'red', shape: 'ring', text: RED._('iotopen-mqtt-publish.status.noServer') });
+
+    async function handle(msg: Msg): Promise<void> {
+      if (!server) throw new InputError('no iotopen-config node: open the node and pick (or deploy) a Lynx server', 'server');
+      const fromMsg = msg.installation_id !== undefined;
+      const iid = requireId(fromMsg ? msg.installation_id : config.installation, fromMsg ? 'msg.installation_id' : 'installation');
+      const template = config.topic ? config.topic : msg.topic;
+      if (typeof template !== 'string' || template.trim() === '') {
+        throw new InputError('no topic: set the Topic of the node or msg.topic (e.g. "obj/lights/1/set")', config.topic ? 'topic' : 'msg.topic');
+      }
+      let topic = fillTopic(RED, template.trim(), msg).replace(/^\/+/, '');
+      if (topic.includes('+') || topic.includes('#')) throw new InputError(`topic "${topic}" contains a wildcard (+ or #): publish to one concrete topic`, 'topic');
+      const qos = config.qos === '0' || config.qos === '1' ? (Number(config.qos) as 0 | 1) : qosOf(msg.qos, 'msg.qos');
+      const retain = config.retain === 'true' || config.retain === 'false' ? config.retain === 'true' : retainOf(msg.retain, 'msg.retain');
+      const payload = toPayload(msg.payload);
+      const inst = await server.catalog.installation(iid);
+      if (!inst) throw new InputError(`installation ${iid} is not visible to this API key: pick another installation`, fromMsg ? 'msg.installation_id' : 'installation');
+      const prefix = `${inst.client_id}/`;
+      if (mode === 'api') {
+        if (topic.startsWith(prefix)) topic = topic.slice(prefix.length);
+        let body: unknown = payload;
+        if (typeof payload === 'string') {
+          try {
+            body = JSON.parse(payload);
+          } catch {
+            body = payload;
+          }
+        } else if (Buffer.isBuffer(payload)) body = payload.toString('utf8');
+        await server.api.mqtt.publish(iid, { topic, payload: body as never, qos, retain });
+        msg.topic = prefix + topic;
+        msg.queued = false;
+      } else {
+        if (!topic.startsWith(prefix)) topic = prefix + topic;
+        const r = await server.hub.publish(topic, payload, { qos, retain });
+        msg.topic = topic;
+        msg.queued = r.queued;
+      }
+    }
+
+    node.on('input', (msg: NodeMessage, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
+      handle(msg as Msg).then(
+        () => {
+          const m = msg as Msg;
+          node.status(m.queued
+            ? { fill: 'yellow', shape: 'ring', text: RED._('iotopen-mqtt-publish.status.queued') }
+            : { fill: 'green', shape: 'dot', text: RED._('iotopen-mqtt-publish.status.sent') });
+          send(msg);
+          done();
+        },
+        (err: Error) => {
+          node.status({ fill: 'red', shape: 'ring', text: RED._('iotopen-mqtt-publish.status.error') });
+          done(toNodeError(err));
+        },
+      );
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      if (server) server.deregister(node, done);
+      else done();
+    });
+  }
+  RED.nodes.registerType('iotopen-mqtt-publish', IotopenMqttPublishNode as never);
+};

@@ -1,0 +1,151 @@
+// iotopen-status: the latest value of topics of an installation (GET/POST
+// /api/v2/status), for all topics, picked functions or msg.topics, as one
+// array, a topic -> value map, or one message per topic; optionally joined
+// with the function that reads each topic (from the config node's Catalog).
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { getServer, InputError, requireId, type LynxServer } from '../lib';
+import { toNodeError } from '../lib/api-error';
+import type { ModelX, StatusEntry } from '../../src/api/models';
+
+interface StatusNodeDef extends NodeDef {
+  server: string;
+  installation: string;
+  select: string;
+  functions: string[] | string;
+  output: string;
+  join: boolean | string;
+}
+
+type Msg = NodeMessage & Record<string, unknown>;
+
+interface OutEntry extends StatusEntry {
+  function?: { id: number; type: string; meta: Record<string, string> };
+}
+
+function topicList(value: unknown, field: string): string[] {
+  const list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[\n,]/) : null;
+  if (!list) throw new InputError(`${field} must be an array of topics or a comma separated string, got ${value === null ? 'null' : typeof value}`, field);
+  const out: string[] = [];
+  for (const t of list) {
+    if (typeof t !== 'string') throw new InputError(`${field} must only hold strings (topics such as "obj/zwave/node/3/switch"), got ${JSON.stringify(t)}`, field);
+    const s = t.trim().replace(/^\/+/, '');
+    if (s && !out.includes(s)) out.push(s);
+  }
+  if (out.length === 0) throw new InputError(`${field} is empty: give at least one topic, or leave it out to read every topic`, field);
+  return out;
+}
+
+function idList(value: unknown): number[] {
+  const list = Array.isArray(value) ? value : typeof value === 'string' && value.trim() ? value.split(',') : [];
+  return list.map((v) => requireId(v, 'functions'));
+}
+
+export = function (RED: NodeAPI): void {
+  function IotopenStatusNode(this: Node, config: StatusNodeDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const server: LynxServer | null = getServer(RED, config.server);
+    const select = config.select === 'functions' ? 'functions' : 'all';
+    const output = config.output === 'map' || config.output === 'split' ? config.output : 'array';
+    const join = config.join === true || config.join === 'true';
+    let fnIds: number[] = [];
+    let configError: string | undefined;
+    try {
+      fnIds = select === 'functions' ? idList(config.functions) : [];
+      if (select === 'functions' && fnIds.length === 0) configError = 'no functions picked: pick at least one function, or choose "all topics"';
+    } catch (e) {
+      configError = (e as Error).message;
+    }
+    if (server) server.register(node);
+    else node.status({ fill: 'red', shape: 'ring', text: RED._('iotopen-status.status.noServer') });
+
+    async function handle(msg: Msg, send: (m: NodeMessage) => void): Promise<number> {
+      if (!server) throw new InputError('no iotopen-config node: open the node and pick (or deploy) a Lynx server', 'server');
+      const fromMsg = msg.installation_id !== undefined;
+      const iid = requireId(fromMsg ? msg.installation_id : config.installation, fromMsg ? 'msg.installation_id' : 'installation');
+      const inst = await server.catalog.installation(iid);
+      if (!inst) throw new InputError(`installation ${iid} is not visible to this API key: pick another installation`, fromMsg ? 'msg.installation_id' : 'installation');
+      const prefix = `${inst.client_id}/`;
+      const full = (t: string) => (t.startsWith(prefix) ? t : prefix + t);
+
+      let topics: string[] | undefined;
+      let functions: ModelX[] | undefined;
+      if (msg.topics !== undefined) {
+        topics = topicList(msg.topics, 'msg.topics').map(full);
+      } else if (select === 'functions') {
+        if (configError) throw new InputError(configError, 'functions');
+        functions = await server.catalog.functions(iid);
+        topics = [];
+        for (const id of fnIds) {
+          const fn = functions.find((f) => f.id === id);
+          if (!fn) throw new InputError(`function ${id} does not exist in installation ${iid} (deleted?): pick the functions again`, 'functions');
+          const tr = fn.meta && fn.meta.topic_read;
+          if (!tr) throw new InputError(`function ${id} (${(fn.meta && fn.meta.name) || fn.type}) has no topic_read meta: give it one, or list its topic in msg.topics`, 'functions');
+          if (!topics.includes(full(tr))) topics.push(full(tr));
+        }
+      }
+
+      const [raw, fns] = await Promise.all([
+        server.api.status.get(iid, topics ? { topics } : {}),
+        join ? (functions ? Promise.resolve(functions) : server.catalog.functions(iid)) : Promise.resolve(undefined),
+      ]);
+      const byTopic = new Map<string, ModelX>();
+      if (fns) for (const f of fns) if (f.meta && f.meta.topic_read) byTopic.set(full(f.meta.topic_read), f);
+      const entries: OutEntry[] = raw.map((e) => {
+        const out: OutEntry = { ...e, topic: full(String(e.topic)) };
+        const f = byTopic.get(out.topic);
+        if (f) out.function = { id: f.id, type: f.type, meta: f.meta };
+        return out;
+      });
+      if (topics) {
+        const have = new Set(entries.map((e) => e.topic));
+        const missing = topics.filter((t) => !have.has(t));
+        if (missing.length) msg.missing = missing;
+      }
+      msg.installation_id = iid;
+      if (output === 'split') {
+        const base = { ...msg };
+        delete base.payload;
+        entries.forEach((e, i) => {
+          const m = (i === entries.length - 1 ? msg : RED.util.cloneMessage(base)) as Msg;
+          m.payload = e.value;
+          m.topic = e.topic;
+          m.status = e;
+          if (e.function) m.function = e.function;
+          send(m);
+        });
+      } else {
+        if (output === 'map') {
+          const map: Record<string, unknown> = {};
+          for (const e of entries) map[e.topic] = e.value;
+          msg.payload = map;
+        } else {
+          msg.payload = entries;
+        }
+        send(msg);
+      }
+      return entries.length;
+    }
+
+    node.on('input', (msg: NodeMessage, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
+      handle(msg as Msg, send).then(
+        (count) => {
+          node.status({ fill: 'green', shape: 'dot', text: RED._('iotopen-status.status.values', { count }) });
+          done();
+        },
+        (err: Error) => {
+          const status = (err as { status?: number }).status;
+          if (typeof status === 'number' && status > 0) (msg as Msg).statusCode = status;
+          node.status({ fill: 'red', shape: 'ring', text: RED._('iotopen-status.status.error') });
+          done(toNodeError(err));
+        },
+      );
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      if (server) server.deregister(node, done);
+      else done();
+    });
+  }
+  RED.nodes.registerType('iotopen-status', IotopenStatusNode as never);
+};
