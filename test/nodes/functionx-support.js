@@ -126,3 +126,40 @@ async function localized(type) {
 }
 
 module.exports.localized = localized;
+
+/**
+ * A TCP gate in front of a broker, on a fixed loopback port: down() closes the
+ * port and cuts every connection (the broker is unreachable, as a network
+ * partition or a stopped broker looks to a client), up() opens it again.
+ */
+async function gate(target) {
+  const net = require('node:net');
+  const t = new URL(target);
+  const sockets = new Set();
+  let server = null;
+  let port = 0;
+  async function up() {
+    server = net.createServer((c) => {
+      const u = net.connect(Number(t.port), t.hostname);
+      sockets.add(c);
+      sockets.add(u);
+      const end = () => { c.destroy(); u.destroy(); sockets.delete(c); sockets.delete(u); };
+      c.on('error', end); u.on('error', end); c.on('close', end); u.on('close', end);
+      c.pipe(u); u.pipe(c);
+    });
+    await new Promise((resolve, reject) => { server.once('error', reject); server.listen(port, '127.0.0.1', resolve); });
+    port = server.address().port;
+  }
+  async function down() {
+    if (!server) return;
+    const s = server;
+    server = null;
+    for (const x of sockets) x.destroy();
+    sockets.clear();
+    await new Promise((r) => s.close(() => r()));
+  }
+  await up();
+  return { get url() { return `mqtt://127.0.0.1:${port}`; }, up, down, close: down };
+}
+
+module.exports.gate = gate;
