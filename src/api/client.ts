@@ -246,21 +246,29 @@ export class ApiClient {
       body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
       if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
     }
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    // One controller per attempt, aborted by our timer or the caller's signal.
+    // (A plain timer is much cheaper than AbortSignal.timeout + AbortSignal.any.)
+    const ac = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort();
+    }, this.timeoutMs);
+    const onCallerAbort = () => ac.abort();
+    opts.signal?.addEventListener('abort', onCallerAbort, { once: true });
     const url = this.url(path, opts.query);
     try {
-      const res = await undiciRequest(url, { dispatcher: this.agent, method: method as 'GET', headers, body, signal });
+      const res = await undiciRequest(url, { dispatcher: this.agent, method: method as 'GET', headers, body, signal: ac.signal });
       const buf = Buffer.from(await res.body.arrayBuffer());
       const kind = res.statusCode >= 200 && res.statusCode < 300 ? 'ok' : 'http';
       return { kind, status: res.statusCode, headers: res.headers, body: buf };
     } catch (err) {
       if (opts.signal?.aborted) throw this.abortError(method, cleanPath);
-      if (timeout.aborted) {
-        return Promise.reject(new LynxApiError(
+      if (timedOut) {
+        throw new LynxApiError(
           `${method} ${cleanPath} timed out after ${this.timeoutMs} ms: ${this.host} did not answer in time; check the network or raise the timeout`,
           { status: 0, method, path: cleanPath, code: 'ETIMEDOUT' },
-        ));
+        );
       }
       if (this.closed) {
         throw new LynxApiError(`${method} ${cleanPath} aborted: the API client was closed (config node stopped or redeployed)`, { status: 0, method, path: cleanPath, code: 'EABORT' });
@@ -268,6 +276,9 @@ export class ApiClient {
       throw new LynxApiError(this.redact(`${method} ${cleanPath} failed: ${describeNetworkError(err, this.host)}`), {
         status: 0, method, path: cleanPath, code: 'ENETWORK', cause: sanitizeCause(err),
       });
+    } finally {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onCallerAbort);
     }
   }
 
