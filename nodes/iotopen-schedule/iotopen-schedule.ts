@@ -147,8 +147,9 @@ export = function (RED: NodeAPI): void {
         }
         case 'create': {
           const p = msg.payload;
-          if (p !== undefined && p !== null && p !== '' && !payloadObject()) {
-            throw new InputError(`msg.payload must be a schedule object such as {"minute": "0", "hour": "7", "topic": "set/obj/lamp", "value": 1}, or empty to use the node's fields; got ${JSON.stringify(p)}`, 'msg.payload');
+          // an inject's timestamp (a number) just triggers; a string or array is a mistake worth naming
+          if ((typeof p === 'string' && p !== '') || Array.isArray(p)) {
+            throw new InputError(`msg.payload must be a schedule object such as {"minute": "0", "hour": "7", "topic": "set/obj/lamp", "value": 1}, or no object to use the node's fields; got ${JSON.stringify(p)}`, 'msg.payload');
           }
           const body = await validated(iid, { ...(await configFields(msg)), ...patchFrom(payloadObject() ?? {}) });
           const created = await api.create(iid, body, { silent });
