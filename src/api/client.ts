@@ -73,6 +73,7 @@ export interface CallOptions {
 export const DEFAULT_BASE_URL = 'https://lynx.iotopen.se';
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
 const MAX_TEXT = 200;
+const RESERVED_HEADERS = new Set(['x-api-key', 'authorization', 'host', 'content-length', 'transfer-encoding', 'connection']);
 
 type Attempt =
   | { kind: 'ok'; status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
@@ -184,7 +185,9 @@ export class ApiClient {
 
   /** URL of a path with an encoded query (arrays repeat the key). */
   url(path: string, query?: Query): string {
-    return this.baseUrl + (path.startsWith('/') ? path : '/' + path) + encodeQuery(query);
+    const q = encodeQuery(query);
+    const p = path.startsWith('/') ? path : '/' + path;
+    return this.baseUrl + (q && p.includes('?') ? p + '&' + q.slice(1) : p + q);
   }
 
   /** Generic call. Returns parsed JSON (text or Buffer with responseType), undefined on 204/empty. */
@@ -237,7 +240,12 @@ export class ApiClient {
       throw new LynxApiError(`${method} ${cleanPath} aborted: the API client was closed (config node stopped or redeployed)`, { status: 0, method, path: cleanPath, code: 'EABORT' });
     }
     if (opts.signal?.aborted) throw this.abortError(method, cleanPath);
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.userAgent, ...opts.headers, ...extraHeaders };
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.userAgent };
+    for (const [name, value] of Object.entries(opts.headers ?? {})) {
+      // the client owns authentication and framing: a caller cannot send a second key
+      if (!RESERVED_HEADERS.has(name.toLowerCase()) && value !== undefined) headers[name] = String(value);
+    }
+    Object.assign(headers, extraHeaders);
     if (key !== undefined) headers['x-api-key'] = key;
     let body: string | UndiciFormData | undefined;
     if (opts.form !== undefined) {

@@ -292,6 +292,11 @@ describe('api: endpoints against the sandbox', function () {
       assert.ok(Buffer.isBuffer(buf));
     });
 
+    it('keeps a query already in the path, and never lets a caller header replace the key', async () => {
+      const list = await api.request('GET', '/api/v2/functionx/10?type=temperature', { query: { room: 'kitchen' }, headers: { 'X-API-Key': 'someone-elses-key', 'x-trace': 'abc' } });
+      assert.deepEqual(list.map((f) => f.id), [3]);
+    });
+
     it('token() returns the API key in apikey mode', async () => {
       assert.equal(await api.token(), API_KEY);
     });
