@@ -135,6 +135,9 @@ for (const v of variants()) {
         { id: 'a', type: IN, name: `a${i}`, server: 'cfg', installation: String(IID), selectBy: 'type', ftype: 'temperature', wires: [['out']] },
         { id: 'b', type: IN, name: `b${i}`, server: 'cfg', installation: String(IID), selectBy: 'function', function: '10', wires: [['out']] },
         { id: 'c', type: IN, name: `c${i}`, server: 'cfg', installation: String(IID), selectBy: 'function', function: '11', wires: [['out']] },
+        // Unchanged by the redeploys: keeps the config node's connection open, so every
+        // SUBSCRIBE/UNSUBSCRIBE the proxy counts belongs to one session.
+        { id: 'd', type: IN, server: 'cfg', installation: String(IID), selectBy: 'function', function: '12', wires: [[]] },
         { id: 'out', type: 'helper' },
       ];
       await helper.load([nodeModule('iotopen-config'), inMod], flow(0), cfg.credentials);
