@@ -438,7 +438,7 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
     const payload = typeof p === 'string' ? p : JSON.stringify(p);
     const qos = b.qos === 1 ? 1 : 0;
     try {
-      await ctx.publish(fullTopic(inst, topic), payload, { qos, retain: b.retain === true });
+      await ctx.publish(fullTopic(inst, topic), payload, { qos, retain: b.retained === true });
     } catch {
       throw new HttpError(503, 'MQTT broker unavailable');
     }

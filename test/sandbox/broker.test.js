@@ -95,6 +95,18 @@ describe('sandbox: embedded broker', function () {
     assert.deepEqual(JSON.parse(m.payload), { value: 22.1 });
   });
 
+  it('POST /api/v2/mqtt/publish honours the spec\'s "retained" flag', async () => {
+    const r = await call(sb, 'POST', '/api/v2/mqtt/publish/101', { body: { topic: 'obj/kept/1', payload: { value: 7 }, retained: true } });
+    assert.equal(r.status, 200);
+    await call(sb, 'POST', '/api/v2/mqtt/publish/101', { body: { topic: 'obj/notkept/1', payload: { value: 8 } } });
+    const late = await open(sb.apiKey);
+    const got = nextMessage(late);
+    await late.subscribeAsync(['2101/obj/notkept/#', '2101/obj/kept/#']);
+    const m = await got;
+    assert.equal(m.topic, '2101/obj/kept/1', 'only the retained message is replayed to a later subscriber');
+    assert.deepEqual(JSON.parse(m.payload), { value: 7 });
+  });
+
   it('stopBroker()/startBroker() keep the port; clients reconnect; REST publish says 503 meanwhile', async () => {
     const port = new URL(sb.mqtt).port;
     const c = await open(sb.apiKey, { reconnectPeriod: 50 });
