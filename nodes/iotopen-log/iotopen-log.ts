@@ -117,7 +117,7 @@ export = function (RED: NodeAPI): void {
       const signal = job.ac.signal;
       if (configError) throw new InputError(configError);
       if (!server) throw new InputError('no iotopen-config node: open the node and pick (or deploy) a Lynx server', 'server');
-      const iid = requireId(msg.installation_id ?? config.installation, msg.installation_id !== undefined ? 'msg.installation_id' : 'installation');
+      const iid = requireId(msg.installation_id ?? (config.installation || undefined), msg.installation_id !== undefined ? 'msg.installation_id' : 'installation');
       const fromRaw = msg.from !== undefined ? msg.from : await evaluate(RED, node, msg, config.fromType || 'str', config.from);
       const toRaw = msg.to !== undefined ? msg.to : await evaluate(RED, node, msg, config.toType || 'str', config.to);
       let range: { from?: number; to?: number };
@@ -187,7 +187,11 @@ export = function (RED: NodeAPI): void {
         msg.count = collected.length;
         if (dropped > 0 && collected.length >= maxEntries) {
           msg.dropped = dropped;
-          node.warn(RED._('iotopen-log.warn.capped', { kept: collected.length, total, dropped, cap: maxEntries }));
+          const vars = { kept: collected.length, total, dropped, cap: maxEntries };
+          const text = RED._('iotopen-log.warn.capped', vars);
+          // Without the message catalogue (e.g. in unit tests) RED._ gives back the key.
+          node.warn(text !== 'iotopen-log.warn.capped' ? text
+            : `log query matched ${total} entries: kept the first ${vars.kept} (cap ${maxEntries}), dropped ${dropped}; raise the cap or use one message per page`);
         }
         send(msg);
       } else if (page === 0 && mode === 'page') {
