@@ -1,0 +1,130 @@
+// iotopen-notify: triggers a notification output of an installation with a
+// JSON data object built from the message (default, or a Handlebars template).
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { getServer, InputError, requireId, type LynxServer } from '../lib';
+import { toNodeError } from '../lib/api-error';
+import { compileTemplate, defaultData, type CompiledTemplate, type TemplateFormat } from '../../src/util/notify-template';
+
+interface NotifyNodeDef extends NodeDef {
+  server: string;
+  installation: string;
+  output: string;
+  dataMode: 'default' | 'template';
+  template: string;
+  format: TemplateFormat;
+  field: string;
+}
+
+type Msg = NodeMessage & Record<string, unknown>;
+
+interface Req { params: Record<string, string>; query: Record<string, unknown> }
+interface Res { status(code: number): Res; json(body: unknown): void }
+type Handler = (req: Req, res: Res, next?: () => void) => void;
+
+const routed = new WeakSet<object>();
+
+/** Editor lists the config node does not offer: messages and executors of an installation (read only). */
+function registerAdminRoutes(RED: NodeAPI): void {
+  const app = RED.httpAdmin as unknown as { get(path: string, ...h: Handler[]): void };
+  if (!app || routed.has(app)) return;
+  routed.add(app);
+  const read = RED.auth.needsPermission('iotopen-config.read') as unknown as Handler;
+  const route = (what: string, list: (server: LynxServer, iid: number) => Promise<object[]>, keys: string[]) => {
+    app.get(`/iotopen/:id/${what}`, read, (req, res) => {
+      const server = getServer(RED, req.params.id);
+      if (!server || !server.api) {
+        res.status(404).json({
+          error: 'This IoT Open server is not deployed yet: deploy the flow, then reopen this dialog to pick from lists. You can still type ids by hand.',
+          hint: 'deploy',
+        });
+        return;
+      }
+      let iid: number;
+      try {
+        iid = requireId(req.query.installation, 'installation');
+      } catch (e) {
+        res.status(400).json({ error: (e as Error).message, field: 'installation' });
+        return;
+      }
+      list(server, iid).then(
+        // Only what a picker shows: executor configs may hold endpoints or tokens.
+        (rows) => res.json(rows.map((r) => Object.fromEntries(keys.filter((k) => k in r).map((k) => [k, (r as Record<string, unknown>)[k]])))),
+        (err: unknown) => {
+          const e = err as { status?: number; message?: string };
+          res.status(typeof e.status === 'number' ? 502 : 500).json({ error: e.message ?? String(err), status: e.status });
+        },
+      );
+    });
+  };
+  route('messages', (s, iid) => s.api.notifications.listMessages(iid), ['id', 'name', 'text']);
+  route('executors', (s, iid) => s.api.notifications.listExecutors(iid), ['id', 'type', 'name']);
+}
+
+export = function (RED: NodeAPI): void {
+  registerAdminRoutes(RED);
+
+  function IotopenNotifyNode(this: Node, config: NotifyNodeDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const server: LynxServer | null = getServer(RED, config.server);
+    let template: CompiledTemplate | undefined;
+    let templateError: Error | undefined;
+    if (config.dataMode === 'template') {
+      try {
+        template = compileTemplate(config.template, config.format === 'text' ? 'text' : 'json', config.field || 'message');
+      } catch (e) {
+        // Reported at deploy, and again on every message (through done(err)).
+        templateError = new InputError((e as Error).message, 'template');
+        node.error(templateError.message);
+      }
+    }
+    if (!server) node.status({ fill: 'red', shape: 'ring', text: 'iotopen-notify.status.noServer' });
+    else if (templateError) node.status({ fill: 'red', shape: 'ring', text: 'iotopen-notify.status.badTemplate' });
+    else server.register(node);
+
+    node.on('input', (raw: NodeMessage, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
+      const msg = raw as Msg;
+      let iid = 0;
+      let oid = 0;
+      (async () => {
+        if (templateError) throw templateError;
+        if (!server) throw new InputError('no iotopen-config node: open the node and pick (or deploy) a Lynx server', 'server');
+        iid = requireId(msg.installation_id ?? (config.installation || undefined), msg.installation_id !== undefined ? 'msg.installation_id' : 'installation');
+        oid = requireId(msg.output_id ?? (config.output || undefined), msg.output_id !== undefined ? 'msg.output_id' : 'output');
+        let data: Record<string, unknown>;
+        if (msg.data !== undefined) {
+          if (!msg.data || typeof msg.data !== 'object' || Array.isArray(msg.data)) {
+            throw new InputError('msg.data must be an object (the notification data), or leave it unset to build it from the message', 'msg.data');
+          }
+          data = msg.data as Record<string, unknown>;
+        } else if (template) {
+          data = template.render(msg);
+        } else {
+          data = defaultData(msg);
+        }
+        await server.api.notifications.send(iid, oid, data);
+        msg.notification = { installation_id: iid, output_id: oid, data };
+        node.status({ fill: 'green', shape: 'dot', text: 'iotopen-notify.status.sent' });
+        send(msg);
+      })().then(
+        () => done(),
+        (err: unknown) => {
+          const status = (err as { status?: number }).status;
+          if (typeof status === 'number' && status > 0) msg.statusCode = status;
+          const e = toNodeError(err);
+          if (status === 404) {
+            e.message = `notification output ${oid} was not found in installation ${iid} (404): pick an existing output in the node or set msg.output_id`;
+          }
+          node.status({ fill: 'red', shape: 'ring', text: 'iotopen-notify.status.error' });
+          done(e);
+        },
+      );
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      if (server && !templateError) server.deregister(node, done);
+      else done();
+    });
+  }
+  RED.nodes.registerType('iotopen-notify', IotopenNotifyNode as never);
+};
