@@ -150,7 +150,8 @@ export = function (RED: NodeAPI): void {
         dryRun: bool(msg.dryRun, !!config.dryRun),
         signal: ac.signal,
         onProgress: (done, total) => {
-          if (total > 0) node.status({ fill: 'blue', shape: 'dot', text: RED._('iotopen-edge-app.status.progress', { done, total }) });
+          // numbers only: nothing to translate
+          if (total > 0) node.status({ fill: 'blue', shape: 'dot', text: `${done}/${total}` });
         },
       };
     }
@@ -185,7 +186,8 @@ export = function (RED: NodeAPI): void {
           if (result.summary.failed) {
             const failedOnes = result.installations.filter((i) => i.status === 'failed');
             const detail = failedOnes.map((i) => `installation ${i.installation_id}: ${i.error}`).join('; ');
-            const err = new Error(RED._('iotopen-edge-app.error.failed', { failed: failedOnes.length, total: result.summary.total, detail })) as Error & { code?: string };
+            // English like the API's own messages, so a Catch node can show the reasons as they are
+            const err = new Error(`edge app roll-out failed on ${failedOnes.length} of ${result.summary.total} installations: ${detail}`) as Error & { code?: string };
             err.code = 'EROLLOUT';
             done(err);
           } else done();

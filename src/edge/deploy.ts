@@ -162,7 +162,8 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
       configs.set(t.installation_id, cfg);
       for (const p of checkInstanceConfig(m, cfg)) problems.push({ iid: t.installation_id, p });
     }
-    if (!problems.length && (needs.functions || needs.notificationOutputs)) {
+    // look the selector ids up even when types are already wrong: one run reports every problem
+    if (needs.functions || needs.notificationOutputs) {
       await mapLimit(targets, o.concurrency ?? DEFAULT_CONCURRENCY, async (t) => {
         const iid = t.installation_id;
         try {
@@ -171,7 +172,8 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
             needs.notificationOutputs ? api.notifications.listOutputs(iid, { signal }) : Promise.resolve(undefined),
           ]);
           const refs = { functionIds: fns?.map((f) => f.id), notificationOutputIds: outs?.map((x) => x.id) };
-          for (const p of checkInstanceConfig(m, configs.get(iid), refs)) problems.push({ iid, p });
+          const already = new Set(checkInstanceConfig(m, configs.get(iid)).map((p) => p.message));
+          for (const p of checkInstanceConfig(m, configs.get(iid), refs)) if (!already.has(p.message)) problems.push({ iid, p });
         } catch (err) {
           // cannot look the installation up (e.g. the key may not see it): that installation fails, the rest go on
           preFailed.set(iid, failed(iid, 'none', err, 'could not check the config against installation'));
