@@ -146,3 +146,31 @@ describe('iotopen-api node', function () {
     });
   });
 });
+
+describe('iotopen-api example flow', function () {
+  const { exampleFlow } = require('../support/example-flow');
+  let sb;
+  before(async () => { sb = await startSandbox({ port: 0, mqttPort: 0 }); });
+  after(async () => { await sb.stop(); });
+  afterEach(() => helper.unload());
+
+  it('runs against the default seed', async () => {
+    const { flow, credentials } = exampleFlow('API - call any endpoint.json', sb);
+    await helper.load([configMod, apiMod, catchNode, require('@node-red/nodes/core/common/20-inject.js')], flow, credentials);
+    const dbg = helper.getNode('api-dbg');
+    const answer = () => new Promise((r) => dbg.once('input', r));
+    let got = answer();
+    helper.getNode('api-list').receive({});
+    let m = await got;
+    assert.ok(m.payload.length > 0 && m.payload.every((f) => f.type === 'switch'));
+    got = answer();
+    helper.getNode('api-one').receive({ params: { functionx_id: 2 } });
+    m = await got;
+    assert.equal(m.payload.id, 2);
+    got = answer();
+    helper.getNode('api-info').receive({});
+    m = await got;
+    assert.equal(m.statusCode, 200);
+    assert.ok(m.payload.some((i) => i.id === 101));
+  });
+});

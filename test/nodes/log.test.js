@@ -230,3 +230,26 @@ describe('iotopen-log node', function () {
     });
   });
 });
+
+describe('iotopen-log example flow', function () {
+  const { exampleFlow } = require('../support/example-flow');
+  let sb;
+  before(async () => { sb = await startSandbox({ port: 0, mqttPort: 0 }); });
+  after(async () => { await sb.stop(); });
+  afterEach(() => helper.unload());
+
+  it('runs against the default seed: history, pages and entries', async () => {
+    const { flow, credentials } = exampleFlow('Log - temperature history.json', sb);
+    await helper.load([configMod, logMod, catchNode, require('@node-red/nodes/core/common/20-inject.js')], flow, credentials);
+    const temps = new Promise((r) => helper.getNode('log-dbg1').once('input', r));
+    helper.getNode('log-temp').receive({ payload: Date.now() });
+    const m = await temps;
+    assert.ok(m.payload.length > 10, `history of function 2: ${m.payload.length}`);
+    assert.ok(m.payload.every((e) => e.topic === '2101/obj/zwave/node/4/temperature'));
+    const page = new Promise((r) => helper.getNode('log-dbg2').once('input', r));
+    helper.getNode('log-all').receive({ payload: 1 });
+    const p = await page;
+    assert.equal(p.page.index, 1);
+    assert.ok(p.page.pages > 1);
+  });
+});

@@ -160,3 +160,33 @@ describe('iotopen-notify node', function () {
     });
   });
 });
+
+describe('iotopen-notify example flow', function () {
+  const { exampleFlow } = require('../support/example-flow');
+  let sb;
+  before(async () => { sb = await startSandbox({ port: 0, mqttPort: 0 }); });
+  after(async () => { await sb.stop(); });
+  afterEach(() => helper.unload());
+
+  it('runs against the default seed', async () => {
+    const { flow, credentials } = exampleFlow('Notify - door alarm.json', sb);
+    await helper.load([configMod, notifyMod, catchNode, require('@node-red/nodes/core/common/20-inject.js')], flow, credentials);
+    const dbg = helper.getNode('ntf-dbg');
+    const sent = () => new Promise((r) => dbg.once('input', r));
+    let got = sent();
+    helper.getNode('ntf-default').receive({ payload: { message: 'Main entrance door is open' }, topic: 'door/main' });
+    await got;
+    got = sent();
+    helper.getNode('ntf-json').receive({ payload: 31.5, topic: 'cold storage' });
+    await got;
+    got = sent();
+    helper.getNode('ntf-text').receive({ payload: 'Reception lights left on' });
+    await got;
+    const log = sb.store.sentNotifications.map((s) => [s.installation_id, s.output_id, s.data]);
+    assert.deepEqual(log, [
+      [101, 1, { payload: { message: 'Main entrance door is open' }, topic: 'door/main' }],
+      [102, 3, { value: 31.5, message: 'cold storage' }],
+      [101, 2, { message: 'Office Stockholm: Reception lights left on' }],
+    ]);
+  });
+});
