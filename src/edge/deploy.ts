@@ -22,7 +22,7 @@ import {
 
 /** What the deployer needs of an ApiClient (an ApiClient fits). */
 export interface EdgeDeployClient {
-  edge: Pick<EdgeApi, 'createApp' | 'getApp' | 'uploadVersion' | 'listVersions' | 'publishVersion' | 'configureOptions' | 'download'
+  edge: Pick<EdgeApi, 'listApps' | 'createApp' | 'getApp' | 'uploadVersion' | 'listVersions' | 'publishVersion' | 'configureOptions' | 'download'
     | 'listInstances' | 'createInstance' | 'updateInstance' | 'deleteInstance'>;
   functionx: { list(iid: number, q?: object, opts?: { signal?: AbortSignal }): Promise<Array<{ id: number }>> };
   notifications: { listOutputs(iid: number, opts?: { signal?: AbortSignal }): Promise<Array<{ id: number }>> };
@@ -103,11 +103,28 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
     changes: [], warnings: [],
   };
   const instanceName = (o.instanceName ?? '').trim();
+  let appId = o.appId;
+  const listingName = (o.listing?.name ?? '').trim();
+  // the listing's name identifies it when no id is given: re-runs reuse it instead of creating another
+  const resolveByName = async (): Promise<void> => {
+    if (appId !== undefined || !listingName) return;
+    const existing = (await api.edge.listApps({ signal })).find((a) => a.name === listingName);
+    if (existing) {
+      appId = existing.id;
+      result.app = { id: existing.id, created: false, name: existing.name };
+    }
+  };
 
   if (mode === 'remove') {
     if (!targets.length) throw new EdgeValidationError('no installations to remove the instance from: set installations', 'installations');
     if (!instanceName) throw new EdgeValidationError('no instance name: set the instance name of the instances to remove', 'instanceName');
-    await runPool(targets, o, result, async (t) => removeOne(api, t.installation_id, o.appId, instanceName, dryRun, o.silent, signal));
+    await resolveByName();
+    if (appId === undefined && listingName) {
+      // no such listing: none of its instances can exist (and other apps' instances are not ours to remove)
+      for (const t of targets) result.installations.push({ installation_id: t.installation_id, status: 'unchanged', action: 'none' });
+      return finish(result);
+    }
+    await runPool(targets, o, result, async (t) => removeOne(api, t.installation_id, appId, instanceName, dryRun, o.silent, signal));
     return finish(result);
   }
 
@@ -131,8 +148,9 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
   if (publish && !(o.versionName ?? '').trim()) {
     throw new EdgeValidationError('version name is missing: set the version (e.g. "1.0.2") to publish the upload under, or turn publishing off', 'version');
   }
-  if (o.appId === undefined && (upload || configure)) {
-    if (!o.listing || !(o.listing.name ?? '').trim()) {
+  await resolveByName();
+  if (appId === undefined && (upload || configure)) {
+    if (!listingName) {
       throw new EdgeValidationError('no app id and no app name: pick an existing edge app, or give a name to create the listing', 'appId');
     }
     if (!upload) throw new EdgeValidationError('a new listing has no version to configure: upload app.lua and app.json too', 'app_lua');
@@ -143,9 +161,9 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
   if (configure) {
     if (!targets.length) throw new EdgeValidationError('no installations to configure: set installations (ids, or "all")', 'installations');
     if (!instanceName) throw new EdgeValidationError('no instance name: set the instance name (it identifies the instance on re-runs)', 'instanceName');
-    if (!manifest && o.appId !== undefined) {
+    if (!manifest && appId !== undefined) {
       // configuring an existing version: its app.json tells what to check
-      const raw = await api.edge.configureOptions(o.appId, { version: o.version!.trim() }, { signal });
+      const raw = await api.edge.configureOptions(appId, { version: o.version!.trim() }, { signal });
       ({ manifest } = parseManifest(raw, `app.json of version ${o.version}`));
     }
   }
@@ -194,7 +212,6 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
   }
 
   // ---- 2. listing -------------------------------------------------------------
-  let appId = o.appId;
   if (appId === undefined) {
     result.changes.push(`create edge app listing "${o.listing!.name}"`);
     if (!dryRun) {

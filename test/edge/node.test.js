@@ -115,6 +115,16 @@ describe('iotopen-edge-app node', function () {
     assert.equal([...state().instances.values()].filter((i) => i.name === 'hall heat').length, 1);
   });
 
+  it('without an app id, the listing with the same name is reused, not duplicated', async () => {
+    const n = await load({ appId: '', appName: 'Heater keeper' });
+    const before = snapshot();
+    const { out, error } = await run(n, deployMsg());
+    assert.equal(error, undefined);
+    assert.deepEqual(out.payload.app, { id: appId, created: false, name: 'Heater keeper' });
+    assert.deepEqual(out.payload.installations.map((i) => i.status), ['unchanged']);
+    assert.equal(snapshot(), before);
+  });
+
   it('a new version rolled out to 3 installations: one update, two creates, progress in the status', async () => {
     const n = await load({ appId: String(appId) });
     const statuses = [];
