@@ -183,6 +183,20 @@ describe('iotopen-log node', function () {
     assert.equal(caught.length, 0);
   });
 
+  it('closing the flow cancels a running query: nothing is sent afterwards', async () => {
+    const n = await load();
+    sb.faults.set({ latencyMs: 300, path: /^\/api\/v3beta\/log/, count: 1 });
+    const outs = [];
+    n.out.on('input', (m) => outs.push(m));
+    sb.resetRequests();
+    n.log.receive({ payload: 'slow' });
+    while (logRequests().length === 0) await new Promise((r) => setTimeout(r, 10));
+    await helper.unload();
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(outs.length, 0);
+    assert.equal(logRequests().length, 1, 'no further page was asked for');
+  });
+
   describe('bad input reaches a Catch node with a clear error', () => {
     const cases = [
       ['an unreadable from', { from: 'yesterday' }, /msg\.from 'yesterday' is not a time/],
