@@ -267,6 +267,18 @@ describe('iotopen-edge-app node', function () {
     assert.match(r.error.message, /luaFile: cannot read .*nope\.lua \(ENOENT\)/);
   });
 
+  it('code already published under another name keeps that name, with a warning', async () => {
+    const n = await load({ appId: String(appId) });
+    const { out, error } = await run(n, deployMsg({ version: '5.0.0' })); // the 1.0.0 code again
+    assert.equal(error, undefined);
+    assert.equal(out.payload.version.name, '1.0.0');
+    assert.equal(out.payload.version.published, false);
+    assert.match(out.payload.warnings[0], /already published as version "1\.0\.0": "5\.0\.0" was not applied/);
+    assert.ok(!state().versions.get(appId).some((v) => v.name === '5.0.0'));
+    const inst = [...state().instances.values()].find((i) => i.app_id === appId && i.installation_id === 1);
+    assert.equal(inst.version, '1.0.0');
+  });
+
   it('remove mode deletes the named instance on each installation', async () => {
     const n = await load({ appId: String(appId), mode: 'remove', installations: '1,2,3' });
     const { out, error } = await run(n, {});
