@@ -144,6 +144,7 @@ export = function (RED: NodeAPI): void {
       let total = 0;
       let page = 0;
       let pages = 1;
+      let sentLast = false;
       const base = { ...msg };
       delete base.payload;
       node.status({ fill: 'blue', shape: 'dot', text: RED._('iotopen-log.status.fetching') });
@@ -164,6 +165,7 @@ export = function (RED: NodeAPI): void {
           const out = RED.util.cloneMessage(base) as LogMsg;
           out.payload = data;
           out.page = info;
+          sentLast = info.last;
           send(out);
         } else {
           const msgs: NodeMessage[] = [];
@@ -194,10 +196,12 @@ export = function (RED: NodeAPI): void {
             : `log query matched ${total} entries: kept the first ${vars.kept} (cap ${maxEntries}), dropped ${dropped}; raise the cap or use one message per page`);
         }
         send(msg);
-      } else if (page === 0 && mode === 'page') {
+      } else if (mode === 'page' && !sentLast) {
+        // No page said it was the last (empty result, or the log shrank while
+        // paging): close the stream with an empty last page.
         const out = msg;
         out.payload = [];
-        out.page = { index: 1, pages: 1, count: 0, offset: 0, total: 0, last: true };
+        out.page = { index: page + 1, pages: page + 1, count: 0, offset: seen, total, last: true };
         send(out);
       }
       node.status({ fill: 'green', shape: 'dot', text: RED._('iotopen-log.status.done', { count: mode === 'all' ? collected.length : seen, total }) });
