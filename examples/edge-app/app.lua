@@ -1,8 +1,10 @@
 -- Temperature watch: publishes an alarm value (1/0) when a temperature passes a limit.
--- Sample edge app shipped with @lynxflow/node-red-iotopen (examples/edge-app), written
--- for the IoT Open edge runtime's globals: cfg (the instance config, see app.json),
--- lynx (platform calls), mq (the gateway's MQTT client) and json.
+-- Sample edge app shipped with @lynxflow/node-red-iotopen (examples/edge-app). It uses
+-- the edge runtime's globals the way IoT Open's published edge apps do: cfg (this
+-- instance's config, see app.json), functions (the installation's functions),
+-- mq (the gateway's MQTT client), json and log.
 
+local sensor = nil
 local alarmTopic = nil
 
 local function onTemperature(topic, payload, retained)
@@ -10,24 +12,40 @@ local function onTemperature(topic, payload, retained)
   if data == nil or data.value == nil then return end
   local value = 0
   if data.value > cfg.limit then value = 1 end
-  mq:pub(alarmTopic, json:encode({ value = value, timestamp = os.time() }), false, 0)
+  mq:pub(alarmTopic, json:encode({ value = value, timestamp = os.time() }))
 end
 
-function onStart()
-  if cfg.enabled == false then
-    print("temperature watch: disabled")
-    return
+local function findSensor()
+  for _, fn in ipairs(functions) do
+    if fn.id == cfg.sensor then return fn end
   end
-  local sensor = nil
-  for _, fn in ipairs(lynx.getFunctions()) do
-    if fn.id == cfg.sensor then sensor = fn end
+  return nil
+end
+
+local function follow()
+  if sensor ~= nil then
+    mq:unsub(sensor.meta.topic_read)
+    mq:unbind(sensor.meta.topic_read, onTemperature)
   end
-  if sensor == nil then
-    print("temperature watch: function " .. tostring(cfg.sensor) .. " not found")
+  sensor = findSensor()
+  if sensor == nil or sensor.meta.topic_read == nil then
+    log.d("temperature watch: function %s not found or has no topic_read", tostring(cfg.sensor))
     return
   end
   alarmTopic = "obj/edge/temperature_watch/" .. tostring(cfg.sensor) .. "/alarm"
   mq:sub(sensor.meta.topic_read, 0)
   mq:bind(sensor.meta.topic_read, onTemperature)
-  print("temperature watch: started, limit " .. tostring(cfg.limit))
+end
+
+function onStart()
+  if cfg.enabled == false then
+    log.d("temperature watch: disabled")
+    return
+  end
+  follow()
+  log.d("temperature watch: started, limit %s", tostring(cfg.limit))
+end
+
+function onFunctionsUpdated()
+  if cfg.enabled ~= false then follow() end
 end
