@@ -111,6 +111,12 @@ function hasMosquitto() {
   return r.status === 0 && r.stdout.trim() !== '';
 }
 
+// Mosquitto children die with this process, even when a run is aborted.
+const children = new Set();
+process.on('exit', () => {
+  for (const p of children) if (p.exitCode === null) p.kill('SIGKILL');
+});
+
 async function startMosquitto() {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosq-'));
@@ -119,6 +125,9 @@ async function startMosquitto() {
   let proc = null;
   async function up() {
     proc = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = proc;
+    children.add(child);
+    child.once('exit', () => children.delete(child));
     let err = '';
     proc.stderr.on('data', (d) => (err += d));
     const exited = new Promise((resolve) => proc.once('exit', resolve));
