@@ -201,7 +201,7 @@ module.exports = function (RED: NodeAPI) {
       hub = new MqttHub({
         url: mqttUrl,
         username,
-        password: () => node.api.token(),
+        password: ({ refresh }) => node.api.token({ refresh }),
         clientIdPrefix: 'nr-iotopen-',
         tls: tls as MqttHubOptions['tls'],
         queueLimit,

@@ -166,9 +166,14 @@ export class ApiClient {
     await this.agent.destroy().catch(() => undefined);
   }
 
-  /** The key sent as X-API-Key (logs in first with login auth). Use it as the MQTT password. */
-  async token(opts: CallOptions = {}): Promise<string> {
+  /**
+   * The key sent as X-API-Key (logs in first with login auth). Use it as the MQTT password.
+   * `refresh: true` drops a login token another party (e.g. the MQTT broker) refused, so a
+   * new login is made; with an API key there is nothing to refresh.
+   */
+  async token(opts: CallOptions & { refresh?: boolean } = {}): Promise<string> {
     if (this.auth.type === 'apikey') return this.auth.apiKey;
+    if (opts.refresh && !this.loginInFlight) this.loginToken = undefined;
     if (this.loginToken) return this.loginToken;
     if (!this.loginInFlight) {
       // Shared by every caller: one caller's abort must not fail the others' login.

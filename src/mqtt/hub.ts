@@ -42,8 +42,11 @@ export interface MqttHubOptions {
   url: string;
   /** MQTT username (Lynx accepts any); default 'node-red'. */
   username?: string;
-  /** The password (API key or login token), fetched again at every connect. */
-  password?: () => string | Promise<string>;
+  /**
+   * The password (API key or login token), fetched again at every connect. `refresh` is true
+   * after the broker refused the last one, so a login token can be renewed.
+   */
+  password?: (ctx: { refresh: boolean }) => string | Promise<string>;
   /** Client id prefix; a random suffix is always added. Default 'nr-iotopen-'. */
   clientIdPrefix?: string;
   tls?: HubTlsOptions;
@@ -118,6 +121,8 @@ export class MqttHub extends EventEmitter {
   private gen = 0;
   private seq = 0;
   private attempt = 0;
+  /** Consecutive refusals of our credentials by the broker (reset on CONNACK success). */
+  private authFailures = 0;
   private dropped = 0;
   private lastDropWarn = 0;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -269,7 +274,7 @@ export class MqttHub extends EventEmitter {
     this.setState('connecting');
     let password: string | undefined;
     try {
-      password = this.opts.password ? await this.opts.password() : undefined;
+      password = this.opts.password ? await this.opts.password({ refresh: this.authFailures > 0 }) : undefined;
     } catch (err) {
       if (gen !== this.gen || this.closed) return;
       const e = err as { code?: string; message?: string };
@@ -318,6 +323,7 @@ export class MqttHub extends EventEmitter {
   }
 
   private onConnected(client: MqttClient): void {
+    this.authFailures = 0;
     this.setState('connected');
     this.opts.log?.info?.(`MQTT connected to ${this.hostLabel}`);
     if (this.stableTimer) clearTimeout(this.stableTimer);
@@ -361,8 +367,10 @@ export class MqttHub extends EventEmitter {
   private failed(state: 'disconnected' | 'auth-failed', reason: string): void {
     this.setState(state, reason);
     if (this.closed || this.owners.size === 0) return;
-    const delay = state === 'auth-failed' ? this.opts.maxReconnectMs : this.nextDelay();
-    if (state === 'auth-failed') this.attempt++;
+    // A first refusal is retried soon with a refreshed password (an expired login token is
+    // renewed); refusals after that wait the longest delay: no storm of bad logins.
+    const repeatedAuthFailure = state === 'auth-failed' && this.authFailures++ > 0;
+    const delay = repeatedAuthFailure ? this.opts.maxReconnectMs : this.nextDelay();
     this.opts.log?.warn(`MQTT ${state === 'auth-failed' ? 'authentication failed' : 'disconnected'}: ${reason}; retrying in ${Math.round(delay / 100) / 10} s`);
     this.retryTimer = setTimeout(() => void this.openConnection(), delay);
   }

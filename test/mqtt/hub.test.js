@@ -263,18 +263,18 @@ for (const b of brokers) {
 }
 
 describe('MqttHub failures', () => {
-  it('reports auth-failed on CONNACK 5, retries at the max delay, and fetches the password again at each connect', async () => {
+  it('reports auth-failed on CONNACK 5, retries once soon with a refreshed password, then at the max delay', async () => {
     const broker = await startAedes({ password: 'right-key' });
     const log = logger();
     let password = 'wrong-key-secret';
-    let fetched = 0;
+    const refreshes = [];
     const hub = new MqttHub({
       url: broker.url,
       minReconnectMs: 10,
       maxReconnectMs: 300,
       log,
-      password: () => {
-        fetched++;
+      password: ({ refresh }) => {
+        refreshes.push(refresh);
         return password;
       },
     });
@@ -283,14 +283,49 @@ describe('MqttHub failures', () => {
       const s = await waitState(hub, 'auth-failed');
       assert.match(s.reason, /rejected the credentials \(CONNACK 5/);
       assert.match(s.reason, /API key/);
+      const authWarns = () => log.warns.filter((m) => /authentication failed/.test(m));
+      await waitFor(() => authWarns().length >= 2);
       assert.doesNotMatch(JSON.stringify(s) + log.warns.join(), /wrong-key-secret/);
-      assert.ok(log.warns.some((m) => /authentication failed: .*retrying in 0\.3 s/.test(m)), log.warns.join('\n'));
+      assert.doesNotMatch(authWarns()[0], /retrying in 0\.3 s/, 'the first refusal is retried soon (a renewed token may be accepted)');
+      assert.match(authWarns()[1], /retrying in 0\.3 s/, 'a repeated refusal waits the longest delay');
+      assert.deepEqual(refreshes.slice(0, 2), [false, true], 'the password is asked for again, refreshed, after a refusal');
       password = 'right-key';
       await waitState(hub, 'connected');
-      assert.ok(fetched >= 2);
+      const before = refreshes.length;
+      await broker.down();
+      await waitState(hub, 'disconnected');
+      await broker.up();
+      await waitState(hub, 'connected');
+      assert.ok(refreshes.length > before);
+      assert.equal(refreshes[refreshes.length - 1], false, 'after a success the password is no longer refreshed');
     } finally {
       await hub.close();
       await broker.stop();
+    }
+  });
+
+  it('renews an expired login token the broker refuses, and reconnects (login auth)', async () => {
+    const { startSandbox } = require('../../dist/src/sandbox');
+    const { ApiClient } = require('../../dist/src/api');
+    const sb = await startSandbox({ port: 0, mqttPort: 0 });
+    const api = new ApiClient({ baseUrl: sb.api, auth: { type: 'login', username: 'demo@example.com', password: 'demo-password' } });
+    const hub = new MqttHub({ url: sb.mqtt, minReconnectMs: 10, maxReconnectMs: 60000, password: ({ refresh }) => api.token({ refresh }) });
+    try {
+      hub.acquire('n');
+      await waitState(hub, 'connected');
+      const first = await api.token();
+      sb.store.revokeToken(first);
+      await sb.stopBroker();
+      await waitState(hub, 'disconnected');
+      await sb.startBroker();
+      // The old token is refused once; the next attempt logs in again and gets in, well before the 60 s max delay.
+      await waitState(hub, 'auth-failed');
+      await waitState(hub, 'connected');
+      assert.notEqual(await api.token(), first, 'a new login token was made');
+    } finally {
+      await hub.close();
+      await api.close();
+      await sb.stop();
     }
   });
 
