@@ -451,7 +451,7 @@ export class MqttHub extends EventEmitter {
     for (const e of entries) map[this.brokerFilter(e.filter)] = { qos: e.qos };
     client.subscribe(map, (err, granted) => {
       if (err) {
-        if (client.connected) this.opts.log?.warn(`MQTT subscribe failed: ${err.message}`);
+        if (this.client === client && this.connected) this.opts.log?.warn(`MQTT subscribe failed: ${err.message}`);
         return;
       }
       for (const g of granted || []) {
@@ -471,7 +471,9 @@ export class MqttHub extends EventEmitter {
     const client = this.client;
     if (client && this.connected) {
       client.unsubscribe(this.brokerFilter(entry.filter), (err?: Error) => {
-        if (err && client.connected) this.opts.log?.warn(`MQTT unsubscribe from "${entry.filter}" failed: ${err.message}`);
+        // A connection being closed takes its subscriptions with it (clean session): only a
+        // failure on the connection still in use is worth a warning.
+        if (err && this.client === client && this.connected) this.opts.log?.warn(`MQTT unsubscribe from "${entry.filter}" failed: ${err.message}`);
       });
     }
   }

@@ -259,6 +259,21 @@ for (const b of brokers) {
       hub.acquire('c');
       await waitState(hub, 'connected');
     });
+
+    it('says nothing when nodes unsubscribe and the last one leaves at once (a redeploy)', async () => {
+      const log = logger();
+      makeHub({ log });
+      hub.acquire('a');
+      const subs = ['x/1', 'x/2', 'x/3', 'x/4'].map((t) => hub.subscribe('a', `${uniq()}/${t}`, () => {}));
+      await waitState(hub, 'connected');
+      await waitFor(() => proxy.subscribes.length >= 1);
+      for (const s of subs) s.unsubscribe();
+      hub.release('a');
+      assert.equal(hub.state.state, 'disconnected');
+      // Let the closed connection fail its pending UNSUBSCRIBEs; none of that is worth a warning.
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(log.warns, []);
+    });
   });
 }
 
