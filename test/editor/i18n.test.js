@@ -2,7 +2,8 @@
 // The editor's strings: every key an editor file uses exists in en-US, every
 // en-US key has a Swedish (sv-SE) translation, the Swedish help has the same
 // sections and keeps every technical identifier, and a real Node-RED serves
-// the Swedish catalogues and help for the pack.
+// the Swedish catalogues and help for the pack. (node-red-node-test-helper
+// mounts no editor routes and stubs RED._, so it cannot show what the editor gets.)
 //
 // Static checks read the sources under nodes/; the runtime check runs
 // Node-RED (red.js, its own process, port 0) with the built pack (dist/)
@@ -138,7 +139,8 @@ describe('editor i18n', function () {
 
       it('is translated, not copied: most sv-SE texts differ from en-US', function () {
         const sv = leaves(catalog(type, 'sv-SE'));
-        const words = [...enKeys].filter(([, v]) => /[a-z]{4,}\s+[a-z]{3,}/i.test(v));
+        // palette names are node type names (functionx out, mqtt publish): kept as they are on purpose
+        const words = [...enKeys].filter(([k, v]) => !/(^|\.)(paletteLabel|label\.default)$/.test(k) && /[a-z]{4,}\s+[a-z]{3,}/i.test(v));
         const same = words.filter(([k, v]) => sv.get(k) === v).map(([k]) => k);
         assert.ok(same.length <= words.length / 10, `copied unchanged from English: ${same.join(', ')}`);
       });
@@ -160,6 +162,31 @@ describe('editor i18n', function () {
       });
     });
   }
+
+  describe('dialog validators mirror the runtime', function () {
+    // The schedule dialog's cron check, taken from the .html as the editor runs it, must accept
+    // exactly what src/util/cron.ts accepts, or a red field would disagree with the deployed node.
+    it('iotopen-schedule: cron fields', function () {
+      const html = read('iotopen-schedule', 'iotopen-schedule.html');
+      const src = /function cronProblem\(value, min, max\) \{[\s\S]*?\n  \}\n/.exec(html);
+      assert.ok(src, 'cronProblem not found in iotopen-schedule.html');
+      const cronProblem = new Function(`${src[0]}; return cronProblem;`)();
+      const { validateCronField, CRON_RANGES } = require(path.join(root, 'dist', 'src', 'util', 'cron.js'));
+      const samples = ['*', '0', '5', '59', '60', '7', '8', '23', '24', '31', '32', '12', '13', '1-5', '5-1', '0-7', '*/5', '*/0', '*/60',
+        '0-30/10', '5/2', '1,2,3', '1,,2', ',', '1-2-3', 'a', '1.5', '-1', '*/', '1-', ' 7 ', '001', '1/2/3', '*/24', '*/7', '0,7', '1-31/31'];
+      let checked = 0;
+      for (const field of Object.keys(CRON_RANGES)) {
+        const [min, max] = CRON_RANGES[field];
+        for (const v of samples) {
+          let runtimeOk = true;
+          try { validateCronField(field, v); } catch { runtimeOk = false; }
+          assert.strictEqual(cronProblem(v, min, max) === null, runtimeOk, `${field} "${v}": editor and runtime disagree`);
+          checked++;
+        }
+      }
+      assert.ok(checked > 100);
+    });
+  });
 
   describe('served by a real Node-RED', function () {
     this.timeout(60000);
@@ -199,8 +226,9 @@ describe('editor i18n', function () {
       if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
     });
 
-    it('serves the Swedish catalogue of every node at /locales/nodes?lng=sv-SE', async function () {
-      const res = await fetch(`${base}/locales/nodes?lng=sv-SE`);
+    // nodes/messages is what the editor loads the node catalogues from (RED.i18n.loadNodeCatalogs)
+    it('serves the Swedish catalogue of every node at /nodes/messages?lng=sv-SE', async function () {
+      const res = await fetch(`${base}/nodes/messages?lng=sv-SE`, { headers: { Accept: 'application/json' } });
       assert.strictEqual(res.status, 200);
       const all = await res.json();
       for (const type of TYPES) {
@@ -208,7 +236,7 @@ describe('editor i18n', function () {
         assert.ok(all[ns], `no catalogue for ${ns}`);
         assert.deepStrictEqual(all[ns], catalog(type, 'sv-SE'), `${ns} is not the sv-SE catalogue`);
       }
-      const enRes = await fetch(`${base}/locales/nodes?lng=en-US`);
+      const enRes = await fetch(`${base}/nodes/messages?lng=en-US`, { headers: { Accept: 'application/json' } });
       const en = await enRes.json();
       assert.deepStrictEqual(en[`${pkg.name}/iotopen-config`], catalog('iotopen-config', 'en-US'));
     });
