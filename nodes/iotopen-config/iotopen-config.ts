@@ -67,7 +67,7 @@ export interface ConfigNode extends Node<Credentials> {
   readonly catalog: Catalog;
   /** Why the node cannot work (a field is wrong), or null. */
   configError: ConfigError | null;
-  register(node: Node): void;
+  register(node: Node, opts?: { mqtt?: boolean }): void;
   deregister(node: Node, done?: () => void): void;
 }
 
@@ -222,12 +222,14 @@ module.exports = function (RED: NodeAPI) {
       },
     });
 
-    node.register = function (user: Node) {
-      users.set(user.id, user);
+    node.register = function (user: Node, opts: { mqtt?: boolean } = {}) {
       if (node.configError) {
         user.status(statusFor(state));
         return;
       }
+      // API-only nodes neither open the MQTT connection nor get its state in their status.
+      if (!opts.mqtt) return;
+      users.set(user.id, user);
       try {
         const h = getHub();
         h.acquire(user.id);

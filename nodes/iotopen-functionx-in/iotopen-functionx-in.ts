@@ -105,7 +105,7 @@ export = function register(RED: NodeAPI): void {
       configError = (err as Error).message;
     }
 
-    srv.register(node);
+    srv.register(node, { mqtt: true });
     if (configError) {
       node.status({ fill: 'red', shape: 'ring', text: t('status.config') });
       node.error(configError);

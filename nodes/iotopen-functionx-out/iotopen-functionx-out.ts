@@ -53,7 +53,7 @@ export = function register(RED: NodeAPI): void {
       return;
     }
     const srv: LynxServer = server;
-    srv.register(node);
+    srv.register(node, { mqtt: true });
     let closed = false;
 
     const cfgQos = config.qos === undefined || config.qos === '' ? 1 : Number(config.qos);

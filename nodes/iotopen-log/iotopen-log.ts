@@ -82,7 +82,7 @@ export = function (RED: NodeAPI): void {
     let running: Running | null = null;
 
     if (!server) {
-      node.status({ fill: 'red', shape: 'ring', text: 'iotopen-log.status.noServer' });
+      node.status({ fill: 'red', shape: 'ring', text: RED._('iotopen-log.status.noServer') });
     } else {
       server.register(node);
     }

@@ -59,7 +59,7 @@ export = function (RED: NodeAPI): void {
     const node = this;
     const server: LynxServer | null = getServer(RED, config.server);
     const mode = config.mode === 'api' ? 'api' : 'mqtt';
-    if (server) server.register(node);
+    if (server) server.register(node, { mqtt: mode === 'mqtt' });
     else node.status({ fill: 'red', shape: 'ring', text: RED._('iotopen-mqtt-publish.status.noServer') });
 
     async function handle(msg: Msg): Promise<void> {

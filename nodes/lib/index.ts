@@ -10,7 +10,12 @@ export interface LynxServer extends Node {
   api: ApiClient;
   readonly hub: MqttHub;
   readonly catalog: Catalog;
-  register(node: Node): void;
+  /**
+   * Track a node that uses this server. `mqtt: true` for nodes that need the shared MQTT
+   * connection: it is opened for the first of them and they are shown its state in
+   * their status; API-only nodes never open it.
+   */
+  register(node: Node, opts?: { mqtt?: boolean }): void;
   deregister(node: Node, done?: () => void): void;
 }
 

@@ -252,7 +252,7 @@ describe('iotopen-config node', function () {
       assert.equal(list.length, sb.installations.length);
       const user = helper.getNode('user');
       const connected = statusMatching(user, (s) => s.fill === 'green');
-      server.register(user);
+      server.register(user, { mqtt: true });
       const { status } = await connected;
       assert.equal(status.shape, 'dot');
       assert.match(status.text, /connected/);
@@ -264,7 +264,7 @@ describe('iotopen-config node', function () {
       const server = helper.getNode('cfg');
       const user = helper.getNode('user');
       const connected = statusMatching(user, (s) => s.fill === 'green');
-      server.register(user);
+      server.register(user, { mqtt: true });
       await connected;
       const down = statusMatching(user, (s) => s.fill === 'red');
       await sb.stopBroker();
@@ -277,6 +277,21 @@ describe('iotopen-config node', function () {
       } finally {
         await sb.startBroker().catch(() => {});
       }
+      await new Promise((resolve) => server.deregister(user, resolve));
+    });
+
+    it('opens no MQTT connection for API-only users, and leaves their status alone', async () => {
+      const cfg = configNode(sb);
+      await helper.load(configMod, [cfg.node, { id: 'user', type: 'helper' }], cfg.credentials);
+      const server = helper.getNode('cfg');
+      const user = helper.getNode('user');
+      const statuses = [];
+      user.status = (s) => statuses.push(s);
+      server.register(user);
+      const list = await server.api.installations.list();
+      assert.equal(list.length, sb.installations.length);
+      assert.equal(server.hub.state.state === 'connecting' || server.hub.state.state === 'connected', false, 'no connection was opened');
+      assert.deepEqual(statuses, []);
       await new Promise((resolve) => server.deregister(user, resolve));
     });
 
@@ -335,7 +350,7 @@ describe('iotopen-config node', function () {
         ];
         await helper.load(configMod, flow, { cfg: { apiKey: 'k-123456' } });
         const server = helper.getNode('cfg');
-        server.register(helper.getNode('user'));
+        server.register(helper.getNode('user'), { mqtt: true });
         const pending = server.api.installations.list().catch((e) => e);
         // Both the HTTP request and the MQTT connect are now hanging on the black hole.
         while (hole.open < 2) await new Promise((r) => setImmediate(r));

@@ -70,8 +70,8 @@ describe('iotopen-mqtt-publish node', function () {
     ];
     await helper.load([configMod, pubMod, catchNode], flow, cfg.credentials);
     const server = helper.getNode('cfg');
-    await waitFor(() => server.hub.connected);
-    return { pub: helper.getNode('pub'), out: helper.getNode('out'), caught: helper.getNode('caught') };
+    if ((props.mode || 'mqtt') === 'mqtt') await waitFor(() => server.hub.connected);
+    return { server, pub: helper.getNode('pub'), out: helper.getNode('out'), caught: helper.getNode('caught') };
   }
 
   it('publishes JSON on {client_id}/topic with QoS 1 and finishes after the PUBACK', async () => {
@@ -119,6 +119,7 @@ describe('iotopen-mqtt-publish node', function () {
     await waitFor(() => got.length === 1);
     assert.deepEqual(got[0].topic, `${CLIENT}/obj/api/1`);
     assert.deepEqual(JSON.parse(got[0].payload), { value: 3 });
+    assert.equal(n.server.hub.connected, false, 'api mode opens no MQTT connection of its own');
   });
 
   it('queues while the broker is down (msg.queued) and delivers after it is back', async () => {

@@ -107,6 +107,9 @@ for (const v of variants()) {
       const realStatus = node.status.bind(node);
       node.status = (s) => { statuses.push(s); return realStatus(s); };
       const hub = helper.getNode('cfg').hub;
+      // Online first: a write made before the connection is up is queued too, and would be
+      // counted among the writes queued while the broker is down.
+      await until(() => hub.connected, 'the first connection');
       node.receive({ payload: 100 });
       await until(() => completed.length === 1, 'the first write while online');
 
