@@ -270,6 +270,9 @@ export = function register(RED: NodeAPI): void {
     };
 
     if (!configError) {
+      const cat = srv.catalog as unknown as { on: Function; getMaxListeners?: () => number; setMaxListeners?: (n: number) => void };
+      // One listener per node: hundreds of nodes on one config node are normal, not a leak.
+      if (cat.getMaxListeners && cat.setMaxListeners && cat.getMaxListeners() !== 0) cat.setMaxListeners(0);
       srv.catalog.on('functions', onFunctions);
       void refresh().then(() => (emitLatest && !closed && topics.size > 0 ? sendLatest() : undefined));
     }
