@@ -117,45 +117,72 @@ export = function register(RED: NodeAPI): void {
     let refreshing: Promise<void> | null = null;
     let again = false;
 
-    const emit = (te: TopicEntry, fe: FnEntry, topic: string, d: Decoded) => {
-      const payload = !d.ok ? d.raw : wholeObject ? { value: d.value, timestamp: d.timestamp, msg: d.msg } : d.value;
-      const msg = {
-        topic,
-        payload,
-        lynx: {
-          installation_id: iid,
-          client_id: clientId,
-          function: fe.info,
-          timestamp: d.timestamp,
-          text: d.msg,
-          formatted: d.ok ? fe.pres.format(d.value, d.msg) : undefined,
-          error: d.ok ? undefined : d.error,
-        },
-      } as unknown as NodeMessage;
-      node.send(msg);
-    };
-
-    const deliver = (te: TopicEntry, topic: string, d: Decoded) => {
-      if (!d.ok) {
-        const now = Date.now();
-        if (now - te.warnedAt >= WARN_INTERVAL_MS) {
-          te.warnedAt = now;
-          node.warn(t('warn.bad-payload', { topic, error: d.error }));
-        }
-      }
+    // Hot path: one JSON.parse, one msg (with its lynx object) per function on the
+    // topic; everything else was computed when the topic was subscribed.
+    const sendValue = (te: TopicEntry, topic: string, value: unknown, timestamp: number | undefined, text: string | undefined) => {
       if (onlyChange) {
-        const key = d.ok ? `${typeof d.value}:${String(d.value)}\u0000${d.msg ?? ''}` : `raw:${d.raw}`;
+        const key = `${typeof value}:${String(value)}\u0000${text ?? ''}`;
         if (key === te.last) return;
         te.last = key;
       }
       const fns = te.fns;
-      for (let i = 0; i < fns.length; i++) emit(te, fns[i], topic, d);
+      for (let i = 0; i < fns.length; i++) {
+        const fe = fns[i];
+        node.send({
+          topic,
+          payload: wholeObject ? { value, timestamp, msg: text } : value,
+          lynx: {
+            installation_id: iid,
+            client_id: clientId,
+            function: fe.info,
+            timestamp,
+            text,
+            formatted: fe.pres.format(value, text),
+          },
+        } as unknown as NodeMessage);
+      }
+    };
+
+    const sendRaw = (te: TopicEntry, topic: string, raw: string, error: string) => {
+      const now = Date.now();
+      if (now - te.warnedAt >= WARN_INTERVAL_MS) {
+        te.warnedAt = now;
+        node.warn(t('warn.bad-payload', { topic, error }));
+      }
+      if (onlyChange) {
+        const key = `raw:${raw}`;
+        if (key === te.last) return;
+        te.last = key;
+      }
+      for (const fe of te.fns) {
+        node.send({
+          topic,
+          payload: raw,
+          lynx: { installation_id: iid, client_id: clientId, function: fe.info, error },
+        } as unknown as NodeMessage);
+      }
+    };
+
+    const deliver = (te: TopicEntry, topic: string, d: Decoded) => {
+      if (d.ok) sendValue(te, topic, d.value, d.timestamp, d.msg);
+      else sendRaw(te, topic, d.raw as string, d.error as string);
     };
 
     const subscribe = (te: TopicEntry) => {
       te.sub = srv.hub.subscribe(node.id, te.topic, (topic: string, buf: Buffer) => {
         te.seen = true;
-        deliver(te, topic, decodeLynxPayload(buf) as Decoded);
+        let o: { value?: unknown; timestamp?: unknown; msg?: unknown } | null = null;
+        try {
+          o = JSON.parse(buf.toString());
+        } catch {
+          o = null;
+        }
+        if (o !== null && typeof o === 'object' && !Array.isArray(o)) {
+          sendValue(te, topic, o.value, typeof o.timestamp === 'number' ? o.timestamp : undefined, typeof o.msg === 'string' ? o.msg : undefined);
+        } else {
+          // Not Lynx JSON: the codec says precisely what is wrong.
+          deliver(te, topic, decodeLynxPayload(buf) as Decoded);
+        }
       });
     };
 
