@@ -297,19 +297,13 @@ export = function register(RED: NodeAPI): void {
     };
 
     if (!configError) {
-      const cat = srv.catalog as unknown as { on: Function; getMaxListeners?: () => number; setMaxListeners?: (n: number) => void };
-      // One listener per node: hundreds of nodes on one config node are normal, not a leak.
-      if (cat.getMaxListeners && cat.setMaxListeners && cat.getMaxListeners() !== 0) cat.setMaxListeners(0);
       srv.catalog.on('functions', onFunctions);
       void refresh().then(() => (emitLatest && !closed && topics.size > 0 ? sendLatest() : undefined));
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
-      if (!configError) {
-        const cat = srv.catalog as unknown as { off?: Function; removeListener?: Function };
-        (cat.off || cat.removeListener)?.call(cat, 'functions', onFunctions);
-      }
+      if (!configError) srv.catalog.off('functions', onFunctions);
       for (const te of topics.values()) te.sub?.unsubscribe();
       topics.clear();
       let finished = false;

@@ -67,6 +67,9 @@ export class Catalog extends EventEmitter {
 
   constructor(private readonly api: CatalogApi, private readonly hub?: CatalogHub | null, options: CatalogOptions = {}) {
     super();
+    // One 'functions' listener per node that follows an installation: hundreds on one
+    // config node are normal, not a leak.
+    this.setMaxListeners(0);
     this.opts = {
       debounceMs: options.debounceMs ?? 250,
       maxAgeMs: options.maxAgeMs ?? 60000,

@@ -87,6 +87,23 @@ describe('Catalog', () => {
     assert.match(after.find((f) => f.id === fid).meta.name, /^Renamed [1-5]$/);
   });
 
+  it('takes one listener per following node without a leak warning (500 nodes are normal)', async () => {
+    catalog = new Catalog(api, hub);
+    const warnings = [];
+    const onWarning = (w) => warnings.push(w);
+    process.on('warning', onWarning);
+    const listeners = Array.from({ length: 500 }, () => () => {});
+    try {
+      for (const l of listeners) catalog.on('functions', l);
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning'), []);
+      assert.equal(catalog.listenerCount('functions'), 500);
+    } finally {
+      process.off('warning', onWarning);
+      for (const l of listeners) catalog.off('functions', l);
+    }
+  });
+
   it('rejects calls after close with a clear message', async () => {
     catalog = new Catalog(api, hub);
     catalog.close();
