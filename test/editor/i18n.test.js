@@ -13,6 +13,8 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
+const acorn = require('acorn');
+const walk = require('acorn-walk');
 
 const root = path.resolve(__dirname, '../..');
 const nodesDir = path.join(root, 'nodes');
@@ -22,6 +24,10 @@ const TYPES = Object.keys(pkg['node-red'].nodes);
 // Keys of en-US that may fall back to English in sv-SE (none today; list them
 // here, per type, with a reason, if one is ever left untranslated on purpose).
 const ALLOWED_FALLBACKS = {};
+
+// The shared editor script every node's .html loads (resources/iotopen-editor.js, served by Node-RED).
+const RESOURCE = path.join(root, 'resources', 'iotopen-editor.js');
+const RESOURCE_URL = `resources/${pkg.name}/iotopen-editor.js`;
 
 const read = (...p) => fs.readFileSync(path.join(nodesDir, ...p), 'utf8');
 const exists = (...p) => fs.existsSync(path.join(nodesDir, ...p));
@@ -66,6 +72,57 @@ function runtimeKeys(type, ts) {
   return [...keys];
 }
 
+/**
+ * The shared editor script's helpers: for each function of it (a function declaration `f`
+ * or an export `E.f = function`), the catalogue keys it reads with tr(node, '<key>') and the
+ * helpers it calls. Keys are relative to the calling node's type.
+ */
+function resourceHelpers(src) {
+  const ast = acorn.parse(src, { ecmaVersion: 5 });
+  // (function () { ... })(): the helpers are the statements of that function's body.
+  const body = ast.body[0].expression.callee.body.body;
+  const units = new Map(); // name -> { keys: Set, calls: Set, dynamic: [] }
+  const exported = new Set();
+  const scan = (name, fn) => {
+    const unit = { keys: new Set(), calls: new Set(), dynamic: [] };
+    walk.fullAncestor(fn.body, (n, _state, ancestors) => {
+      const parent = ancestors[ancestors.length - 2];
+      if (n.type === 'CallExpression' && n.callee.type === 'Identifier' && n.callee.name === 'tr') {
+        const key = n.arguments[1];
+        if (key && key.type === 'Literal' && typeof key.value === 'string') unit.keys.add(key.value);
+        else unit.dynamic.push(src.slice(n.start, n.end));
+      }
+      if (n.type === 'Identifier') {
+        const isName = parent && ((parent.type === 'MemberExpression' && parent.property === n && !parent.computed) || (parent.type === 'Property' && parent.key === n));
+        if (!isName) unit.calls.add(n.name);
+      }
+      if (n.type === 'MemberExpression' && !n.computed && n.object.type === 'Identifier' && n.object.name === 'E') unit.calls.add(`E.${n.property.name}`);
+    });
+    units.set(name, unit);
+  };
+  for (const st of body) {
+    if (st.type === 'FunctionDeclaration') scan(st.id.name, st);
+    const ex = st.type === 'ExpressionStatement' && st.expression;
+    if (ex && ex.type === 'AssignmentExpression' && ex.left.type === 'MemberExpression' && ex.left.object.name === 'E' && !ex.left.computed) {
+      exported.add(ex.left.property.name);
+      if (ex.right.type === 'FunctionExpression') scan(`E.${ex.left.property.name}`, ex.right);
+    }
+  }
+  /** Every key `name` reads, through the helpers it calls. */
+  const keysOf = (name, seen = new Set()) => {
+    if (seen.has(name) || !units.has(name)) return new Set();
+    seen.add(name);
+    const unit = units.get(name);
+    const keys = new Set(unit.keys);
+    for (const c of unit.calls) for (const k of keysOf(c, seen)) keys.add(k);
+    return keys;
+  };
+  return { units, exported, keysOf };
+}
+
+/** The IotOpenEditor.<name> an .html uses. */
+const sharedUsed = (html) => [...new Set([...html.matchAll(/IotOpenEditor\.([A-Za-z_$][\w$]*)/g)].map((m) => m[1]))];
+
 const h3s = (html) => [...html.matchAll(/<h3>([\s\S]*?)<\/h3>/g)].map((m) => m[1].trim());
 const codes = (html) => new Set([...html.matchAll(/<code>([\s\S]*?)<\/code>/g)].map((m) => m[1].trim()));
 const count = (html, re) => (html.match(re) || []).length;
@@ -92,6 +149,24 @@ describe('editor i18n', function () {
         // a key ending in '.' is completed at run time (e.g. validation.apiUrl. + problem): some key must extend it
         const missing = used.filter((k) => (k.endsWith('.') ? ![...enKeys.keys()].some((e) => e.startsWith(k)) : !enKeys.has(k)));
         assert.deepStrictEqual(missing, [], `${type}.html uses keys missing from en-US`);
+      });
+
+      it('loads the shared editor script, and finds in en-US every key the helpers it calls read', function () {
+        const used = sharedUsed(html);
+        if (type === 'iotopen-config') {
+          assert.deepStrictEqual(used, []);
+          return;
+        }
+        const tags = [...html.matchAll(/<script\b[^>]*\bsrc="([^"]*)"[^>]*>\s*<\/script>/g)].map((m) => m[1]);
+        assert.deepStrictEqual(tags, [RESOURCE_URL], 'one <script src> of the shared editor script, first');
+        assert.ok(html.indexOf(RESOURCE_URL) < html.indexOf('RED.nodes.registerType'), 'the shared script must load before registerType');
+        const shared = resourceHelpers(fs.readFileSync(RESOURCE, 'utf8'));
+        const unknown = used.filter((name) => !shared.exported.has(name));
+        assert.deepStrictEqual(unknown, [], 'IotOpenEditor helpers the resource does not define');
+        const keys = new Set();
+        for (const name of used) for (const k of shared.keysOf(`E.${name}`)) keys.add(`${type}.${k}`);
+        const missing = [...keys].filter((k) => !enKeys.has(k));
+        assert.deepStrictEqual(missing, [], `keys read by the shared helpers ${type}.html calls, missing from en-US`);
       });
 
       it('never calls RED._() with a node key (it resolves in the editor namespace and shows the raw key)', function () {
@@ -162,6 +237,37 @@ describe('editor i18n', function () {
       });
     });
   }
+
+  describe('the shared editor script (resources/iotopen-editor.js)', function () {
+    const src = fs.readFileSync(RESOURCE, 'utf8');
+    const shared = resourceHelpers(src);
+
+    it('reads catalogue keys only as literals, only through tr(), never with RED._()', function () {
+      const dynamic = [...shared.units].flatMap(([name, u]) => u.dynamic.map((d) => `${name}: ${d}`));
+      assert.deepStrictEqual(dynamic, []);
+      assert.doesNotMatch(src, /RED\._\(/);
+      assert.ok(shared.keysOf('E.hint').has('hint.notDeployed'), 'the analysis follows E.hint to failText');
+    });
+
+    it('is plain browser script: ES5, one global, no module syntax', function () {
+      assert.doesNotThrow(() => acorn.parse(src, { ecmaVersion: 5 }));
+      assert.match(src, /window\.IotOpenEditor = E;/);
+    });
+
+    it('every key a helper reads exists for every node whose .html calls that helper (and some are read)', function () {
+      let checked = 0;
+      for (const type of TYPES) {
+        const en = leaves(catalog(type, 'en-US'));
+        for (const name of sharedUsed(read(type, `${type}.html`))) {
+          for (const k of shared.keysOf(`E.${name}`)) {
+            assert.ok(en.has(`${type}.${k}`), `${type} calls IotOpenEditor.${name}, which reads ${k}`);
+            checked++;
+          }
+        }
+      }
+      assert.ok(checked > 10, `only ${checked} keys checked`);
+    });
+  });
 
   describe('dialog validators mirror the runtime', function () {
     // The schedule dialog's cron check, taken from the .html as the editor runs it, must accept
@@ -239,6 +345,23 @@ describe('editor i18n', function () {
       const enRes = await fetch(`${base}/nodes/messages?lng=en-US`, { headers: { Accept: 'application/json' } });
       const en = await enRes.json();
       assert.deepStrictEqual(en[`${pkg.name}/iotopen-config`], catalog('iotopen-config', 'en-US'));
+    });
+
+    // Each node's .html loads resources/iotopen-editor.js by a relative src, which the editor
+    // fetches from <admin root>/resources/<module>/<file>.
+    it(`serves the shared editor script at /${RESOURCE_URL}, and every node's editor file loads it`, async function () {
+      const res = await fetch(`${base}/${RESOURCE_URL}`);
+      assert.strictEqual(res.status, 200);
+      assert.match(res.headers.get('content-type') || '', /javascript/);
+      assert.strictEqual(await res.text(), fs.readFileSync(RESOURCE, 'utf8'));
+      const nodes = await (await fetch(`${base}/nodes`, { headers: { Accept: 'text/html' } })).text();
+      const sets = nodes.split(/(?=<!-- --- \[red-module:)/).filter((c) => c.includes(`[red-module:${pkg.name}/`));
+      assert.strictEqual(sets.length, TYPES.length);
+      for (const set of sets) {
+        const type = /\[red-module:[^\]]+\/(iotopen-[\w-]+)\]/.exec(set)[1];
+        if (type === 'iotopen-config') continue;
+        assert.ok(set.includes(`src="${RESOURCE_URL}"`), `${type}: its editor file does not load ${RESOURCE_URL}`);
+      }
     });
 
     it('serves the Swedish help to a Swedish editor, the English help to others', async function () {

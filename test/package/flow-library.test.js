@@ -102,6 +102,25 @@ describe('packed tarball (Flow Library scorecard)', function () {
     }
   });
 
+  // Node-RED serves a module's resources/ folder at resources/<module name>/...: a <script src>
+  // of a node's editor file must name a file the tarball ships there.
+  it("ships resources/iotopen-editor.js, the shared editor script every node's .html loads", function () {
+    assert.ok(pkg.files.includes('resources/'), 'package.json files lacks resources/');
+    const shared = path.join(dir, 'resources', 'iotopen-editor.js');
+    assert.ok(fs.existsSync(shared), 'resources/iotopen-editor.js missing from the tarball');
+    assert.strictEqual(fs.readFileSync(shared, 'utf8'), fs.readFileSync(path.join(root, 'resources', 'iotopen-editor.js'), 'utf8'));
+    const prefix = `resources/${pkg.name}/`;
+    for (const [type, file] of Object.entries(pkg['node-red'].nodes)) {
+      const html = fs.readFileSync(path.join(dir, file.replace(/\.js$/, '.html')), 'utf8');
+      const srcs = [...html.matchAll(/<script\b[^>]*\bsrc="([^"]+)"/g)].map((m) => m[1]);
+      if (type !== 'iotopen-config') assert.ok(srcs.includes(`${prefix}iotopen-editor.js`), `${type}: does not load the shared editor script`);
+      for (const src of srcs) {
+        assert.ok(src.startsWith(prefix), `${type}: <script src="${src}"> is not one of this module's resources`);
+        assert.ok(fs.existsSync(path.join(dir, 'resources', src.slice(prefix.length))), `${type}: ${src} is not in the tarball`);
+      }
+    }
+  });
+
   it('N02 every non-config node is used in an example flow', function () {
     const used = new Set();
     const examples = path.join(dir, 'examples');
