@@ -22,7 +22,7 @@ export interface CatalogApi {
 
 /** The parts of MqttHub the catalog uses. */
 export interface CatalogHub {
-  subscribe(ownerId: string, filter: string, handler: MessageHandler, options?: { qos?: 0 | 1 }): Subscription;
+  subscribe(ownerId: string, filter: string, handler: MessageHandler, options?: { qos?: 0 | 1; shared?: boolean }): Subscription;
   on(event: 'state', listener: (s: HubState) => void): unknown;
   off(event: 'state', listener: (s: HubState) => void): unknown;
   readonly connected: boolean;
@@ -33,6 +33,12 @@ export interface CatalogOptions {
   debounceMs?: number;
   /** Age after which cached lists are fetched again while the hub is not connected (default 60 s). */
   maxAgeMs?: number;
+  /**
+   * Age after which a function list is fetched again even while its change events are
+   * followed (default 5 min): changes made with `silent`, or events the broker did not
+   * deliver, are seen within that time.
+   */
+  watchedMaxAgeMs?: number;
   /** How long a latestStatus answer is shared (default 2 s). */
   statusTtlMs?: number;
   log?: { warn(msg: string): void };
@@ -73,6 +79,7 @@ export class Catalog extends EventEmitter {
     this.opts = {
       debounceMs: options.debounceMs ?? 250,
       maxAgeMs: options.maxAgeMs ?? 60000,
+      watchedMaxAgeMs: options.watchedMaxAgeMs ?? 300000,
       statusTtlMs: options.statusTtlMs ?? 2000,
       log: options.log,
     };
@@ -102,7 +109,7 @@ export class Catalog extends EventEmitter {
   functions(iid: number): Promise<ModelX[]> {
     if (this.closed) return Promise.reject(closedError());
     const cur = this.funcs.get(iid);
-    const maxAge = this.hub && this.hub.connected && this.evtSubs.has(iid) ? Infinity : this.opts.maxAgeMs;
+    const maxAge = this.hub && this.hub.connected && this.evtSubs.has(iid) ? this.opts.watchedMaxAgeMs : this.opts.maxAgeMs;
     if (cur && this.fresh(cur, maxAge)) return cur.promise;
     this.watch(iid);
     return this.fetchFunctions(iid).promise;
@@ -160,7 +167,8 @@ export class Catalog extends EventEmitter {
         if (this.closed || !inst || !subs || subs.length) return;
         const onEvt = (): void => this.scheduleRefresh(iid);
         for (const kind of ['functionx', 'devicex']) {
-          subs.push(this.hub!.subscribe(OWNER, `${inst.client_id}/evt/${kind}/updated`, onEvt));
+          // Not through a share group: every Node-RED instance needs every change event.
+          subs.push(this.hub!.subscribe(OWNER, `${inst.client_id}/evt/${kind}/updated`, onEvt, { shared: false }));
         }
       },
       () => {

@@ -52,7 +52,11 @@ export interface MqttHubOptions {
   tls?: HubTlsOptions;
   /** Bound of the offline queue (default 1000); on overflow the oldest message is dropped. */
   queueLimit?: number;
-  /** When set, the broker subscription is `$share/<group>/<filter>`. */
+  /**
+   * When set, broker subscriptions are `$share/<group>/<filter>` so several Node-RED instances
+   * split the stream; a subscription made with `{ shared: false }` (e.g. the catalog's change
+   * events, which every instance needs) is not shared.
+   */
   shareGroup?: string;
   minReconnectMs?: number;
   maxReconnectMs?: number;
@@ -102,10 +106,14 @@ interface SubHandle extends Subscription {
 interface FilterEntry {
   filter: string;
   qos: 0 | 1;
+  /** Subscribed through the share group (decided by the filter's first subscriber). */
+  shared: boolean;
   subs: Set<SubHandle>;
 }
 
 const AUTH_CODES = new Set([4, 5, 134, 135]);
+/** Least time between two queue-length announcements while offline. */
+const QUEUE_ANNOUNCE_MS = 1000;
 
 export class MqttHub extends EventEmitter {
   private readonly opts: Required<Pick<MqttHubOptions, 'username' | 'clientIdPrefix' | 'queueLimit' | 'minReconnectMs' | 'maxReconnectMs' | 'stableMs' | 'connectTimeoutMs' | 'keepaliveSec'>> & MqttHubOptions;
@@ -123,6 +131,8 @@ export class MqttHub extends EventEmitter {
   private attempt = 0;
   /** Consecutive refusals of our credentials by the broker (reset on CONNACK success). */
   private authFailures = 0;
+  private queueTimer: NodeJS.Timeout | null = null;
+  private lastQueueAnnounce = 0;
   private dropped = 0;
   private lastDropWarn = 0;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -189,7 +199,7 @@ export class MqttHub extends EventEmitter {
     this.setState('disconnected', 'no node uses the connection');
   }
 
-  subscribe(ownerId: string, filter: string, handler: MessageHandler, options: { qos?: 0 | 1 } = {}): Subscription {
+  subscribe(ownerId: string, filter: string, handler: MessageHandler, options: { qos?: 0 | 1; shared?: boolean } = {}): Subscription {
     if (this.closed) throw new Error('MQTT hub is closed');
     validateFilter(filter);
     if (typeof handler !== 'function') throw new Error('subscribe needs a handler function');
@@ -204,7 +214,7 @@ export class MqttHub extends EventEmitter {
       unsubscribe: () => this.unsubscribeHandle(handle),
     };
     if (!entry) {
-      entry = { filter, qos, subs: new Set() };
+      entry = { filter, qos, shared: options.shared !== false, subs: new Set() };
       this.filters.set(filter, entry);
       this.trie.add(filter, entry);
       entry.subs.add(handle);
@@ -386,8 +396,10 @@ export class MqttHub extends EventEmitter {
   private clearTimers(): void {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.stableTimer) clearTimeout(this.stableTimer);
+    if (this.queueTimer) clearTimeout(this.queueTimer);
     this.retryTimer = null;
     this.stableTimer = null;
+    this.queueTimer = null;
   }
 
   private describeError(err: (Error & { code?: string | number }) | undefined, wasConnected: boolean): string {
@@ -423,7 +435,8 @@ export class MqttHub extends EventEmitter {
         item.reject = undefined;
       }
     }
-    this.queue = front ? [...items, ...this.queue] : this.queue.concat(items);
+    if (front) this.queue = items.concat(this.queue);
+    else for (const item of items) this.queue.push(item);
     const limit = Math.max(0, this.opts.queueLimit);
     if (this.queue.length > limit) {
       const n = this.queue.length - limit;
@@ -435,20 +448,40 @@ export class MqttHub extends EventEmitter {
         this.opts.log?.warn(`MQTT offline queue full (limit ${limit}): dropped the oldest message(s), ${this.dropped} dropped so far; raise the queue limit of the config node or check the connection`);
       }
     }
-    if (this.current.state !== 'connected' && this.current.state !== 'closed') this.emit('state', this.state);
+    this.announceQueue();
+  }
+
+  /**
+   * Tells listeners the queue length changed while offline: at once for the first change,
+   * then at most once a second (the last count always arrives). Every listener is a node
+   * status update, so 500 nodes and 1000 queued writes must not make 500 000 of them.
+   */
+  private announceQueue(): void {
+    if (this.current.state === 'connected' || this.current.state === 'closed' || this.queueTimer) return;
+    const wait = this.lastQueueAnnounce + QUEUE_ANNOUNCE_MS - Date.now();
+    if (wait <= 0) {
+      this.lastQueueAnnounce = Date.now();
+      this.emit('state', this.state);
+      return;
+    }
+    this.queueTimer = setTimeout(() => {
+      this.queueTimer = null;
+      this.announceQueue();
+    }, wait);
+    this.queueTimer.unref();
   }
 
   // ---- subscriptions ---------------------------------------------------
 
-  private brokerFilter(filter: string): string {
-    return this.opts.shareGroup ? `$share/${this.opts.shareGroup}/${filter}` : filter;
+  private brokerFilter(entry: FilterEntry): string {
+    return this.opts.shareGroup && entry.shared ? `$share/${this.opts.shareGroup}/${entry.filter}` : entry.filter;
   }
 
   private brokerSubscribe(entries: FilterEntry[]): void {
     const client = this.client;
     if (!client || !this.connected || entries.length === 0) return;
     const map: Record<string, { qos: 0 | 1 }> = {};
-    for (const e of entries) map[this.brokerFilter(e.filter)] = { qos: e.qos };
+    for (const e of entries) map[this.brokerFilter(e)] = { qos: e.qos };
     client.subscribe(map, (err, granted) => {
       if (err) {
         if (this.client === client && this.connected) this.opts.log?.warn(`MQTT subscribe failed: ${err.message}`);
@@ -470,7 +503,7 @@ export class MqttHub extends EventEmitter {
     this.trie.remove(entry.filter, entry);
     const client = this.client;
     if (client && this.connected) {
-      client.unsubscribe(this.brokerFilter(entry.filter), (err?: Error) => {
+      client.unsubscribe(this.brokerFilter(entry), (err?: Error) => {
         // A connection being closed takes its subscriptions with it (clean session): only a
         // failure on the connection still in use is worth a warning.
         if (err && this.client === client && this.connected) this.opts.log?.warn(`MQTT unsubscribe from "${entry.filter}" failed: ${err.message}`);

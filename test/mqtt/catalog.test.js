@@ -87,6 +87,19 @@ describe('Catalog', () => {
     assert.match(after.find((f) => f.id === fid).meta.name, /^Renamed [1-5]$/);
   });
 
+  it('sees a silent change (no event) once the followed list is older than watchedMaxAgeMs', async () => {
+    hub.acquire('test');
+    await new Promise((resolve) => hub.on('state', (s) => s.state === 'connected' && resolve()));
+    catalog = new Catalog(api, hub, { watchedMaxAgeMs: 200 });
+    const before = await catalog.functions(101);
+    await waitFor(() => hub.subscriptionCount === 2);
+    const fid = before[0].id;
+    await api.functionx.update(101, fid, { meta: { ...before[0].meta, name: 'Silently renamed' } }, { silent: true });
+    assert.equal((await catalog.functions(101)).find((f) => f.id === fid).meta.name, before[0].meta.name, 'cached while fresh');
+    await new Promise((r) => setTimeout(r, 250));
+    assert.equal((await catalog.functions(101)).find((f) => f.id === fid).meta.name, 'Silently renamed');
+  });
+
   it('takes one listener per following node without a leak warning (500 nodes are normal)', async () => {
     catalog = new Catalog(api, hub);
     const warnings = [];

@@ -246,6 +246,33 @@ for (const b of brokers) {
       assert.deepEqual(got, [`${t}/x`]);
     });
 
+    it('keeps a { shared: false } subscription out of the share group', async () => {
+      makeHub({ shareGroup: 'nr' });
+      const t = uniq();
+      hub.acquire('n1');
+      await waitState(hub, 'connected');
+      hub.subscribe('catalog', `${t}/evt/functionx/updated`, () => {}, { shared: false });
+      hub.subscribe('n1', `${t}/obj/1`, () => {});
+      await waitFor(() => proxy.subscribes.length === 2);
+      assert.deepEqual(proxy.subscribes, [[`${t}/evt/functionx/updated`], [`$share/nr/${t}/obj/1`]]);
+    });
+
+    it('announces the offline queue length at most once a second, the last count included', async () => {
+      makeHub();
+      hub.acquire('n1');
+      await waitState(hub, 'connected');
+      proxy.down();
+      await waitState(hub, 'disconnected');
+      const events = [];
+      hub.on('state', (s) => events.push(s));
+      for (let i = 0; i < 500; i++) void hub.publish(`${uniq()}/q`, String(i), { qos: 1 });
+      await waitFor(() => events.length && events[events.length - 1].queued === 500);
+      assert.ok(events.length <= 3, `${events.length} state events for 500 queued messages`);
+      assert.equal(events[0].queued, 1, 'the first change is announced at once');
+      proxy.up();
+      await waitState(hub, 'connected');
+    });
+
     it('disconnects on the last release and connects again on the next acquire', async () => {
       makeHub();
       hub.acquire('a');
