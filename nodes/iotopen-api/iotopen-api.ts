@@ -1,8 +1,8 @@
 // iotopen-api: calls any endpoint of the Lynx REST API through the config
 // node's client (auth, retries and error handling shared with the other nodes).
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { getServer, evaluate, InputError, type LynxServer } from '../lib';
-import { toNodeError } from '../lib/api-error';
+import { getServer, evaluate, InputError, noServerError, type LynxServer } from '../lib';
+import { deregisterOnClose, settle } from '../lib/input';
 import { checkPathTemplate, fillPath } from '../../src/util/path-template';
 
 interface ApiNodeDef extends NodeDef {
@@ -70,9 +70,9 @@ export = function (RED: NodeAPI): void {
 
     node.on('input', (raw: NodeMessage, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
       const msg = raw as Msg;
-      (async () => {
+      settle(node, msg, done, (async () => {
         if (configError) throw configError;
-        if (!server) throw new InputError('no iotopen-config node: open the node and pick (or deploy) a Lynx server', 'server');
+        if (!server) throw noServerError();
         const methodRaw = msg.method ?? config.method ?? 'GET';
         const method = typeof methodRaw === 'string' ? methodRaw.toUpperCase() : '';
         if (!METHODS.includes(method)) {
@@ -106,21 +106,10 @@ export = function (RED: NodeAPI): void {
         msg.statusCode = status;
         node.status({});
         send(msg);
-      })().then(
-        () => done(),
-        (err: unknown) => {
-          const status = (err as { status?: number }).status;
-          if (typeof status === 'number' && status > 0) msg.statusCode = status;
-          node.status({ fill: 'red', shape: 'ring', text: 'iotopen-api.status.error' });
-          done(toNodeError(err));
-        },
-      );
+      })(), { statusText: 'iotopen-api.status.error' });
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
-      if (server) server.deregister(node, done);
-      else done();
-    });
+    deregisterOnClose(node, server);
   }
   RED.nodes.registerType('iotopen-api', IotopenApiNode as never);
 };

@@ -5,8 +5,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { getServer, evaluate, InputError, requireId, type LynxServer } from '../lib';
-import { toNodeError } from '../lib/api-error';
+import { getServer, evaluate, InputError, noServerError, requireId, type LynxServer } from '../lib';
+import { deregisterOnClose, fail } from '../lib/input';
 import { deployEdgeApp, type EdgeDeployOptions, type EdgeDeployResult, type EdgeTarget } from '../../src/edge/deploy';
 
 interface EdgeNodeDef extends NodeDef {
@@ -97,7 +97,7 @@ export = function (RED: NodeAPI): void {
     }
 
     async function options(msg: EdgeMsg, ac: AbortController): Promise<EdgeDeployOptions> {
-      if (!server) throw new InputError('no iotopen-config node: open the node and pick (or deploy) a Lynx server', 'server');
+      if (!server) throw noServerError();
       const mode = (msg.mode ?? config.mode ?? 'deploy') as string;
       if (mode !== 'deploy' && mode !== 'remove') throw new InputError(`mode must be "deploy" or "remove", got ${JSON.stringify(mode)}`, 'mode');
       const appRaw = msg.app_id ?? (config.appId || undefined);
@@ -195,20 +195,14 @@ export = function (RED: NodeAPI): void {
         (err: unknown) => {
           running.delete(ac);
           if (ac.signal.aborted) return done();
-          const e = toNodeError(err);
-          const status = (e as { status?: number }).status;
-          if (typeof status === 'number' && status > 0) m.statusCode = status;
-          node.status({ fill: 'red', shape: 'ring', text: RED._('iotopen-edge-app.status.error') });
-          done(e);
+          fail(node, m, err, done, { statusText: () => RED._('iotopen-edge-app.status.error') });
         },
       );
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    deregisterOnClose(node, server, () => {
       for (const ac of running) ac.abort();
       running.clear();
-      if (server) server.deregister(node, done);
-      else done();
     });
   }
   RED.nodes.registerType('iotopen-edge-app', IotopenEdgeAppNode as never);

@@ -5,6 +5,7 @@
 // needs except its value is computed when a topic is subscribed, not per message.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { getServer, requireId, type LynxServer } from '../lib';
+import { deregisterOnClose } from '../lib/input';
 import { decodeLynxPayload } from '../../src/mqtt';
 import { compileMetaFilter, fullTopic, presenter, type FunctionLike, type Presenter } from '../../src/functionx/present';
 
@@ -301,19 +302,11 @@ export = function register(RED: NodeAPI): void {
       void refresh().then(() => (emitLatest && !closed && topics.size > 0 ? sendLatest() : undefined));
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    deregisterOnClose(node, srv, () => {
       closed = true;
       if (!configError) srv.catalog.off('functions', onFunctions);
       for (const te of topics.values()) te.sub?.unsubscribe();
       topics.clear();
-      let finished = false;
-      const finish = () => { if (!finished) { finished = true; clearTimeout(timer); done(); } };
-      const timer = setTimeout(finish, 1500);
-      try {
-        srv.deregister(node, finish);
-      } catch {
-        finish();
-      }
     });
   }
 

@@ -6,6 +6,7 @@
 // done() waits for the broker's PUBACK, or for the message to be queued offline.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { evaluate, getServer, InputError, requireId, type LynxServer } from '../lib';
+import { deregisterOnClose } from '../lib/input';
 import { encodeLynxPayload } from '../../src/mqtt';
 import { fullTopic, presenter, topicKeys, type FunctionLike } from '../../src/functionx/present';
 
@@ -151,16 +152,8 @@ export = function register(RED: NodeAPI): void {
       handle(msg as OutMsg).then(() => done(), (err: Error) => done(err));
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    deregisterOnClose(node, srv, () => {
       closed = true;
-      let finished = false;
-      const finish = () => { if (!finished) { finished = true; clearTimeout(timer); done(); } };
-      const timer = setTimeout(finish, 1500);
-      try {
-        srv.deregister(node, finish);
-      } catch {
-        finish();
-      }
     });
   }
 

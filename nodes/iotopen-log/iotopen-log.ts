@@ -1,8 +1,8 @@
 // iotopen-log: reads the v3 log of an installation, paging through the whole
 // result, as one message, one message per page, or one message per entry.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { getServer, evaluate, InputError, requireId, type LynxServer } from '../lib';
-import { toNodeError } from '../lib/api-error';
+import { getServer, evaluate, idList, InputError, noServerError, requireId, type LynxServer } from '../lib';
+import { deregisterOnClose, fail } from '../lib/input';
 import { parseRange } from '../../src/util/time';
 import type { LogEntry, LogQuery } from '../../src/api/models';
 
@@ -55,11 +55,6 @@ function splitTopics(value: unknown, field: string): string[] {
     if (s && !out.includes(s)) out.push(s);
   }
   return out;
-}
-
-function idList(value: unknown): number[] {
-  const list = Array.isArray(value) ? value : typeof value === 'string' && value.trim() ? value.split(',') : [];
-  return list.map((v) => requireId(v, 'functions'));
 }
 
 export = function (RED: NodeAPI): void {
@@ -116,7 +111,7 @@ export = function (RED: NodeAPI): void {
     async function run(msg: LogMsg, send: (m: NodeMessage | NodeMessage[]) => void, job: Running): Promise<void> {
       const signal = job.ac.signal;
       if (configError) throw new InputError(configError);
-      if (!server) throw new InputError('no iotopen-config node: open the node and pick (or deploy) a Lynx server', 'server');
+      if (!server) throw noServerError();
       const iid = requireId(msg.installation_id ?? (config.installation || undefined), msg.installation_id !== undefined ? 'msg.installation_id' : 'installation');
       const fromRaw = msg.from !== undefined ? msg.from : await evaluate(RED, node, msg, config.fromType || 'str', config.from);
       const toRaw = msg.to !== undefined ? msg.to : await evaluate(RED, node, msg, config.toType || 'str', config.to);
@@ -217,14 +212,8 @@ export = function (RED: NodeAPI): void {
         if (job.finished) return;
         job.finished = true;
         if (running === job) running = null;
-        if (err) {
-          const status = (err as { status?: number }).status;
-          if (typeof status === 'number' && status > 0) (msg as LogMsg).statusCode = status;
-          node.status({ fill: 'red', shape: 'ring', text: RED._('iotopen-log.status.error') });
-          done(toNodeError(err));
-        } else {
-          done();
-        }
+        if (err) fail(node, msg, err, done, { statusText: () => RED._('iotopen-log.status.error') });
+        else done();
       };
       run(msg as LogMsg, send, job).then(
         () => {
@@ -240,11 +229,9 @@ export = function (RED: NodeAPI): void {
       );
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    deregisterOnClose(node, server, () => {
       if (running && !running.finished) running.ac.abort();
       running = null;
-      if (server) server.deregister(node, done);
-      else done();
     });
   }
   RED.nodes.registerType('iotopen-log', IotopenLogNode as never);

@@ -1,8 +1,8 @@
 // iotopen-mqtt-publish: publishes msg.payload on a topic of an installation,
 // through the config node's shared MQTT connection or the REST API.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { getServer, InputError, requireId, type LynxServer } from '../lib';
-import { toNodeError } from '../lib/api-error';
+import { getServer, InputError, noServerError, requireId, visibleInstallation, type LynxServer } from '../lib';
+import { deregisterOnClose, settle } from '../lib/input';
 
 interface PublishNodeDef extends NodeDef {
   server: string;
@@ -63,7 +63,7 @@ export = function (RED: NodeAPI): void {
     else node.status({ fill: 'red', shape: 'ring', text: RED._('iotopen-mqtt-publish.status.noServer') });
 
     async function handle(msg: Msg): Promise<void> {
-      if (!server) throw new InputError('no iotopen-config node: open the node and pick (or deploy) a Lynx server', 'server');
+      if (!server) throw noServerError();
       const fromMsg = msg.installation_id !== undefined;
       const iid = requireId(fromMsg ? msg.installation_id : config.installation, fromMsg ? 'msg.installation_id' : 'installation');
       const template = config.topic ? config.topic : msg.topic;
@@ -75,8 +75,7 @@ export = function (RED: NodeAPI): void {
       const qos = config.qos === '0' || config.qos === '1' ? (Number(config.qos) as 0 | 1) : qosOf(msg.qos, 'msg.qos');
       const retain = config.retain === 'true' || config.retain === 'false' ? config.retain === 'true' : retainOf(msg.retain, 'msg.retain');
       const payload = toPayload(msg.payload);
-      const inst = await server.catalog.installation(iid);
-      if (!inst) throw new InputError(`installation ${iid} is not visible to this API key: pick another installation`, fromMsg ? 'msg.installation_id' : 'installation');
+      const inst = await visibleInstallation(server, iid, fromMsg ? 'msg.installation_id' : 'installation');
       const prefix = `${inst.client_id}/`;
       if (mode === 'api') {
         if (topic.startsWith(prefix)) topic = topic.slice(prefix.length);
@@ -100,26 +99,19 @@ export = function (RED: NodeAPI): void {
     }
 
     node.on('input', (msg: NodeMessage, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
-      handle(msg as Msg).then(
-        () => {
-          const m = msg as Msg;
-          node.status(m.queued
+      settle(node, msg, done, handle(msg as Msg), {
+        ok: () => {
+          node.status((msg as Msg).queued
             ? { fill: 'yellow', shape: 'ring', text: RED._('iotopen-mqtt-publish.status.queued') }
             : { fill: 'green', shape: 'dot', text: RED._('iotopen-mqtt-publish.status.sent') });
           send(msg);
-          done();
         },
-        (err: Error) => {
-          node.status({ fill: 'red', shape: 'ring', text: RED._('iotopen-mqtt-publish.status.error') });
-          done(toNodeError(err));
-        },
-      );
+        statusText: () => RED._('iotopen-mqtt-publish.status.error'),
+        statusCode: false,
+      });
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
-      if (server) server.deregister(node, done);
-      else done();
-    });
+    deregisterOnClose(node, server);
   }
   RED.nodes.registerType('iotopen-mqtt-publish', IotopenMqttPublishNode as never);
 };

@@ -1,8 +1,8 @@
 // iotopen-notify: triggers a notification output of an installation with a
 // JSON data object built from the message (default, or a Handlebars template).
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { getServer, InputError, requireId, type LynxServer } from '../lib';
-import { toNodeError } from '../lib/api-error';
+import { getServer, InputError, noServerError, requireId, type LynxServer } from '../lib';
+import { deregisterOnClose, settle } from '../lib/input';
 import { compileTemplate, defaultData, type CompiledTemplate, type TemplateFormat } from '../../src/util/notify-template';
 
 interface NotifyNodeDef extends NodeDef {
@@ -86,9 +86,9 @@ export = function (RED: NodeAPI): void {
       const msg = raw as Msg;
       let iid = 0;
       let oid = 0;
-      (async () => {
+      settle(node, msg, done, (async () => {
         if (templateError) throw templateError;
-        if (!server) throw new InputError('no iotopen-config node: open the node and pick (or deploy) a Lynx server', 'server');
+        if (!server) throw noServerError();
         iid = requireId(msg.installation_id ?? (config.installation || undefined), msg.installation_id !== undefined ? 'msg.installation_id' : 'installation');
         oid = requireId(msg.output_id ?? (config.output || undefined), msg.output_id !== undefined ? 'msg.output_id' : 'output');
         let data: Record<string, unknown>;
@@ -106,25 +106,17 @@ export = function (RED: NodeAPI): void {
         msg.notification = { installation_id: iid, output_id: oid, data };
         node.status({ fill: 'green', shape: 'dot', text: 'iotopen-notify.status.sent' });
         send(msg);
-      })().then(
-        () => done(),
-        (err: unknown) => {
-          const status = (err as { status?: number }).status;
-          if (typeof status === 'number' && status > 0) msg.statusCode = status;
-          const e = toNodeError(err);
-          if (status === 404) {
+      })(), {
+        statusText: 'iotopen-notify.status.error',
+        adjust: (e) => {
+          if (e.status === 404) {
             e.message = `notification output ${oid} was not found in installation ${iid} (404): pick an existing output in the node or set msg.output_id`;
           }
-          node.status({ fill: 'red', shape: 'ring', text: 'iotopen-notify.status.error' });
-          done(e);
         },
-      );
+      });
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
-      if (server && !templateError) server.deregister(node, done);
-      else done();
-    });
+    deregisterOnClose(node, templateError ? null : server);
   }
   RED.nodes.registerType('iotopen-notify', IotopenNotifyNode as never);
 };

@@ -2,8 +2,8 @@
 // enable, disable). Cron fields, topic and value are validated before the call
 // (src/util/cron.ts) so a typo is reported naming the field and the bad value.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { evaluate, getServer, InputError, requireId, type LynxServer } from '../lib/index';
-import { toNodeError } from '../lib/api-error';
+import { evaluate, getServer, InputError, optionalBoolean, requireId, type LynxServer } from '../lib/index';
+import { deregisterOnClose, managementInput } from '../lib/input';
 import { validateSchedule, CRON_FIELDS, type ScheduleBody } from '../../src/util/cron';
 
 const SCHEDULE_OPERATIONS = ['list', 'get', 'create', 'update', 'delete', 'enable', 'disable'] as const;
@@ -39,13 +39,6 @@ function parseOperation(value: unknown): ScheduleOperation {
   const norm = typeof value === 'string' ? value.trim().toLowerCase() : value;
   if (typeof norm === 'string' && (SCHEDULE_OPERATIONS as readonly string[]).includes(norm)) return norm as ScheduleOperation;
   throw new InputError(`operation ${JSON.stringify(value) ?? 'nothing'} is unknown: use one of ${SCHEDULE_OPERATIONS.join(', ')} (in the node or msg.operation)`, 'operation');
-}
-
-function optionalBoolean(value: unknown, field: string, fallback: boolean): boolean {
-  if (value === undefined || value === null) return fallback;
-  if (typeof value === 'boolean') return value;
-  if (value === 'true' || value === 'false') return value === 'true';
-  throw new InputError(`${field} must be true or false, got ${JSON.stringify(value)}`, field);
 }
 
 /** Fields a patch may carry; anything else in msg.payload is refused so a typo (e.g. "hours") does not pass silently. */
@@ -191,29 +184,8 @@ export = function (RED: NodeAPI): void {
       node.status({ fill: 'green', shape: 'dot', text: t('status.done', { operation: op }) });
     }
 
-    node.on('input', (msg: NodeMessage, send, done) => {
-      if (!node.server) {
-        done(new InputError(t('errors.noServer'), 'server'));
-        return;
-      }
-      const api: SchedulesApi = node.server.api.schedules;
-      run(msg as Msg, api).then(
-        () => {
-          send(msg);
-          done();
-        },
-        (err: unknown) => {
-          const e = toNodeError(err);
-          node.status({ fill: 'red', shape: 'ring', text: t('status.error', { status: e.status ?? e.code ?? '' }) });
-          done(e);
-        },
-      );
-    });
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      if (node.server) node.server.deregister(node, done);
-      else done();
-    });
+    managementInput(node, t, (msg, server) => run(msg, server.api.schedules));
+    deregisterOnClose(node, node.server);
   }
 
   RED.nodes.registerType('iotopen-schedule', ScheduleNodeCtor as never);

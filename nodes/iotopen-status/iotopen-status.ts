@@ -3,8 +3,8 @@
 // array, a topic -> value map, or one message per topic; optionally joined
 // with the function that reads each topic (from the config node's Catalog).
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { getServer, InputError, requireId, type LynxServer } from '../lib';
-import { toNodeError } from '../lib/api-error';
+import { getServer, idList, InputError, noServerError, requireId, visibleInstallation, type LynxServer } from '../lib';
+import { deregisterOnClose, settle } from '../lib/input';
 import type { ModelX, StatusEntry } from '../../src/api/models';
 
 interface StatusNodeDef extends NodeDef {
@@ -35,11 +35,6 @@ function topicList(value: unknown, field: string): string[] {
   return out;
 }
 
-function idList(value: unknown): number[] {
-  const list = Array.isArray(value) ? value : typeof value === 'string' && value.trim() ? value.split(',') : [];
-  return list.map((v) => requireId(v, 'functions'));
-}
-
 export = function (RED: NodeAPI): void {
   function IotopenStatusNode(this: Node, config: StatusNodeDef) {
     RED.nodes.createNode(this, config);
@@ -60,11 +55,10 @@ export = function (RED: NodeAPI): void {
     else node.status({ fill: 'red', shape: 'ring', text: RED._('iotopen-status.status.noServer') });
 
     async function handle(msg: Msg, send: (m: NodeMessage) => void): Promise<number> {
-      if (!server) throw new InputError('no iotopen-config node: open the node and pick (or deploy) a Lynx server', 'server');
+      if (!server) throw noServerError();
       const fromMsg = msg.installation_id !== undefined;
       const iid = requireId(fromMsg ? msg.installation_id : config.installation, fromMsg ? 'msg.installation_id' : 'installation');
-      const inst = await server.catalog.installation(iid);
-      if (!inst) throw new InputError(`installation ${iid} is not visible to this API key: pick another installation`, fromMsg ? 'msg.installation_id' : 'installation');
+      const inst = await visibleInstallation(server, iid, fromMsg ? 'msg.installation_id' : 'installation');
       const prefix = `${inst.client_id}/`;
       const full = (t: string) => (t.startsWith(prefix) ? t : prefix + t);
 
@@ -128,24 +122,13 @@ export = function (RED: NodeAPI): void {
     }
 
     node.on('input', (msg: NodeMessage, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
-      handle(msg as Msg, send).then(
-        (count) => {
-          node.status({ fill: 'green', shape: 'dot', text: RED._('iotopen-status.status.values', { count }) });
-          done();
-        },
-        (err: Error) => {
-          const status = (err as { status?: number }).status;
-          if (typeof status === 'number' && status > 0) (msg as Msg).statusCode = status;
-          node.status({ fill: 'red', shape: 'ring', text: RED._('iotopen-status.status.error') });
-          done(toNodeError(err));
-        },
-      );
+      settle(node, msg, done, handle(msg as Msg, send), {
+        ok: (count) => node.status({ fill: 'green', shape: 'dot', text: RED._('iotopen-status.status.values', { count }) }),
+        statusText: () => RED._('iotopen-status.status.error'),
+      });
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
-      if (server) server.deregister(node, done);
-      else done();
-    });
+    deregisterOnClose(node, server);
   }
   RED.nodes.registerType('iotopen-status', IotopenStatusNode as never);
 };

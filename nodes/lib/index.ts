@@ -4,6 +4,8 @@ import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import type { ApiClient } from '../../src/api';
 import type { MqttHub } from '../../src/mqtt';
 import type { Catalog } from '../../src/catalog';
+import type { InstallationInfo } from '../../src/api/models';
+import { id as parseId } from '../../src/api/ids';
 
 /** What an iotopen-config node offers the nodes that use it. */
 export interface LynxServer extends Node {
@@ -42,12 +44,37 @@ export class InputError extends Error {
   }
 }
 
-/** Parse an id from config or msg: a positive integer, or throw naming the field. */
+/** Parse an id from config or msg: a positive integer (src/api/ids.ts), or throw naming the field and the fix. */
 export function requireId(value: unknown, field: string): number {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) {
-    const got = value === undefined ? 'nothing' : JSON.stringify(value);
-    throw new InputError(`${field} must be a positive integer id, got ${got}: pick one in the node or set ${field} on the message`, field);
+  try {
+    return parseId(value, field);
+  } catch (e) {
+    throw new InputError(`${(e as Error).message}: pick one in the node or set ${field} on the message`, field);
   }
-  return n;
+}
+
+/** Function ids picked in a node: an array or a comma separated string; each must be an id. */
+export function idList(value: unknown): number[] {
+  const list = Array.isArray(value) ? value : typeof value === 'string' && value.trim() ? value.split(',') : [];
+  return list.map((v) => requireId(v, 'functions'));
+}
+
+/** A true/false override from msg (boolean or "true"/"false"); nothing gives the fallback. */
+export function optionalBoolean(value: unknown, field: string, fallback: boolean): boolean {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new InputError(`${field} must be true or false, got ${JSON.stringify(value)}`, field);
+}
+
+/** The error of a message reaching a node that has no deployed config node. */
+export function noServerError(): InputError {
+  return new InputError('no iotopen-config node: open the node and pick (or deploy) a Lynx server', 'server');
+}
+
+/** The installation (with its MQTT client_id) from the config node's catalog, or an error naming the field. */
+export async function visibleInstallation(server: LynxServer, iid: number, field: string): Promise<InstallationInfo> {
+  const inst = await server.catalog.installation(iid);
+  if (!inst) throw new InputError(`installation ${iid} is not visible to this API key: pick another installation`, field);
+  return inst;
 }

@@ -2,8 +2,8 @@
 // ModelX objects (same API shape), so the operations, overrides and validation
 // live here once. Each node file only says which kind it is.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { evaluate, getServer, InputError, requireId, type LynxServer } from './index';
-import { toNodeError } from './api-error';
+import { evaluate, getServer, InputError, optionalBoolean, requireId, type LynxServer } from './index';
+import { deregisterOnClose, managementInput } from './input';
 import type { ModelXApi } from '../../src/api/modelx';
 import { matchesFilter, validateFilter, validateMeta, validateModelXBody, type ModelXFilter } from '../../src/util/modelx';
 
@@ -12,8 +12,6 @@ export type ModelXKind = 'devicex' | 'functionx';
 export const MODELX_OPERATIONS = ['list', 'get', 'create', 'update', 'delete', 'meta-get', 'meta-set', 'meta-delete', 'find-or-create'] as const;
 export type ModelXOperation = (typeof MODELX_OPERATIONS)[number];
 
-/** api.devicex / api.functionx (ARCHITECTURE.md): both are the client's ModelXApi. */
-type ModelX = import('../../src/api/models').ModelX;
 type MetaX = { value: string; protected?: boolean };
 
 export interface ModelXNodeDef extends NodeDef {
@@ -45,13 +43,6 @@ export function parseOperation(value: unknown): ModelXOperation {
   const norm = typeof raw === 'string' ? raw.replace(/([a-z])([A-Z])/g, '$1-$2').replace(/_/g, '-').toLowerCase() : raw;
   if (typeof norm === 'string' && (MODELX_OPERATIONS as readonly string[]).includes(norm)) return norm as ModelXOperation;
   throw new InputError(`operation ${JSON.stringify(raw) ?? 'nothing'} is unknown: use one of ${MODELX_OPERATIONS.join(', ')} (in the node or msg.operation)`, 'operation');
-}
-
-function optionalBoolean(value: unknown, field: string, fallback: boolean): boolean {
-  if (value === undefined || value === null) return fallback;
-  if (typeof value === 'boolean') return value;
-  if (value === 'true' || value === 'false') return value === 'true';
-  throw new InputError(`${field} must be true or false, got ${JSON.stringify(value)}`, field);
 }
 
 /** msg.payload as a meta value: a string, or {value, protected?}. */
@@ -242,30 +233,8 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
       node.status({ fill: 'green', shape: 'dot', text: t('status.done', { operation: op }) });
     }
 
-    node.on('input', (msg: NodeMessage, send, done) => {
-      const server = node.server;
-      if (!server) {
-        done(new InputError(t('errors.noServer'), 'server'));
-        return;
-      }
-      const api: ModelXApi = server.api[kind];
-      run(msg as Msg, api).then(
-        () => {
-          send(msg);
-          done();
-        },
-        (err: unknown) => {
-          const e = toNodeError(err);
-          node.status({ fill: 'red', shape: 'ring', text: t('status.error', { status: e.status ?? e.code ?? '' }) });
-          done(e);
-        },
-      );
-    });
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      if (node.server) node.server.deregister(node, done);
-      else done();
-    });
+    managementInput(node, t, (msg, server) => run(msg, server.api[kind]));
+    deregisterOnClose(node, node.server);
   }
 
   RED.nodes.registerType(type, ModelXNodeCtor as never);
