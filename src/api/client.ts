@@ -1,7 +1,7 @@
 // Lynx REST client: one undici Agent (keep-alive pool) per client, API key or
 // login-token auth, per-attempt timeouts, retries with backoff, typed areas.
 import { Agent, FormData as UndiciFormData, request as undiciRequest } from 'undici';
-import { LynxApiError, describeNetworkError, stripQuery } from './errors';
+import { LynxApiError, describeNetworkError, isTlsFailure, stripQuery } from './errors';
 import { InstallationsApi } from './installations';
 import { ModelXApi } from './modelx';
 import { StatusApi } from './status';
@@ -19,6 +19,8 @@ export interface ApiTlsOptions {
   ca?: string | Buffer | Array<string | Buffer>;
   cert?: string | Buffer;
   key?: string | Buffer;
+  /** of an encrypted client key */
+  passphrase?: string;
   rejectUnauthorized?: boolean;
   servername?: string;
 }
@@ -143,6 +145,7 @@ export class ApiClient {
         ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
         ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
         ...(tls.key !== undefined ? { key: tls.key } : {}),
+        ...(tls.passphrase ? { passphrase: tls.passphrase } : {}),
         ...(tls.rejectUnauthorized !== undefined ? { rejectUnauthorized: tls.rejectUnauthorized } : {}),
         ...(tls.servername ? { servername: tls.servername } : {}),
       },
@@ -208,7 +211,8 @@ export class ApiClient {
         res = await this.attempt(method, path, opts, key);
       } catch (err) {
         const e = err as LynxApiError;
-        if (e.code === 'ENETWORK' || e.code === 'ETIMEDOUT') {
+        // A refused certificate will be refused again: only transient failures are retried.
+        if ((e.code === 'ENETWORK' && !isTlsFailure(e.cause)) || e.code === 'ETIMEDOUT') {
           if (retryable && attempt < this.retries) {
             await this.sleep(this.backoff(attempt), method, cleanPath, opts.signal);
             continue;

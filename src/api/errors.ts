@@ -49,10 +49,24 @@ const TLS_CODES = new Set([
   'HOSTNAME_MISMATCH', 'INVALID_CA', 'ERR_SSL_WRONG_VERSION_NUMBER',
 ]);
 
+type NetErr = { code?: string; message?: string; cause?: { code?: string; message?: string } } | undefined;
+
+/** The most telling code of a connection-level failure (undici wraps the socket's in `cause`). */
+function networkCode(err: unknown): string | undefined {
+  const e = err as NetErr;
+  return e?.code && !e.code.startsWith('UND_ERR') ? e.code : e?.cause?.code ?? e?.code;
+}
+
+/** A TLS handshake or certificate failure: trying again cannot help. */
+export function isTlsFailure(err: unknown): boolean {
+  const code = networkCode(err);
+  return !!code && (TLS_CODES.has(code) || /CERT|SSL|TLS/.test(code));
+}
+
 /** Words a user understands for a connection-level failure (no secret can be in here: host only). */
 export function describeNetworkError(err: unknown, host: string): string {
-  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } } | undefined;
-  const code = e?.code && !e.code.startsWith('UND_ERR') ? e.code : e?.cause?.code ?? e?.code;
+  const e = err as NetErr;
+  const code = networkCode(err);
   const reason = (e?.cause?.message ?? e?.message ?? String(err)).split('\n')[0];
   switch (code) {
     case 'ECONNREFUSED':
@@ -72,7 +86,7 @@ export function describeNetworkError(err: unknown, host: string): string {
     case 'ETIMEDOUT':
       return `could not connect to ${host}: connection timed out, check the API URL and firewalls`;
     default:
-      if (code && (TLS_CODES.has(code) || /CERT|SSL|TLS/.test(code))) {
+      if (isTlsFailure(err)) {
         return `TLS certificate of ${host} was not accepted: ${reason}; check the CA in the TLS settings`;
       }
       return `could not reach ${host}: ${reason}`;
