@@ -44,6 +44,7 @@ function variants() {
     list.push({
       name: b.name,
       embedded: false,
+      restartable: b.restartable,
       start: async (s) => {
         const broker = await b.start();
         const sb = await startSandbox({ port: 0, seed: s, mqttUrl: broker.url });
