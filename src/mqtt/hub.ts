@@ -7,9 +7,10 @@
 //   jitter between minReconnectMs and maxReconnectMs, reset once a connection
 //   has been stable for stableMs; a fresh password is fetched at each connect;
 // - publishes made while offline wait in a bounded queue and go out in order,
-//   once, after the next connect.
+//   once, after the next connect; one in flight when the link drops is sent
+//   again (QoS 1 is at-least-once).
 //
-// Exactly-once hand-over: every connection attempt gets a fresh mqtt.js client
+// Single hand-over: every connection attempt gets a fresh mqtt.js client
 // with its own in-memory stores, and a client that lost its connection is
 // force-ended and never reconnected. Messages it had not yet acknowledged are
 // moved back to the head of our queue, so only our queue ever re-sends them:
