@@ -7,7 +7,8 @@ import { ApiClient } from '../../src/api';
 import { MqttHub } from '../../src/mqtt';
 import type { MqttHubOptions } from '../../src/mqtt';
 import { Catalog } from '../../src/catalog';
-import { InputError, requireId } from '../lib';
+import { InputError } from '../lib';
+import { pick, pickerRoute, installationOf, type AdminApp, type Handler } from '../lib/admin';
 import {
   ConfigError,
   describeConnectionError,
@@ -290,37 +291,10 @@ module.exports = function (RED: NodeAPI) {
 // ---------------------------------------------------------------------------
 // Admin routes for the editor: pickers and "Test connection".
 
-interface Req {
-  params: Record<string, string>;
-  query: Record<string, unknown>;
-  body?: unknown;
-}
-interface Res {
-  status(code: number): Res;
-  json(body: unknown): void;
-}
-type Handler = (req: Req, res: Res) => void;
-
-function sendError(res: Res, err: unknown) {
-  const e = err as { status?: number; message?: string; name?: string; field?: string };
-  if (err instanceof InputError || err instanceof ConfigError) {
-    res.status(400).json({ error: e.message, field: e.field });
-  } else if (typeof e.status === 'number') {
-    // A LynxApiError: its message is written for users and carries no secret.
-    res.status(502).json({ error: e.message, status: e.status });
-  } else {
-    res.status(500).json({ error: `Unexpected error: ${e.message || String(err)}` });
-  }
-}
-
 function registerAdminRoutes(RED: NodeAPI) {
-  const app = RED.httpAdmin as unknown as {
-    get(path: string, ...h: Handler[]): void;
-    post(path: string, ...h: Handler[]): void;
-  };
+  const app = RED.httpAdmin as unknown as AdminApp;
   if (!app || routed.has(app)) return;
   routed.add(app);
-  const read = RED.auth.needsPermission('iotopen-config.read') as unknown as Handler;
   const write = RED.auth.needsPermission('iotopen-config.write') as unknown as Handler;
 
   const deployed = (id: string): ConfigNode | null => {
@@ -328,29 +302,7 @@ function registerAdminRoutes(RED: NodeAPI) {
     return n && n.type === 'iotopen-config' && n.api ? n : null;
   };
 
-  const route = (path: string, list: (server: ConfigNode, req: Req) => Promise<unknown>) => {
-    app.get(`/iotopen/:id/${path}`, read, (req, res) => {
-      const server = deployed(req.params.id);
-      if (!server) {
-        res.status(404).json({
-          error: 'This IoT Open server is not deployed yet: deploy the flow, then reopen this dialog to pick from lists. You can still type ids by hand.',
-          hint: 'deploy',
-        });
-        return;
-      }
-      if (server.configError) {
-        res.status(409).json({ error: server.configError.message, field: server.configError.field });
-        return;
-      }
-      Promise.resolve()
-        .then(() => list(server, req))
-        .then((data) => res.json(data), (err) => sendError(res, err));
-    });
-  };
-  const installationOf = (req: Req) => requireId(req.query.installation, 'installation');
-  const pick = <T extends object>(rows: T[], keys: string[]) =>
-    rows.map((r) => Object.fromEntries(keys.filter((k) => k in r).map((k) => [k, (r as Record<string, unknown>)[k]])));
-
+  const route = pickerRoute(RED, deployed);
   route('installations', async (s) => pick((await s.api.installations.list()) as object[], ['id', 'client_id', 'name', 'organization_id']));
   // protected_meta may hold secrets: the editor never needs it.
   route('functions', async (s, req) => pick((await s.api.functionx.list(installationOf(req))) as object[], ['id', 'installation_id', 'type', 'meta']));

@@ -3,6 +3,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { getServer, InputError, noServerError, requireId, type LynxServer } from '../lib';
 import { deregisterOnClose, settle } from '../lib/input';
+import { installationOf, pick, pickerRoute } from '../lib/admin';
 import { compileTemplate, defaultData, type CompiledTemplate, type TemplateFormat } from '../../src/util/notify-template';
 
 interface NotifyNodeDef extends NodeDef {
@@ -17,47 +18,20 @@ interface NotifyNodeDef extends NodeDef {
 
 type Msg = NodeMessage & Record<string, unknown>;
 
-interface Req { params: Record<string, string>; query: Record<string, unknown> }
-interface Res { status(code: number): Res; json(body: unknown): void }
-type Handler = (req: Req, res: Res, next?: () => void) => void;
-
 const routed = new WeakSet<object>();
 
 /** Editor lists the config node does not offer: messages and executors of an installation (read only). */
 function registerAdminRoutes(RED: NodeAPI): void {
-  const app = RED.httpAdmin as unknown as { get(path: string, ...h: Handler[]): void };
+  const app = RED.httpAdmin as unknown as object;
   if (!app || routed.has(app)) return;
   routed.add(app);
-  const read = RED.auth.needsPermission('iotopen-config.read') as unknown as Handler;
-  const route = (what: string, list: (server: LynxServer, iid: number) => Promise<object[]>, keys: string[]) => {
-    app.get(`/iotopen/:id/${what}`, read, (req, res) => {
-      const server = getServer(RED, req.params.id);
-      if (!server || !server.api) {
-        res.status(404).json({
-          error: 'This IoT Open server is not deployed yet: deploy the flow, then reopen this dialog to pick from lists. You can still type ids by hand.',
-          hint: 'deploy',
-        });
-        return;
-      }
-      let iid: number;
-      try {
-        iid = requireId(req.query.installation, 'installation');
-      } catch (e) {
-        res.status(400).json({ error: (e as Error).message, field: 'installation' });
-        return;
-      }
-      list(server, iid).then(
-        // Only what a picker shows: executor configs may hold endpoints or tokens.
-        (rows) => res.json(rows.map((r) => Object.fromEntries(keys.filter((k) => k in r).map((k) => [k, (r as Record<string, unknown>)[k]])))),
-        (err: unknown) => {
-          const e = err as { status?: number; message?: string };
-          res.status(typeof e.status === 'number' ? 502 : 500).json({ error: e.message ?? String(err), status: e.status });
-        },
-      );
-    });
-  };
-  route('messages', (s, iid) => s.api.notifications.listMessages(iid), ['id', 'name', 'text']);
-  route('executors', (s, iid) => s.api.notifications.listExecutors(iid), ['id', 'type', 'name']);
+  const route = pickerRoute(RED, (id) => {
+    const server = getServer(RED, id);
+    return server && server.api ? server : null;
+  });
+  // Only what a picker shows: executor configs may hold endpoints or tokens.
+  route('messages', async (s, req) => pick(await s.api.notifications.listMessages(installationOf(req)), ['id', 'name', 'text']));
+  route('executors', async (s, req) => pick(await s.api.notifications.listExecutors(installationOf(req)), ['id', 'type', 'name']));
 }
 
 export = function (RED: NodeAPI): void {

@@ -19,6 +19,8 @@ export interface LynxServer extends Node {
    */
   register(node: Node, opts?: { mqtt?: boolean }): void;
   deregister(node: Node, done?: () => void): void;
+  /** Set while the config node's own settings are broken (the pickers answer 409 with it). */
+  readonly configError?: { message: string; field?: string } | null;
 }
 
 /** The deployed config node with this id, or null (the caller reports it). */
