@@ -1,7 +1,7 @@
 'use strict';
 // A small seed for the API client tests: every area has something in it, plus
 // a login user and a 2FA user.
-const net = require('node:net');
+const { freePort } = require('../support/util');
 
 const API_KEY = 'test-api-key-0123456789abcdef';
 const USER = { email: 'ops@example.com', password: 'correct horse battery' };
@@ -43,16 +43,7 @@ function seed() {
 }
 
 /** A loopback port where nothing listens (bound, then closed). */
-function closedPort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+const closedPort = freePort;
 
 /** Requests the sandbox served for a method and a path prefix. */
 function served(sb, method, prefix) {

@@ -3,24 +3,13 @@
 // the sandbox: admin routes, Test connection, login mode, status, close.
 const assert = require('node:assert/strict');
 const http = require('node:http');
-const net = require('node:net');
 const path = require('node:path');
 const { helper, nodeModule, configNode, dist } = require('../support/nodered');
+const { freePort: closedPort } = require('../support/util');
+const { startBlackhole: blackHole } = require('../support/brokers');
 
 const { startSandbox } = require(path.join(dist, 'src/sandbox'));
 const configMod = nodeModule('iotopen-config');
-
-/** A loopback port with nothing listening on it. */
-function closedPort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** An HTTP server that is not Lynx: 404 with an HTML page for every path. */
 async function notLynxServer() {
@@ -30,27 +19,6 @@ async function notLynxServer() {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
-}
-
-/** Accepts TCP connections and never answers: an API and broker that hang. */
-async function blackHole() {
-  const sockets = new Set();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => {});
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: server.address().port,
-    get open() {
-      return sockets.size;
-    },
-    close: () => {
-      for (const s of sockets) s.destroy();
-      return new Promise((r) => server.close(r));
-    },
-  };
 }
 
 /** Resolves with the first status of `node` that matches. */

@@ -4,6 +4,7 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 const { createHash } = require('node:crypto');
 const { dist } = require('../support/nodered');
+const { waitFor } = require('../support/util');
 const { seed, appLua, appJson } = require('./fixtures');
 
 const { startSandbox } = require(path.join(dist, 'src/sandbox/index.js'));
@@ -116,9 +117,3 @@ describe('edge api against the sandbox', function () {
     }
   });
 });
-
-function waitFor(cond) {
-  return new Promise((resolve) => {
-    const t = setInterval(() => { if (cond()) { clearInterval(t); resolve(); } }, 10);
-  });
-}

@@ -4,13 +4,13 @@
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { helper, nodeModule, dist } = require('../support/nodered');
+const { helper, nodeModule, dist, core, catchNode } = require('../support/nodered');
+const { readExample } = require('../support/example-flow');
 
 const { startSandbox } = require(path.join(dist, 'src/sandbox'));
 const { edgeState } = require(path.join(dist, 'src/sandbox/edge.js'));
 const root = path.resolve(__dirname, '../..');
-const example = JSON.parse(fs.readFileSync(path.join(root, 'examples/Edge app roll-out.json'), 'utf8'));
-const core = (p) => require(`@node-red/nodes/core/${p}`);
+const example = readExample('Edge app roll-out.json');
 
 describe('example: Edge app roll-out', function () {
   let sb;
@@ -37,7 +37,7 @@ describe('example: Edge app roll-out', function () {
       return n;
     });
     await helper.load(
-      [nodeModule('iotopen-config'), nodeModule('iotopen-edge-app'), core('function/80-template.js'), core('function/15-change.js'), core('common/25-catch.js')],
+      [nodeModule('iotopen-config'), nodeModule('iotopen-edge-app'), core('function/80-template.js'), core('function/15-change.js'), catchNode],
       flow, { 'iotopen-sandbox': { apiKey: sb.apiKey } },
     );
     const result = helper.getNode('edge-result');

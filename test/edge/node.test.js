@@ -4,13 +4,12 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { helper, nodeModule, configNode, dist } = require('../support/nodered');
+const { helper, nodeModule, configNode, dist, catchNode, completeNode, watchers } = require('../support/nodered');
+const { next } = require('../support/util');
 const { seed, appLua, appJson, heaterOf, outputOf } = require('./fixtures');
 
 const { startSandbox } = require(path.join(dist, 'src/sandbox'));
 const { edgeState } = require(path.join(dist, 'src/sandbox/edge.js'));
-const catchNode = require('@node-red/nodes/core/common/25-catch.js');
-const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 const configMod = nodeModule('iotopen-config');
 const edgeMod = nodeModule('iotopen-edge-app');
 
@@ -20,11 +19,6 @@ const perSite = (ids, extra = {}) => ids.map((id) => ({ installation_id: id, con
 /** Flow nodes need a tab and a position, else the runtime takes them for config nodes. */
 const TAB = { id: 'f1', type: 'tab', label: 'edge' };
 const onTab = (nodes) => [TAB, ...nodes.map((n) => ({ z: 'f1', x: 100, y: 100, ...n }))];
-
-/** Resolves with the first message a helper node gets. */
-function next(node) {
-  return new Promise((resolve) => node.once('input', resolve));
-}
 
 describe('iotopen-edge-app node', function () {
   let sb;
@@ -60,10 +54,7 @@ describe('iotopen-edge-app node', function () {
         wires: [['out']], ...props,
       },
       { id: 'out', type: 'helper' },
-      { id: 'catch', type: 'catch', scope: ['edge'], uncaught: false, wires: [['caught']] },
-      { id: 'caught', type: 'helper' },
-      { id: 'complete', type: 'complete', scope: ['edge'], uncaught: false, wires: [['completed']] },
-      { id: 'completed', type: 'helper' },
+      ...watchers('edge', { complete: true }),
     ])];
     await helper.load([configMod, edgeMod, catchNode, completeNode], flow, cfg.credentials);
     return { edge: helper.getNode('edge'), out: helper.getNode('out'), caught: helper.getNode('caught'), completed: helper.getNode('completed') };
@@ -215,8 +206,7 @@ describe('iotopen-edge-app node', function () {
       cfg.node,
       ...onTab([{ id: 'edge', type: 'iotopen-edge-app', server: 'cfg', mode: 'deploy', appId: String(appId), upload: true, publish: true, configure: true, config: '{"setpoint": 23}', configType: 'json', instanceName: 'hall heat', installationsType: 'str', versionType: 'str', instanceNameType: 'str', wires: [['out']] },
       { id: 'out', type: 'helper' },
-      { id: 'catch', type: 'catch', scope: ['edge'], uncaught: false, wires: [['caught']] },
-      { id: 'caught', type: 'helper' },
+      ...watchers('edge'),
     ])], cfg.credentials);
     const n = { edge: helper.getNode('edge'), out: helper.getNode('out'), caught: helper.getNode('caught') };
     const out = next(n.out);

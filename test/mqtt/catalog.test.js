@@ -6,13 +6,7 @@ const { ApiClient } = require('../../dist/src/api');
 const { MqttHub } = require('../../dist/src/mqtt');
 const { Catalog } = require('../../dist/src/catalog');
 
-async function waitFor(fn) {
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const { waitFor } = require('../support/util');
 
 describe('Catalog', () => {
   let sb;

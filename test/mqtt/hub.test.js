@@ -4,16 +4,9 @@
 const assert = require('node:assert/strict');
 const mqtt = require('mqtt');
 const { MqttHub } = require('../../dist/src/mqtt');
-const { brokers, startCountingProxy, startBlackhole, startAedes, freePort } = require('../support/brokers');
+const { brokers, startCountingProxy, startBlackhole, startAedes } = require('../support/brokers');
+const { waitFor, freePort } = require('../support/util');
 
-/** Polls until fn() is truthy (no timing assertion: mocha's timeout is the bound). */
-async function waitFor(fn, what = 'condition') {
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function waitState(hub, state) {
   if (hub.state.state === state) return Promise.resolve(hub.state);

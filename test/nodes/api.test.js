@@ -2,10 +2,10 @@
 // iotopen-api in the real Node-RED runtime against the sandbox (real HTTP on loopback).
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { helper, nodeModule, configNode, dist } = require('../support/nodered');
+const { helper, nodeModule, configNode, dist, catchNode, watchers } = require('../support/nodered');
+const { next } = require('../support/util');
 
 const { startSandbox } = require(path.join(dist, 'src/sandbox'));
-const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const configMod = nodeModule('iotopen-config');
 const apiMod = nodeModule('iotopen-api');
 
@@ -18,10 +18,6 @@ const seed = () => ({
     { id: 82, installation_id: IID, type: 'temperature', meta: { name: 'Temp', topic_read: 'obj/temp' } },
   ],
 });
-
-function next(node) {
-  return new Promise((resolve) => node.once('input', resolve));
-}
 
 describe('iotopen-api node', function () {
   let sb;
@@ -36,8 +32,7 @@ describe('iotopen-api node', function () {
       { id: 'f1', type: 'tab' },
       { id: 'api', z: 'f1', type: 'iotopen-api', server: 'cfg', method: 'GET', path: '/api/v2/functionx/{installation_id}', installation: String(IID), params: '', query: '', queryType: 'json', ret: 'json', wires: [['out']], ...props },
       { id: 'out', z: 'f1', type: 'helper' },
-      { id: 'catcher', z: 'f1', type: 'catch', scope: ['api'], uncaught: false, wires: [['caught']] },
-      { id: 'caught', z: 'f1', type: 'helper' },
+      ...watchers('api', { z: 'f1' }),
     ];
     await helper.load([configMod, apiMod, catchNode], flow, cfg.credentials);
     return { api: helper.getNode('api'), out: helper.getNode('out'), caught: helper.getNode('caught') };
@@ -148,15 +143,14 @@ describe('iotopen-api node', function () {
 });
 
 describe('iotopen-api example flow', function () {
-  const { exampleFlow } = require('../support/example-flow');
+  const { loadExample } = require('../support/example-flow');
   let sb;
   before(async () => { sb = await startSandbox({ port: 0, mqttPort: 0 }); });
   after(async () => { await sb.stop(); });
   afterEach(() => helper.unload());
 
   it('runs against the default seed', async () => {
-    const { flow, credentials } = exampleFlow('API - call any endpoint.json', sb);
-    await helper.load([configMod, apiMod, catchNode, require('@node-red/nodes/core/common/20-inject.js')], flow, credentials);
+    await loadExample('API - call any endpoint.json', sb, [apiMod]);
     const dbg = helper.getNode('api-dbg');
     const answer = () => new Promise((r) => dbg.once('input', r));
     let got = answer();

@@ -2,7 +2,7 @@
 // iotopen-functionx-in in the real Node-RED runtime, against the sandbox (HTTP
 // on loopback, real MQTT broker), and against Mosquitto when available.
 const assert = require('node:assert/strict');
-const { helper, nodeModule, configNode } = require('../support/nodered');
+const { helper, nodeModule, configNode, useNodeRed } = require('../support/nodered');
 const { IID, CLIENT, seed, variants, device, until, collect, probe, api, localized } = require('./functionx-support');
 
 const TYPE = 'iotopen-functionx-in';
@@ -24,13 +24,7 @@ for (const v of variants()) {
       if (sb) await sb.stop();
       if (env) await env.stop();
     });
-    beforeEach(function (done) {
-      helper.startServer(done);
-    });
-    afterEach(async () => {
-      await helper.unload();
-      await new Promise((r) => helper.stopServer(r));
-    });
+    useNodeRed();
 
     /** Deploys config + functionx-in node(s) wired to one helper; returns the messages array. */
     async function deploy(props, more = []) {

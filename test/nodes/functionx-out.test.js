@@ -3,11 +3,10 @@
 // broker as Lynx JSON on {client_id}/{topic_write}; bad input fails through
 // done(err) to a Catch node with a message naming what came and what is accepted.
 const assert = require('node:assert/strict');
-const { helper, nodeModule, configNode } = require('../support/nodered');
+const { helper, nodeModule, configNode, catchNode, completeNode, watchers, useNodeRed } = require('../support/nodered');
+const { first } = require('../support/util');
 const { IID, CLIENT, seed, variants, device, until, localized } = require('./functionx-support');
 
-const catchNode = require('@node-red/nodes/core/common/25-catch.js');
-const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 const TYPE = 'iotopen-functionx-out';
 const LAMP_SET = `${CLIENT}/set/obj/test/lamp`;
 
@@ -32,14 +31,10 @@ for (const v of variants()) {
       if (sb) await sb.stop();
       if (env) await env.stop();
     });
-    beforeEach(function (done) {
+    beforeEach(() => {
       written.length = 0;
-      helper.startServer(done);
     });
-    afterEach(async () => {
-      await helper.unload();
-      await new Promise((r) => helper.stopServer(r));
-    });
+    useNodeRed();
 
     /** Deploys an out node with a Complete and a Catch node; run(msg) resolves {done} or {caught}. */
     async function deploy(props = {}) {
@@ -47,26 +42,12 @@ for (const v of variants()) {
       await helper.load([nodeModule('iotopen-config'), mod, catchNode, completeNode], [
         cfg.node,
         { id: 'n', type: TYPE, server: 'cfg', installation: String(IID), installationType: 'num', function: '11', functionType: 'num', qos: '1', ...props },
-        { id: 'c', type: 'catch', scope: ['n'], uncaught: false, wires: [['caught']] },
-        { id: 'k', type: 'complete', scope: ['n'], uncaught: false, wires: [['completed']] },
-        { id: 'caught', type: 'helper' },
-        { id: 'completed', type: 'helper' },
+        ...watchers('n', { complete: true }),
       ], cfg.credentials);
       const node = helper.getNode('n');
       const caught = helper.getNode('caught');
       const completed = helper.getNode('completed');
-      return (msg) => new Promise((resolve) => {
-        const onDone = (m) => finish({ done: m });
-        const onCaught = (m) => finish({ caught: m });
-        function finish(r) {
-          completed.removeListener('input', onDone);
-          caught.removeListener('input', onCaught);
-          resolve(r);
-        }
-        completed.on('input', onDone);
-        caught.on('input', onCaught);
-        node.receive(msg);
-      });
+      return (msg) => first({ done: completed, caught }, () => node.receive(msg));
     }
 
     async function writes(run, msg) {

@@ -7,6 +7,7 @@ const path = require('node:path');
 const mqtt = require('mqtt');
 const { dist } = require('../support/nodered');
 const { brokers } = require('../support/brokers');
+const { waitFor, collect } = require('../support/util');
 
 const IID = 1;
 const CLIENT = 1001;
@@ -62,22 +63,7 @@ async function device(sb) {
 }
 
 /** Resolves once cond() is truthy; rejects with `what` after `ms` (a deadline, not a measurement). */
-async function until(cond, what, ms = 10000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await cond();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Collects every msg arriving at a helper node. */
-function collect(node) {
-  const got = [];
-  node.on('input', (m) => got.push(m));
-  return got;
-}
+const until = (cond, what, ms = 10000) => waitFor(cond, { what, ms, interval: 20 });
 
 /**
  * Publishes `probe` on `topic` every 100 ms until `got` holds a message on that

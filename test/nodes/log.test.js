@@ -2,11 +2,10 @@
 // iotopen-log in the real Node-RED runtime against the sandbox (real HTTP on loopback).
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { helper, nodeModule, configNode, dist } = require('../support/nodered');
+const { helper, nodeModule, configNode, dist, catchNode, completeNode, watchers } = require('../support/nodered');
+const { take: collector } = require('../support/util');
 
 const { startSandbox } = require(path.join(dist, 'src/sandbox'));
-const catchNode = require('@node-red/nodes/core/common/25-catch.js');
-const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 const configMod = nodeModule('iotopen-config');
 const logMod = nodeModule('iotopen-log');
 
@@ -31,16 +30,6 @@ function seed() {
   };
 }
 
-function collector(node, count) {
-  const msgs = [];
-  return new Promise((resolve) => {
-    node.on('input', (m) => {
-      msgs.push(m);
-      if (msgs.length === count) resolve(msgs);
-    });
-  });
-}
-
 describe('iotopen-log node', function () {
   let sb;
   before(async () => {
@@ -61,10 +50,7 @@ describe('iotopen-log node', function () {
       { id: 'f1', type: 'tab' },
       { id: 'log', z: 'f1', type: 'iotopen-log', server: 'cfg', installation: String(IID), from: '-1h', fromType: 'str', to: 'now', toType: 'str', order: 'asc', mode: 'all', pageSize: 10, maxEntries: 100000, wires: [['out']], ...props },
       { id: 'out', z: 'f1', type: 'helper' },
-      { id: 'catcher', z: 'f1', type: 'catch', scope: ['log'], uncaught: false, wires: [['caught']] },
-      { id: 'caught', z: 'f1', type: 'helper' },
-      { id: 'completer', z: 'f1', type: 'complete', scope: ['log'], uncaught: false, wires: [['completed']] },
-      { id: 'completed', z: 'f1', type: 'helper' },
+      ...watchers('log', { z: 'f1', complete: true }),
       ...extraNodes,
     ];
     await helper.load([configMod, logMod, catchNode, completeNode], flow, cfg.credentials);
@@ -246,15 +232,14 @@ describe('iotopen-log node', function () {
 });
 
 describe('iotopen-log example flow', function () {
-  const { exampleFlow } = require('../support/example-flow');
+  const { loadExample } = require('../support/example-flow');
   let sb;
   before(async () => { sb = await startSandbox({ port: 0, mqttPort: 0 }); });
   after(async () => { await sb.stop(); });
   afterEach(() => helper.unload());
 
   it('runs against the default seed: history, pages and entries', async () => {
-    const { flow, credentials } = exampleFlow('Log - temperature history.json', sb);
-    await helper.load([configMod, logMod, catchNode, require('@node-red/nodes/core/common/20-inject.js')], flow, credentials);
+    await loadExample('Log - temperature history.json', sb, [logMod]);
     const temps = new Promise((r) => helper.getNode('log-dbg1').once('input', r));
     helper.getNode('log-temp').receive({ payload: Date.now() });
     const m = await temps;

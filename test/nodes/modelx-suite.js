@@ -4,9 +4,8 @@
 // the real Node-RED runtime. Not a *.test.js file: the two test files call it.
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { helper, nodeModule, configNode, dist } = require('../support/nodered');
-
-const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+const { helper, nodeModule, configNode, dist, catchNode, watchers, useNodeRed } = require('../support/nodered');
+const { first } = require('../support/util');
 
 /**
  * Start a flow with one node of `type` (extra config in `props`), a helper on its
@@ -19,26 +18,13 @@ async function flow(sb, type, props = {}) {
     cfg.node,
     { id: 'n', type, server: 'cfg', installation: '101', wires: [['out']], ...props },
     { id: 'out', type: 'helper' },
-    { id: 'c', type: 'catch', scope: ['n'], uncaught: false, wires: [['caught']] },
-    { id: 'caught', type: 'helper' },
+    ...watchers('n'),
   ];
   await helper.load([nodeModule('iotopen-config'), nodeModule(type), catchNode], f, cfg.credentials);
   const node = helper.getNode('n');
   const out = helper.getNode('out');
   const caught = helper.getNode('caught');
-  const run = (msg) =>
-    new Promise((resolve) => {
-      const onOut = (m) => finish({ out: m });
-      const onCaught = (m) => finish({ caught: m });
-      function finish(r) {
-        out.removeListener('input', onOut);
-        caught.removeListener('input', onCaught);
-        resolve(r);
-      }
-      out.on('input', onOut);
-      caught.on('input', onCaught);
-      node.receive(msg);
-    });
+  const run = (msg) => first({ out, caught }, () => node.receive(msg));
   return { node, run };
 }
 
@@ -73,13 +59,7 @@ function modelxSuite(kind) {
     after(async () => {
       if (sb) await sb.stop();
     });
-    beforeEach(function (done) {
-      helper.startServer(done);
-    });
-    afterEach(async () => {
-      await helper.unload();
-      await new Promise((r) => helper.stopServer(r));
-    });
+    useNodeRed();
 
     const listOf = async (iid, filter) => {
       const { ApiClient } = require(path.join(dist, 'src', 'api'));

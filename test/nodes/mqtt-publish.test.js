@@ -3,10 +3,10 @@
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const mqtt = require('mqtt');
-const { helper, nodeModule, configNode, dist } = require('../support/nodered');
+const { helper, nodeModule, configNode, dist, catchNode, watchers } = require('../support/nodered');
+const { next, waitFor } = require('../support/util');
 
 const { startSandbox } = require(path.join(dist, 'src/sandbox'));
-const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const configMod = nodeModule('iotopen-config');
 const pubMod = nodeModule('iotopen-mqtt-publish');
 
@@ -17,28 +17,6 @@ const seed = () => ({
   installations: [{ id: IID, client_id: CLIENT, name: 'Publish test' }],
   functions: [],
 });
-
-function next(node, n = 1) {
-  const msgs = [];
-  return new Promise((resolve) => {
-    const on = (m) => {
-      msgs.push(m);
-      if (msgs.length === n) {
-        node.removeListener('input', on);
-        resolve(n === 1 ? msgs[0] : msgs);
-      }
-    };
-    node.on('input', on);
-  });
-}
-
-async function waitFor(fn) {
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('iotopen-mqtt-publish node', function () {
   let sb;
@@ -65,8 +43,7 @@ describe('iotopen-mqtt-publish node', function () {
       cfg.node,
       { id: 'pub', type: 'iotopen-mqtt-publish', server: 'cfg', installation: String(IID), topic: '', qos: '', retain: '', mode: 'mqtt', wires: [['out']], ...props },
       { id: 'out', type: 'helper' },
-      { id: 'catcher', type: 'catch', scope: ['pub'], uncaught: false, wires: [['caught']] },
-      { id: 'caught', type: 'helper' },
+      ...watchers('pub'),
     ];
     await helper.load([configMod, pubMod, catchNode], flow, cfg.credentials);
     const server = helper.getNode('cfg');

@@ -2,10 +2,10 @@
 // iotopen-notify in the real Node-RED runtime against the sandbox (real HTTP on loopback).
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { helper, nodeModule, configNode, dist } = require('../support/nodered');
+const { helper, nodeModule, configNode, dist, catchNode, watchers } = require('../support/nodered');
+const { next } = require('../support/util');
 
 const { startSandbox } = require(path.join(dist, 'src/sandbox'));
-const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const configMod = nodeModule('iotopen-config');
 const notifyMod = nodeModule('iotopen-notify');
 
@@ -24,8 +24,6 @@ const seed = () => ({
   },
 });
 
-const next = (node) => new Promise((resolve) => node.once('input', resolve));
-
 describe('iotopen-notify node', function () {
   let sb;
   before(async () => { sb = await startSandbox({ port: 0, mqttPort: 0, seed: seed() }); });
@@ -40,8 +38,7 @@ describe('iotopen-notify node', function () {
       { id: 'f1', type: 'tab' },
       { id: 'notify', z: 'f1', type: 'iotopen-notify', server: 'cfg', installation: String(IID), output: '21', dataMode: 'default', format: 'json', field: 'message', template: '', wires: [['out']], ...props },
       { id: 'out', z: 'f1', type: 'helper' },
-      { id: 'catcher', z: 'f1', type: 'catch', scope: ['notify'], uncaught: false, wires: [['caught']] },
-      { id: 'caught', z: 'f1', type: 'helper' },
+      ...watchers('notify', { z: 'f1' }),
     ];
     await helper.load([configMod, notifyMod, catchNode], flow, cfg.credentials);
     return { notify: helper.getNode('notify'), out: helper.getNode('out'), caught: helper.getNode('caught') };
@@ -162,15 +159,14 @@ describe('iotopen-notify node', function () {
 });
 
 describe('iotopen-notify example flow', function () {
-  const { exampleFlow } = require('../support/example-flow');
+  const { loadExample } = require('../support/example-flow');
   let sb;
   before(async () => { sb = await startSandbox({ port: 0, mqttPort: 0 }); });
   after(async () => { await sb.stop(); });
   afterEach(() => helper.unload());
 
   it('runs against the default seed', async () => {
-    const { flow, credentials } = exampleFlow('Notify - door alarm.json', sb);
-    await helper.load([configMod, notifyMod, catchNode, require('@node-red/nodes/core/common/20-inject.js')], flow, credentials);
+    await loadExample('Notify - door alarm.json', sb, [notifyMod]);
     const dbg = helper.getNode('ntf-dbg');
     const sent = () => new Promise((r) => dbg.once('input', r));
     let got = sent();

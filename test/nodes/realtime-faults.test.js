@@ -3,12 +3,10 @@
 // restarted mid-flow, QoS 1 writes while the broker is down, 20 redeploys, and
 // closing with the broker unreachable.
 const assert = require('node:assert/strict');
-const { helper, nodeModule, configNode } = require('../support/nodered');
+const { helper, nodeModule, configNode, catchNode, completeNode, watchers, useNodeRed } = require('../support/nodered');
 const { startCountingProxy, startBlackhole } = require('../support/brokers');
 const { IID, CLIENT, seed, variants, device, until, collect, probe, localized, gate } = require('./functionx-support');
 
-const catchNode = require('@node-red/nodes/core/common/25-catch.js');
-const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 const IN = 'iotopen-functionx-in';
 const OUT = 'iotopen-functionx-out';
 
@@ -30,12 +28,8 @@ for (const v of variants()) {
       if (sb) await sb.stop();
       if (env) await env.stop();
     });
-    beforeEach(function (done) {
-      helper.startServer(done);
-    });
+    useNodeRed();
     afterEach(async () => {
-      await helper.unload();
-      await new Promise((r) => helper.stopServer(r));
       while (extra.length) await extra.pop()();
     });
 
@@ -96,10 +90,7 @@ for (const v of variants()) {
       await helper.load([nodeModule('iotopen-config'), outMod, catchNode, completeNode], [
         cfg.node,
         { id: 'n', type: OUT, server: 'cfg', installation: String(IID), installationType: 'num', function: '14', functionType: 'num', qos: '1' },
-        { id: 'c', type: 'catch', scope: ['n'], uncaught: false, wires: [['caught']] },
-        { id: 'k', type: 'complete', scope: ['n'], uncaught: false, wires: [['completed']] },
-        { id: 'caught', type: 'helper' },
-        { id: 'completed', type: 'helper' },
+        ...watchers('n', { complete: true }),
       ], cfg.credentials);
       const completed = collect(helper.getNode('completed'));
       const caught = collect(helper.getNode('caught'));

@@ -1,7 +1,7 @@
 'use strict';
 // iotopen-schedule in the real Node-RED runtime against the sandbox.
 const assert = require('node:assert/strict');
-const { helper } = require('../support/nodered');
+const { useNodeRed } = require('../support/nodered');
 const { flow, ok, fails, startSandbox } = require('./modelx-suite');
 
 const TYPE = 'iotopen-schedule';
@@ -14,13 +14,7 @@ describe('iotopen-schedule', function () {
   after(async () => {
     if (sb) await sb.stop();
   });
-  beforeEach(function (done) {
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise((r) => helper.stopServer(r));
-  });
+  useNodeRed();
 
   const stored = (id) => sb.store.schedules.get(id);
   const seeded = () => [...sb.store.schedules.values()].filter((s) => s.installation_id === 101 && s.executor === 'gateway');

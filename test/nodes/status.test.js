@@ -2,10 +2,10 @@
 // iotopen-status in the real Node-RED runtime against the sandbox.
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { helper, nodeModule, configNode, dist } = require('../support/nodered');
+const { helper, nodeModule, configNode, dist, catchNode, watchers } = require('../support/nodered');
+const { next } = require('../support/util');
 
 const { startSandbox } = require(path.join(dist, 'src/sandbox'));
-const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const configMod = nodeModule('iotopen-config');
 const statusMod = nodeModule('iotopen-status');
 
@@ -21,20 +21,6 @@ const seed = () => ({
   ],
   history: { hours: 1, intervalSeconds: 600 },
 });
-
-function next(node, n = 1) {
-  const msgs = [];
-  return new Promise((resolve) => {
-    const on = (m) => {
-      msgs.push(m);
-      if (msgs.length === n) {
-        node.removeListener('input', on);
-        resolve(n === 1 ? msgs[0] : msgs);
-      }
-    };
-    node.on('input', on);
-  });
-}
 
 describe('iotopen-status node', function () {
   let sb;
@@ -54,8 +40,7 @@ describe('iotopen-status node', function () {
       cfg.node,
       { id: 'st', type: 'iotopen-status', server: 'cfg', installation: String(IID), select: 'all', functions: [], output: 'array', join: false, wires: [['out']], ...props },
       { id: 'out', type: 'helper' },
-      { id: 'catcher', type: 'catch', scope: ['st'], uncaught: false, wires: [['caught']] },
-      { id: 'caught', type: 'helper' },
+      ...watchers('st'),
     ];
     await helper.load([configMod, statusMod, catchNode], flow, cfg.credentials);
     return { st: helper.getNode('st'), out: helper.getNode('out'), caught: helper.getNode('caught') };

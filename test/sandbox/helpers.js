@@ -5,6 +5,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const mqtt = require('mqtt');
 const { dist } = require('../support/nodered');
+const { waitFor } = require('../support/util');
 
 // LYNX_DIST: a private build dir (useful while others rebuild dist/ in a shared tree)
 const sandbox = require(path.join(process.env.LYNX_DIST || dist, 'src', 'sandbox'));
@@ -90,12 +91,6 @@ function nextMessage(client, pred = () => true) {
 }
 
 /** Polls until fn() is truthy (no time assertion: mocha's timeout is the bound). */
-async function until(fn) {
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const until = (fn) => waitFor(fn);
 
 module.exports = { sandbox, parseSpec, call, connect, nextMessage, until, SPEC_FILE };

@@ -20,16 +20,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+const { freePort } = require('./util');
 
 /** Resolves once something accepts TCP connections on the port. */
 async function waitForPort(port, tries = 200) {
@@ -299,6 +290,10 @@ async function startBlackhole() {
   return {
     url: `mqtt://127.0.0.1:${port}`,
     port,
+    /** Connections held open right now. */
+    get open() {
+      return sockets.size;
+    },
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise((resolve) => server.close(() => resolve()));

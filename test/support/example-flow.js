@@ -5,8 +5,13 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
+/** The example flow as shipped (parsed examples/<file>). */
+function readExample(file) {
+  return JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../examples', file), 'utf8'));
+}
+
 function exampleFlow(file, sandbox) {
-  const flow = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../examples', file), 'utf8'));
+  const flow = readExample(file);
   const credentials = {};
   for (const n of flow) {
     if (n.type === 'iotopen-config') {
@@ -22,4 +27,15 @@ function exampleFlow(file, sandbox) {
   return { flow, credentials };
 }
 
-module.exports = { exampleFlow };
+/**
+ * Loads examples/<file> into the runtime against the sandbox, with the config node,
+ * the node `modules` and the core inject and catch nodes; resolves with the loaded flow.
+ */
+async function loadExample(file, sandbox, modules) {
+  const { helper, nodeModule, catchNode, injectNode } = require('./nodered');
+  const { flow, credentials } = exampleFlow(file, sandbox);
+  await helper.load([nodeModule('iotopen-config'), ...modules, catchNode, injectNode], flow, credentials);
+  return flow;
+}
+
+module.exports = { exampleFlow, readExample, loadExample };

@@ -23,3 +23,41 @@ function configNode(sandbox, id = 'cfg', extra = {}) {
 }
 
 module.exports = { helper, nodeModule, configNode, dist };
+
+/** Core nodes the tests wire around ours. */
+const core = (p) => require(`@node-red/nodes/core/${p}`);
+const catchNode = core('common/25-catch.js');
+const completeNode = core('common/24-complete.js');
+const injectNode = core('common/20-inject.js');
+
+/**
+ * Flow entries that watch node `scope`: a Catch node wired to helper `caught`, and with
+ * `complete` a Complete node wired to helper `completed`; `z` puts them on that tab.
+ */
+function watchers(scope, { complete = false, z } = {}) {
+  const on = z ? { z } : {};
+  const nodes = [
+    { id: 'catcher', ...on, type: 'catch', scope: [scope], uncaught: false, wires: [['caught']] },
+    { id: 'caught', ...on, type: 'helper' },
+  ];
+  if (complete) {
+    nodes.push(
+      { id: 'completer', ...on, type: 'complete', scope: [scope], uncaught: false, wires: [['completed']] },
+      { id: 'completed', ...on, type: 'helper' },
+    );
+  }
+  return nodes;
+}
+
+/** Mocha hooks: a fresh helper server for every test, flows unloaded after it. */
+function useNodeRed() {
+  beforeEach(function (done) {
+    helper.startServer(done);
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await new Promise((r) => helper.stopServer(r));
+  });
+}
+
+Object.assign(module.exports, { core, catchNode, completeNode, injectNode, watchers, useNodeRed });
