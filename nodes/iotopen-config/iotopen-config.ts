@@ -9,6 +9,7 @@ import type { MqttHubOptions } from '../../src/mqtt';
 import { Catalog } from '../../src/catalog';
 import { InputError } from '../lib';
 import { pick, pickerRoute, installationOf, type AdminApp, type Handler } from '../lib/admin';
+import { bounded } from '../lib/input';
 import {
   ConfigError,
   describeConnectionError,
@@ -259,15 +260,8 @@ module.exports = function (RED: NodeAPI) {
     node.on('close', function (_removed: boolean, done: () => void) {
       closing = true;
       users.clear();
-      let finished = false;
-      const finish = () => {
-        if (finished) return;
-        finished = true;
-        clearTimeout(timer);
-        done();
-      };
       // Bounded: Node-RED waits for done, and a deploy must not hang on a dead server.
-      const timer = setTimeout(finish, CLOSE_BUDGET_MS);
+      const finish = bounded(done, CLOSE_BUDGET_MS);
       const closers: Array<Promise<unknown>> = [];
       const c = catalog;
       if (c) closers.push(Promise.resolve().then(() => c.close()));

@@ -68,6 +68,22 @@ export function managementInput(node: Node & { server: LynxServer | null }, t: T
 }
 
 /**
+ * A close handler's done, bounded: the returned finish() calls done once, and is
+ * called by itself after `ms` (Node-RED waits for done; a deploy must not hang).
+ */
+export function bounded(done: () => void, ms: number): () => void {
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(timer);
+    done();
+  };
+  const timer = setTimeout(finish, ms);
+  return finish;
+}
+
+/**
  * The close handler: cleanup() (stop timers, listeners, running work), then
  * deregister from the config node, bounded; done() once, even if deregister throws.
  */
@@ -78,14 +94,7 @@ export function deregisterOnClose(node: Node, server: LynxServer | null, cleanup
       done();
       return;
     }
-    let finished = false;
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      done();
-    };
-    const timer = setTimeout(finish, CLOSE_BOUND_MS);
+    const finish = bounded(done, CLOSE_BOUND_MS);
     try {
       server.deregister(node, finish);
     } catch {

@@ -6,21 +6,10 @@ import { createHash } from 'node:crypto';
 import { HttpError, json, raw, Router, SbRequest } from './router';
 import type { SandboxContext } from './context';
 import type { Store } from './store';
+import type { EdgeApp, EdgeAppInstance } from '../api/edge';
 
-export interface SbEdgeApp {
-  id: number;
-  name: string;
-  category: string;
-  tags: string[];
-  short_description: string;
-  description: string;
-  publisher: { id: number; name?: string };
-  official: boolean;
-  public: boolean;
-  source_url?: string;
-  created: number;
-  updated: number;
-}
+/** An app listing as the platform keeps it: the API's EdgeApp with the fields the server always sets. */
+export type SbEdgeApp = EdgeApp & Required<Pick<EdgeApp, 'official' | 'created' | 'updated'>>;
 
 export interface SbEdgeVersion {
   hash: string;
@@ -30,16 +19,8 @@ export interface SbEdgeVersion {
   json: Buffer;
 }
 
-export interface SbEdgeInstance {
-  id: number;
-  app_id: number;
-  installation_id: number;
-  version: string;
-  config: Record<string, unknown>;
-  name: string;
-  created: number;
-  updated: number;
-}
+/** A configured instance as the platform keeps it (created/updated always set). */
+export type SbEdgeInstance = EdgeAppInstance & Required<Pick<EdgeAppInstance, 'created' | 'updated'>>;
 
 /** The sandbox's edge app state, kept beside (not inside) the Store. */
 export interface EdgeState {
