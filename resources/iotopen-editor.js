@@ -176,6 +176,7 @@
    */
   E.listPicker = function (what, o) {
     var rows = [];
+    var seq = 0; // only the latest load fills the list (Node-RED triggers several changes at once)
     var listeners = o.loaded ? [o.loaded] : [];
     var perInstallation = what !== 'installations' && o.installation !== false;
     function done(list, ok) {
@@ -189,8 +190,9 @@
       return $('<option>').attr('value', row.id).text(o.label ? o.label(row) : row.name + ' (' + row.id + ')');
     }
     function load() {
-      var list = $(o.list).empty();
+      var mine = ++seq;
       var query;
+      $(o.list).empty();
       var deployedOnly = o.hint && o.hint.deployedOnly;
       if (perInstallation) {
         var iid = E.installationId(o.typed);
@@ -204,6 +206,8 @@
       if (deployedOnly) o.hint.set('');
       (deployedOnly ? fetchDeployed(what, query) : E.fetchList(what, query)).then(
         function (answer) {
+          if (mine !== seq) return;
+          var list = $(o.list).empty();
           answer = answer || [];
           if (o.clearHint) o.hint.set('');
           answer.forEach(function (row) {
@@ -213,6 +217,7 @@
           done(answer, true);
         },
         function (xhr) {
+          if (mine !== seq) return;
           if (o.hint && !(xhr && xhr.quiet)) o.hint.fail(xhr);
           done([], false);
         }
@@ -298,7 +303,9 @@
    *   o.tipText  its text once the list has loaded
    */
   E.functionSelect = function (node, o) {
+    var seq = 0; // only the latest load fills the list
     function load(selected) {
+      var mine = ++seq;
       var sel = $('#node-input-functions').empty();
       var tip = $(o.tip);
       var iid = E.installationId();
@@ -314,6 +321,7 @@
       }
       E.fetchList('functions', { installation: iid }).then(
         function (rows) {
+          if (mine !== seq) return;
           sel.empty();
           tip.text(o.tipText || '');
           rows.forEach(function (f) {
@@ -325,6 +333,7 @@
           });
         },
         function (xhr) {
+          if (mine !== seq) return;
           tip.text(failText(node, xhr));
         }
       );
