@@ -135,7 +135,7 @@ describe('shared editor script in a real browser (pickers of every dialog)', fun
     it(`${type}: shows the picked function's name as the list shows it, and keeps it as the label's name`, async function () {
       h.phase = `name ${type}`;
       const mark = h.errors.length;
-      const id = await openNode(type, { installation: String(inst.id), selectBy: 'function', installationType: 'num', functionType: 'num' });
+      const id = await openNode(type, { installation: String(inst.id), selectBy: 'function', installationType: 'num', functionType: 'num', topicKey: type === 'iotopen-functionx-in' ? 'topic_read' : 'topic_write', qos: '1' });
       const options = await listed('#node-input-iotopen-functions option', fns.length, 'text');
       assert.equal(await page.locator('#node-input-iotopen-fname').isVisible(), false, 'no function picked, no name shown');
       const [a, b] = fns;
@@ -176,7 +176,7 @@ describe('shared editor script in a real browser (pickers of every dialog)', fun
     const mark = h.errors.length;
     const readable = fns.filter((f) => f.meta && f.meta.topic_read);
     const chosen = [String(readable[0].id), String(readable[readable.length - 1].id)];
-    const id = await openNode('iotopen-log', { installation: String(inst.id), functions: chosen, from: '-24h', to: 'now' });
+    const id = await openNode('iotopen-log', { installation: String(inst.id), functions: chosen, from: '-24h', fromType: 'str', to: 'now', toType: 'str', order: 'asc', mode: 'all', pageSize: 10000, maxEntries: 100000 });
     await listed('#node-input-functions option', readable.length);
     // the names arrive with the list: wait for them, then read the selection
     await page.waitForFunction((name) => $('#node-input-functions option').toArray().some((o) => o.textContent.includes(name)), readable[0].meta.name);
