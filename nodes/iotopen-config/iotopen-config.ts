@@ -71,6 +71,10 @@ export interface ConfigNode extends Node<Credentials> {
   configError: ConfigError | null;
   register(node: Node, opts?: { mqtt?: boolean }): void;
   deregister(node: Node, done?: () => void): void;
+  /** The status register({ mqtt: true }) shows: a node puts it back after a warning of its own. */
+  connectionStatus(): NodeStatus;
+  /** Functions or devices of an installation changed: refresh the catalog's list, if there is a catalog. */
+  functionsChanged(iid: number): void;
 }
 
 const CLOSE_BUDGET_MS = 1800;
@@ -245,6 +249,13 @@ module.exports = function (RED: NodeAPI) {
         return;
       }
       user.status(statusFor(state));
+    };
+
+    node.connectionStatus = () => statusFor(state);
+
+    // Never creates the catalog: with no catalog there is no cached list to refresh.
+    node.functionsChanged = (iid: number) => {
+      if (catalog) catalog.refreshFunctions(iid);
     };
 
     node.deregister = function (user: Node, done?: () => void) {

@@ -1,6 +1,6 @@
 // Small Node-RED glue shared by the nodes. Kept tiny on purpose: anything that
 // does not need Node-RED belongs in src/.
-import type { Node, NodeAPI, NodeMessage } from 'node-red';
+import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import type { ApiClient } from '../../src/api';
 import type { MqttHub } from '../../src/mqtt';
 import type { Catalog } from '../../src/catalog';
@@ -19,6 +19,10 @@ export interface LynxServer extends Node {
    */
   register(node: Node, opts?: { mqtt?: boolean }): void;
   deregister(node: Node, done?: () => void): void;
+  /** The status register(node, { mqtt: true }) shows (connection state, or the config error). */
+  connectionStatus(): NodeStatus;
+  /** Functions or devices of an installation changed (maybe silently): refresh the catalog's cached list, if any. */
+  functionsChanged(iid: number): void;
   /** Set while the config node's own settings are broken (the pickers answer 409 with it). */
   readonly configError?: { message: string; field?: string } | null;
 }

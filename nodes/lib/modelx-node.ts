@@ -112,7 +112,8 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
       return f;
     }
 
-    async function run(msg: Msg, api: ModelXApi): Promise<void> {
+    async function run(msg: Msg, server: LynxServer): Promise<void> {
+      const api: ModelXApi = server.api[kind];
       const op = parseOperation(msg.operation ?? config.operation ?? 'list');
       const iid = requireId(msg.installation_id ?? (config.installation || undefined), 'installation_id');
       const silent = optionalBoolean(msg.silent, 'msg.silent', !!config.silent);
@@ -129,6 +130,11 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
         return k.trim();
       };
       msg.installation_id = iid;
+      // After a change the catalog's cached function list (topics functionx-out writes
+      // to, functions functionx-in follows) is refreshed at once: a silent change has no
+      // event, and a change's event may come after the next message. A device change
+      // counts too, as its event does for the catalog.
+      const changed = () => server.functionsChanged(iid);
 
       switch (op) {
         case 'list': {
@@ -147,6 +153,7 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
         case 'create': {
           const body = validateModelXBody(msg.payload, 'create');
           const created = await api.create(iid, body, { silent });
+          changed();
           msg.payload = created;
           msg[idField] = created.id;
           break;
@@ -155,12 +162,14 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
           const id = objectId();
           // without a type the client keeps the current one (one GET)
           msg.payload = await api.update(iid, id, validateModelXBody(msg.payload, 'update'), { silent });
+          changed();
           msg[idField] = id;
           break;
         }
         case 'delete': {
           const id = objectId();
           await api.delete(iid, id, { silent });
+          changed();
           msg.payload = { deleted: true, id };
           msg[idField] = id;
           break;
@@ -181,6 +190,7 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
           const value = metaValue(msg.payload);
           const createMissing = optionalBoolean(msg.create_missing, 'msg.create_missing', config.createMissing !== false);
           const meta = await api.updateMeta(iid, id, key, value, { silent, createMissing });
+          changed();
           msg.payload = meta?.value ?? value.value;
           msg.meta_key = key;
           msg[idField] = id;
@@ -190,6 +200,7 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
           const id = objectId();
           const key = await metaKey();
           await api.deleteMeta(iid, id, key, { silent });
+          changed();
           msg.payload = { deleted: true, id, key };
           msg.meta_key = key;
           msg[idField] = id;
@@ -223,6 +234,7 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
             if (found.length) return { obj: found[0], created: false, count: found.length };
             return { obj: await api.create(iid, body, { silent }), created: true, count: 1 };
           });
+          if (result.created) changed();
           msg.payload = result.obj;
           msg.created = result.created;
           msg[idField] = result.obj.id;
@@ -233,7 +245,7 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
       node.status({ fill: 'green', shape: 'dot', text: t('status.done', { operation: op }) });
     }
 
-    managementInput(node, t, (msg, server) => run(msg, server.api[kind]));
+    managementInput(node, t, (msg, server) => run(msg, server));
     deregisterOnClose(node, node.server);
   }
 

@@ -127,6 +127,20 @@ export class Catalog extends EventEmitter {
     return entry.promise;
   }
 
+  /**
+   * The function list of one installation changed in a way its events may not
+   * announce in time (a change made with `silent`, or one the caller must see
+   * before the debounced event refresh): the cached list is dropped at once, so
+   * the next functions() call fetches it, and it is fetched again (debounced like
+   * an event) before `functions` is emitted for the nodes that follow it.
+   * Nothing happens for an installation whose functions are not cached.
+   */
+  refreshFunctions(iid: number): void {
+    if (this.closed || !this.funcs.has(iid)) return;
+    this.funcs.delete(iid);
+    this.scheduleRefresh(iid);
+  }
+
   /** Forgets every cached answer (the next calls fetch again). */
   invalidate(): void {
     this.inst = null;

@@ -94,6 +94,24 @@ describe('Catalog', () => {
     assert.equal((await catalog.functions(101)).find((f) => f.id === fid).meta.name, 'Silently renamed');
   });
 
+  it('refreshFunctions(iid): the next call sees a silent change at once, followers get functions; uncached installations cost nothing', async () => {
+    catalog = new Catalog(api, hub, { debounceMs: 20 });
+    const before = await catalog.functions(101);
+    const fid = before[0].id;
+    const emitted = [];
+    catalog.on('functions', (iid) => emitted.push(iid));
+    await api.functionx.update(101, fid, { meta: { ...before[0].meta, name: 'Silently renamed' } }, { silent: true });
+    assert.equal((await catalog.functions(101)).find((f) => f.id === fid).meta.name, before[0].meta.name, 'cached until told');
+    sb.resetRequests();
+    catalog.refreshFunctions(102); // not cached: nothing to refresh
+    catalog.refreshFunctions(101);
+    assert.equal((await catalog.functions(101)).find((f) => f.id === fid).meta.name, 'Silently renamed');
+    await waitFor(() => emitted.length > 0);
+    assert.deepEqual(emitted, [101]);
+    assert.deepEqual(sb.requests.filter((r) => r.path.includes('/102')), []);
+    assert.ok(sb.requests.every((r) => r.method === 'GET' && r.path === '/api/v2/functionx/101'), JSON.stringify(sb.requests));
+  });
+
   it('takes one listener per following node without a leak warning (500 nodes are normal)', async () => {
     catalog = new Catalog(api, hub);
     const warnings = [];
