@@ -3,7 +3,7 @@
 // function list live (subscribes/unsubscribes the difference, no redeploy), and
 // enriches each value with what the function says about it. Everything a message
 // needs except its value is computed when a topic is subscribed, not per message.
-import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from 'node-red';
 import { getServer, requireId, type LynxServer } from '../lib';
 import { deregisterOnClose } from '../lib/input';
 import { decodeLynxPayload } from '../../src/mqtt';
@@ -106,11 +106,27 @@ export = function register(RED: NodeAPI): void {
       configError = (err as Error).message;
     }
 
+    // A broken config node (no key, bad URL): its hub and catalog getters throw, so
+    // neither is touched; register() shows its error status, the log names the fix once.
+    if (srv.configError) {
+      srv.register(node);
+      node.error(srv.configError.message);
+      deregisterOnClose(node, srv);
+      return;
+    }
+
     srv.register(node, { mqtt: true });
     if (configError) {
       node.status({ fill: 'red', shape: 'ring', text: t('status.config') });
       node.error(configError);
     }
+
+    /** Set while the status shows this node's own error or warning, not the connection state. */
+    let warned = false;
+    const ownStatus = (st: NodeStatus) => {
+      warned = true;
+      node.status(st);
+    };
 
     const topics = new Map<string, TopicEntry>();
     let clientId: number | string | null = null;
@@ -246,11 +262,13 @@ export = function register(RED: NodeAPI): void {
         }
       }
       if (matched === 0) {
-        node.status({ fill: 'yellow', shape: 'ring', text: t('status.no-match') });
-      } else if (topics.size === 0) {
-        node.status({ fill: 'yellow', shape: 'ring', text: t('status.no-topic', { key: topicKey }) });
-      } else if (missingKey > 0 && selectBy === 'function') {
-        node.status({ fill: 'yellow', shape: 'ring', text: t('status.no-topic', { key: topicKey }) });
+        ownStatus({ fill: 'yellow', shape: 'ring', text: t('status.no-match') });
+      } else if (topics.size === 0 || (missingKey > 0 && selectBy === 'function')) {
+        ownStatus({ fill: 'yellow', shape: 'ring', text: t('status.no-topic', { key: topicKey }) });
+      } else if (warned) {
+        // In sync again: the connection state replaces an earlier error or warning.
+        warned = false;
+        node.status(srv.connectionStatus());
       }
       return topics.size;
     };
@@ -264,7 +282,7 @@ export = function register(RED: NodeAPI): void {
             await sync();
           } catch (err) {
             if (closed) return;
-            node.status({ fill: 'red', shape: 'ring', text: t('status.error') });
+            ownStatus({ fill: 'red', shape: 'ring', text: t('status.error') });
             node.error(t('errors.load', { id: iid, message: (err as Error).message }));
           }
         } while (again && !closed);

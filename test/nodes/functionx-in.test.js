@@ -25,6 +25,7 @@ for (const v of variants()) {
       if (env) await env.stop();
     });
     useNodeRed();
+    afterEach(() => sb && sb.faults.clear());
 
     /** Deploys config + functionx-in node(s) wired to one helper; returns the messages array. */
     async function deploy(props, more = []) {
@@ -153,6 +154,40 @@ for (const v of variants()) {
       // Still alive afterwards.
       await dev.publishAsync(topic, '{"value":3}', { qos: 1 });
       await until(() => got.some((x) => x.payload === 3), 'the next value');
+    });
+
+    /**
+     * Deploys with the first function list answered late (a fault with latency, so the
+     * node's own status comes after the connection's) and records the node's statuses.
+     */
+    async function deployLate(props, fault) {
+      sb.faults.set({ path: `/api/v2/functionx/${IID}`, count: 1, latencyMs: 1000, ...fault });
+      const got = await deploy(props);
+      const statuses = [];
+      helper.getNode('n0').on('call:status', (c) => statuses.push(c.args[0]));
+      const last = () => statuses[statuses.length - 1] || {};
+      return { got, last, server: helper.getNode('cfg') };
+    }
+
+    it('puts the connection status back once a sync succeeds after "no match"', async () => {
+      const type = `later_${v.embedded ? 'a' : 'b'}`;
+      const { got, last, server } = await deployLate({ selectBy: 'type', ftype: type }, {});
+      await until(() => server.hub.connected && last().fill === 'yellow', 'the no-match status after the connection');
+      const fn = await api(sb, 'POST', `/api/v2/functionx/${IID}`, { type, meta: { name: 'Later', topic_read: 'obj/test/later' } });
+      await until(() => last().fill === 'green', 'the connection status once the function matches');
+      assert.deepEqual(last(), server.connectionStatus());
+      await probe(dev, `${CLIENT}/obj/test/later`, got);
+      await api(sb, 'DELETE', `/api/v2/functionx/${IID}/${fn.id}`);
+    });
+
+    it('puts the connection status back once a sync succeeds after an error', async () => {
+      const { got, last, server } = await deployLate({ selectBy: 'function', function: '10' }, { errorRate: 1, errorStatus: 500 });
+      await until(() => server.hub.connected && last().fill === 'red', 'the error status after the connection');
+      // A change event: the catalog fetches the list again and the node syncs.
+      await dev.publishAsync(`${CLIENT}/evt/functionx/updated`, '{}', { qos: 1 });
+      await until(() => last().fill === 'green', 'the connection status after the next sync');
+      assert.deepEqual(last(), server.connectionStatus());
+      await probe(dev, `${CLIENT}/obj/test/temp`, got);
     });
 
     it('reports a bad configuration in status and log without crashing', async () => {
