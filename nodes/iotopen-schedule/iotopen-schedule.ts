@@ -67,17 +67,32 @@ export = function (RED: NodeAPI): void {
     if (node.server) node.server.register(node);
     else node.status({ fill: 'red', shape: 'ring', text: t('status.noServer') });
 
-    /** The schedule fields set in the node, for create (and for update when msg.payload is not an object). */
-    async function configFields(msg: Msg): Promise<Record<string, unknown>> {
-      const fields: Record<string, unknown> = {
-        minute: config.minute || '*',
-        hour: config.hour || '*',
-        day_of_month: config.dayOfMonth || '*',
-        month: config.month || '*',
-        day_of_week: config.dayOfWeek || '*',
-        active: config.active !== false,
+    /** The cron fields filled in in the node (blank ones are left out). */
+    const filledCron = (): Record<string, string> => {
+      const fields: Record<string, string> = {};
+      const set = (k: string, v: unknown) => {
+        if (typeof v === 'string' && v.trim() !== '') fields[k] = v.trim();
       };
-      if (config.topic) fields.topic = config.topic;
+      set('minute', config.minute);
+      set('hour', config.hour);
+      set('day_of_month', config.dayOfMonth);
+      set('month', config.month);
+      set('day_of_week', config.dayOfWeek);
+      return fields;
+    };
+
+    /**
+     * The schedule fields filled in in the node. create: blank cron fields are `*`
+     * and the Active box counts. update: only what is filled in, never a default,
+     * and not the Active box (enable/disable or msg.payload.active change that), so
+     * a trigger cannot turn a 07:30 schedule into one firing every minute or wake a
+     * disabled one.
+     */
+    async function configFields(msg: Msg, forUpdate: boolean): Promise<Record<string, unknown>> {
+      const fields: Record<string, unknown> = forUpdate
+        ? filledCron()
+        : { minute: '*', hour: '*', day_of_month: '*', month: '*', day_of_week: '*', ...filledCron(), active: config.active !== false };
+      if (config.topic && config.topic.trim()) fields.topic = config.topic;
       const value = await evaluate(RED, node, msg, config.valueType || 'num', config.value);
       if (value !== undefined) fields.value = value;
       if (config.executor) fields.executor = config.executor;
@@ -144,7 +159,7 @@ export = function (RED: NodeAPI): void {
           if ((typeof p === 'string' && p !== '') || Array.isArray(p)) {
             throw new InputError(`msg.payload must be a schedule object such as {"minute": "0", "hour": "7", "topic": "set/obj/lamp", "value": 1}, or no object to use the node's fields; got ${JSON.stringify(p)}`, 'msg.payload');
           }
-          const body = await validated(iid, { ...(await configFields(msg)), ...patchFrom(payloadObject() ?? {}) });
+          const body = await validated(iid, { ...(await configFields(msg, false)), ...patchFrom(payloadObject() ?? {}) });
           const created = await api.create(iid, body, { silent });
           msg.payload = created && typeof created === 'object' ? created : body;
           if (created && typeof created === 'object' && typeof created.id === 'number') msg.schedule_id = created.id;
@@ -152,9 +167,14 @@ export = function (RED: NodeAPI): void {
         }
         case 'update': {
           const id = scheduleId();
-          const patch = payloadObject() ? patchFrom(payloadObject()!) : await configFields(msg);
+          const p = msg.payload;
+          if ((typeof p === 'string' && p !== '') || Array.isArray(p)) {
+            throw new InputError(`msg.payload must be an object with the fields to change such as {"hour": "8"}, or no object to use the fields filled in in the node; got ${JSON.stringify(p)}`, 'msg.payload');
+          }
+          // Only what the user set: the node's filled-in fields, then msg.payload's, over the current schedule.
+          const patch = { ...(await configFields(msg, true)), ...patchFrom(payloadObject() ?? {}) };
           if (!Object.keys(patch).length) {
-            throw new InputError('msg.payload has no schedule fields to change: send e.g. {"hour": "8"}', 'msg.payload');
+            throw new InputError('nothing to change: fill in the fields to change in the node, or send them in msg.payload, e.g. {"hour": "8"}', 'msg.payload');
           }
           const existing = await api.get(iid, id);
           const body = await validated(iid, { ...existing, ...patch });

@@ -1,7 +1,7 @@
 'use strict';
 // iotopen-schedule in the real Node-RED runtime against the sandbox.
 const assert = require('node:assert/strict');
-const { useNodeRed } = require('../support/nodered');
+const { helper, useNodeRed } = require('../support/nodered');
 const { flow, ok, fails, startSandbox } = require('./modelx-suite');
 
 const TYPE = 'iotopen-schedule';
@@ -68,6 +68,47 @@ describe('iotopen-schedule', function () {
     const c = await ok(run, { payload: { topic: '2101/set/obj/lamp', value: 1, minute: '0', hour: '12' } });
     assert.equal(stored(c.schedule_id).topic, 'set/obj/lamp');
     await ok(run, { operation: 'delete', schedule_id: c.schedule_id });
+  });
+
+  describe('update sends only the fields the user set', () => {
+    let id;
+    beforeEach(async () => {
+      // 07:30 on weekdays, disabled.
+      const { run } = await flow(sb, TYPE, { operation: 'create' });
+      const c = await ok(run, { payload: { minute: '30', hour: '7', day_of_week: '1-5', topic: 'set/obj/lamp', value: 1, active: false } });
+      id = c.schedule_id;
+      await helper.unload();
+    });
+    afterEach(() => sb.store.schedules.delete(id));
+
+    it('an inject\'s timestamp triggers an update with only the node\'s filled-in fields', async () => {
+      // Blank cron fields, no topic or value, Active ticked (the editor's default).
+      const { run } = await flow(sb, TYPE, { operation: 'update', scheduleId: String(id), minute: '', hour: '8', dayOfMonth: '', month: '', dayOfWeek: '', topic: '', value: '', valueType: 'num', active: true });
+      await ok(run, { payload: Date.now() });
+      const s = stored(id);
+      assert.equal(s.hour, '8');
+      assert.equal(s.minute, '30', 'a blank minute is not *');
+      assert.equal(s.day_of_month, '*');
+      assert.equal(s.day_of_week, '1-5', 'a blank day of week is not *');
+      assert.equal(s.active, false, 'a trigger does not enable a disabled schedule');
+      assert.equal(s.topic, 'set/obj/lamp');
+      assert.equal(s.value, 1);
+    });
+
+    it('msg.payload fields go over the node\'s filled-in fields, over the current schedule', async () => {
+      const { run } = await flow(sb, TYPE, { operation: 'update', scheduleId: String(id), hour: '9', value: '0', valueType: 'num' });
+      await ok(run, { payload: { minute: '15', active: true } });
+      const s = stored(id);
+      assert.deepEqual([s.minute, s.hour, s.day_of_week, s.value, s.active], ['15', '9', '1-5', 0, true]);
+    });
+
+    it('a trigger with nothing filled in changes nothing and says so', async () => {
+      const snapshot = JSON.stringify(stored(id));
+      const { run } = await flow(sb, TYPE, { operation: 'update', scheduleId: String(id), active: true });
+      await fails(run, { payload: 1700000000000 }, /nothing to change/);
+      await fails(run, { payload: '0 8 * * *' }, /msg\.payload must be an object/);
+      assert.equal(JSON.stringify(stored(id)), snapshot);
+    });
   });
 
   describe('bad input reaches a Catch node naming the field, with no API write', () => {
