@@ -62,17 +62,24 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const server: LynxServer | null = getServer(RED, config.server);
-    const fnIds = (() => { try { return idList(config.functions); } catch { return []; } })();
-    const configTopics = splitTopics(config.topics ?? '', 'topics');
     const mode: Mode = config.mode === 'page' || config.mode === 'entry' ? config.mode : 'all';
+    let fnIds: number[] = [];
+    let configTopics: string[] = [];
     let pageSize = DEFAULT_PAGE_SIZE;
     let maxEntries = DEFAULT_MAX_ENTRIES;
-    let configError: string | undefined;
+    // A setting that is wrong fails every message naming it: an unreadable function id
+    // is never dropped, as that would widen the query to the whole installation's log.
+    let configError: InputError | undefined;
     try {
+      fnIds = idList(config.functions);
+      configTopics = splitTopics(config.topics ?? '', 'topics');
       pageSize = positiveInt(config.pageSize, 'pageSize', DEFAULT_PAGE_SIZE)!;
       maxEntries = positiveInt(config.maxEntries, 'maxEntries', DEFAULT_MAX_ENTRIES)!;
     } catch (e) {
-      configError = (e as Error).message;
+      const err = e as InputError;
+      configError = err.field === 'functions'
+        ? new InputError(`${err.message.replace(/: pick one in the node.*$/, '')}: pick the functions again in the node (the log is not read, as without them it would be the whole installation's)`, 'functions')
+        : new InputError(err.message, err.field);
     }
     let running: Running | null = null;
 
@@ -80,6 +87,10 @@ export = function (RED: NodeAPI): void {
       node.status({ fill: 'red', shape: 'ring', text: RED._('iotopen-log.status.noServer') });
     } else {
       server.register(node);
+    }
+    if (configError) {
+      node.status({ fill: 'red', shape: 'ring', text: RED._('iotopen-log.status.config') });
+      node.error(configError.message);
     }
 
     /** Topic list of this query: msg.topics wins, else typed topics + picked functions. */
@@ -110,7 +121,7 @@ export = function (RED: NodeAPI): void {
 
     async function run(msg: LogMsg, send: (m: NodeMessage | NodeMessage[]) => void, job: Running): Promise<void> {
       const signal = job.ac.signal;
-      if (configError) throw new InputError(configError);
+      if (configError) throw configError;
       if (!server) throw noServerError();
       const iid = requireId(msg.installation_id ?? (config.installation || undefined), msg.installation_id !== undefined ? 'msg.installation_id' : 'installation');
       const fromRaw = msg.from !== undefined ? msg.from : await evaluate(RED, node, msg, config.fromType || 'str', config.from);

@@ -201,6 +201,21 @@ describe('iotopen-log node', function () {
       });
     }
 
+    it('an unreadable function id in the node: a config error naming functions, never the whole log', async () => {
+      for (const functions of [['61', 'abc'], '61,x', ['0']]) {
+        const n = await load({ functions });
+        const st = helper._NodePrototype.status.getCalls().filter((c) => c.thisValue && c.thisValue.id === 'log').map((c) => c.args[0]);
+        assert.equal(st.length && st[st.length - 1].fill, 'red', `red status at deploy for ${JSON.stringify(functions)}`);
+        sb.resetRequests();
+        for (let i = 0; i < 2; i++) {
+          const [c] = await (n.log.receive({}), collector(n.caught, 1));
+          assert.match(c.error.message, /functions must be a positive integer id, got "(abc|x|0)": pick the functions again/);
+        }
+        assert.deepEqual(logRequests(), [], 'no log query was made');
+        await helper.unload();
+      }
+    });
+
     it('a function without topic_read', async () => {
       const n = await load({ functions: ['62'] });
       const [c] = await (n.log.receive({}), collector(n.caught, 1));
