@@ -39,6 +39,35 @@ function toPayload(p: unknown): string | Buffer {
   return JSON.stringify(p);
 }
 
+/**
+ * The body's payload in API mode. The spec's MQTTPublish.payload is a JSON object
+ * (e.g. {"value": 22.1}): an object goes as it is, a string or Buffer must hold a
+ * JSON object, a finite number becomes {"value": n} (the Lynx payload); anything
+ * else is refused naming msg.payload and what API mode accepts.
+ */
+function apiPayload(p: unknown): Record<string, unknown> {
+  const accepts = 'API mode sends a JSON object (the spec\'s MQTTPublish payload): send an object such as {"value": 1}, a JSON string of one, or a number (sent as {"value": n}); use MQTT mode for other payloads';
+  let v: unknown = p;
+  if (typeof p === 'string' || Buffer.isBuffer(p)) {
+    const text = typeof p === 'string' ? p : p.toString('utf8');
+    try {
+      v = JSON.parse(text);
+    } catch {
+      throw new InputError(`msg.payload is ${typeof p === 'string' ? 'a string' : 'a Buffer'} that is not JSON: ${accepts}`, 'msg.payload');
+    }
+    if (!v || typeof v !== 'object' || Array.isArray(v)) {
+      throw new InputError(`msg.payload is ${typeof p === 'string' ? 'a string' : 'a Buffer'} whose JSON is not an object: ${accepts}`, 'msg.payload');
+    }
+    return v as Record<string, unknown>;
+  }
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new InputError(`msg.payload is ${v}, not a finite number: ${accepts}`, 'msg.payload');
+    return { value: v };
+  }
+  if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  throw new InputError(`msg.payload is ${Array.isArray(v) ? 'an array' : typeof v}: ${accepts}`, 'msg.payload');
+}
+
 function qosOf(v: unknown, field: string): 0 | 1 {
   if (v === undefined || v === '' || v === null) return 0;
   const n = Number(v);
@@ -75,19 +104,13 @@ export = function (RED: NodeAPI): void {
       const qos = config.qos === '0' || config.qos === '1' ? (Number(config.qos) as 0 | 1) : qosOf(msg.qos, 'msg.qos');
       const retain = config.retain === 'true' || config.retain === 'false' ? config.retain === 'true' : retainOf(msg.retain, 'msg.retain');
       const payload = toPayload(msg.payload);
+      // Checked before any call: API mode takes only what the spec's MQTTPublish.payload is.
+      const apiBody = mode === 'api' ? apiPayload(msg.payload) : undefined;
       const inst = await visibleInstallation(server, iid, fromMsg ? 'msg.installation_id' : 'installation');
       const prefix = `${inst.client_id}/`;
       if (mode === 'api') {
         if (topic.startsWith(prefix)) topic = topic.slice(prefix.length);
-        let body: unknown = payload;
-        if (typeof payload === 'string') {
-          try {
-            body = JSON.parse(payload);
-          } catch {
-            body = payload;
-          }
-        } else if (Buffer.isBuffer(payload)) body = payload.toString('utf8');
-        await server.api.mqtt.publish(iid, { topic, payload: body as never, qos, retain });
+        await server.api.mqtt.publish(iid, { topic, payload: apiBody, qos, retain });
         msg.topic = prefix + topic;
         msg.queued = false;
       } else {

@@ -99,6 +99,36 @@ describe('iotopen-mqtt-publish node', function () {
     assert.equal(n.server.hub.connected, false, 'api mode opens no MQTT connection of its own');
   });
 
+  it('api mode sends the spec\'s payload object: objects and JSON strings of one as they are, numbers as {value}', async () => {
+    const n = await load({ mode: 'api', topic: 'obj/api/2' });
+    for (const [payload, expected] of [
+      [{ value: 1, msg: 'on' }, { value: 1, msg: 'on' }],
+      ['{"value": 2}', { value: 2 }],
+      [Buffer.from('{"value": 3}'), { value: 3 }],
+      [21.5, { value: 21.5 }],
+    ]) {
+      got.length = 0;
+      const out = next(n.out);
+      n.pub.receive({ payload });
+      await out;
+      await waitFor(() => got.length === 1);
+      assert.deepEqual(JSON.parse(got[0].payload), expected, `for ${JSON.stringify(payload)}`);
+    }
+  });
+
+  it('api mode refuses a payload that is not an object, naming msg.payload and what it accepts, before any call', async () => {
+    const n = await load({ mode: 'api', topic: 'obj/api/3' });
+    sb.resetRequests();
+    for (const payload of ['on', '"quoted"', '[1,2]', true, [1, 2], Buffer.from('raw bytes'), NaN]) {
+      const c = next(n.caught);
+      n.pub.receive({ payload });
+      const m = await c;
+      assert.match(m.error.message, /msg\.payload is .*API mode sends a JSON object/, `for ${String(payload)}`);
+    }
+    assert.deepEqual(sb.requests.filter((r) => r.path.startsWith('/api/v2/mqtt/publish')), []);
+    assert.equal(got.length, 0, 'nothing was published');
+  });
+
   it('queues while the broker is down (msg.queued) and delivers after it is back', async () => {
     const n = await load({ qos: '1', topic: 'obj/queued/1' });
     const first = next(n.out);
