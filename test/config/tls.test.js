@@ -8,10 +8,10 @@ const https = require('node:https');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { helper, nodeModule } = require('../support/nodered');
+const { helper, nodeModule, core } = require('../support/nodered');
 
 const configMod = nodeModule('iotopen-config');
-const tlsMod = require('@node-red/nodes/core/network/05-tls.js');
+const tlsMod = core('network/05-tls.js');
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 
 describe('iotopen-config over TLS', function () {

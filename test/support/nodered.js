@@ -5,7 +5,8 @@ const helper = require('node-red-node-test-helper');
 
 // NODE_RED_PATH runs the suite against another Node-RED install (e.g. 5.x on
 // Node 22, see scripts/test-node-red-5.js); the default is the dev dependency.
-helper.init(process.env.NODE_RED_PATH ? require.resolve(process.env.NODE_RED_PATH) : require.resolve('node-red'));
+const nodeRedMain = process.env.NODE_RED_PATH ? require.resolve(process.env.NODE_RED_PATH) : require.resolve('node-red');
+helper.init(nodeRedMain);
 
 const dist = path.resolve(__dirname, '../../dist');
 
@@ -24,8 +25,11 @@ function configNode(sandbox, id = 'cfg', extra = {}) {
 
 module.exports = { helper, nodeModule, configNode, dist };
 
-/** Core nodes the tests wire around ours. */
-const core = (p) => require(`@node-red/nodes/core/${p}`);
+/**
+ * Core nodes the tests wire around ours, from the same Node-RED tree as the runtime: the
+ * helper preloads that tree's catch/status/complete, and another copy would register twice.
+ */
+const core = (p) => require(require.resolve(`@node-red/nodes/core/${p}`, { paths: [path.dirname(nodeRedMain)] }));
 const catchNode = core('common/25-catch.js');
 const completeNode = core('common/24-complete.js');
 const injectNode = core('common/20-inject.js');
