@@ -13,7 +13,10 @@ process.once('message', async (job) => {
     const { topics, count } = job;
     const ts = Date.now() / 1000;
     for (let i = 0; i < count; i++) {
-      const payload = `{"value":${(20 + (i % 100) / 10).toFixed(1)},"timestamp":${ts + i / 1000}}`;
+      // Timestamps rise by 1 µs a message: the next run starts after this one's last, so the
+      // sandbox appends to its log in order instead of inserting into the middle of it (which
+      // cost it a CPU core and skewed the figures of whichever node ran next).
+      const payload = `{"value":${(20 + (i % 100) / 10).toFixed(1)},"timestamp":${ts + i / 1e6}}`;
       // QoS 0: the callback fires once written; wait now and then so the socket buffer stays bounded.
       if (i % 500 === 499) await client.publishAsync(topics[i % topics.length], payload, { qos: 0 });
       else client.publish(topics[i % topics.length], payload, { qos: 0 });

@@ -513,8 +513,8 @@ export class MqttHub extends EventEmitter {
   }
 
   private dispatch(topic: string, payload: Buffer): void {
-    const entries = this.trie.match(topic);
-    for (const entry of entries) {
+    // Each filter is one entry, so no entry is visited twice.
+    this.trie.forEachMatch(topic, (entry) => {
       for (const h of entry.subs) {
         if (!h.active) continue;
         try {
@@ -523,7 +523,7 @@ export class MqttHub extends EventEmitter {
           this.opts.log?.warn(`MQTT handler of ${h.owner} for "${entry.filter}" threw: ${(err as Error).message}`);
         }
       }
-    }
+    });
   }
 
   private setState(state: HubStateName, reason?: string): void {

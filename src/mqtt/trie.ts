@@ -42,7 +42,11 @@ export function validateTopic(topic: string): string {
 }
 
 export class TopicTrie<T> {
+  // Filters without wildcards (the common case: one topic per function) sit in a hash map,
+  // looked up in one step; only filters with '+' or '#' are walked level by level.
+  private readonly exact = new Map<string, Set<T>>();
   private readonly root: TrieNode<T> = newNode<T>();
+  private wild = 0;
   private count = 0;
 
   /** Number of (filter, value) pairs stored. */
@@ -52,6 +56,15 @@ export class TopicTrie<T> {
 
   add(filter: string, value: T): void {
     validateFilter(filter);
+    if (!hasWildcard(filter)) {
+      let set = this.exact.get(filter);
+      if (!set) this.exact.set(filter, (set = new Set()));
+      if (!set.has(value)) {
+        set.add(value);
+        this.count++;
+      }
+      return;
+    }
     let node = this.root;
     for (const level of filter.split('/')) {
       let next = node.children.get(level);
@@ -64,11 +77,19 @@ export class TopicTrie<T> {
     if (!node.values.has(value)) {
       node.values.add(value);
       this.count++;
+      this.wild++;
     }
   }
 
   /** Removes the pair; prunes empty branches. Returns whether it was there. */
   remove(filter: string, value: T): boolean {
+    if (!hasWildcard(filter)) {
+      const set = this.exact.get(filter);
+      if (!set || !set.delete(value)) return false;
+      if (set.size === 0) this.exact.delete(filter);
+      this.count--;
+      return true;
+    }
     const levels = filter.split('/');
     const path: TrieNode<T>[] = [this.root];
     let node = this.root;
@@ -80,6 +101,7 @@ export class TopicTrie<T> {
     }
     if (!node.values.delete(value)) return false;
     this.count--;
+    this.wild--;
     for (let i = levels.length; i > 0; i--) {
       const n = path[i];
       if (n.values.size > 0 || n.children.size > 0) break;
@@ -91,16 +113,29 @@ export class TopicTrie<T> {
   /** Values of every filter matching the topic (each once). `$`-topics match no wildcard at the first level. */
   match(topic: string): T[] {
     const out = new Set<T>();
+    this.forEachMatch(topic, (v) => out.add(v));
+    return [...out];
+  }
+
+  /**
+   * Calls fn for the values of every filter matching the topic, with no allocation for an
+   * exact-topic match (the per-message path). A value stored under several matching
+   * filters is visited once per filter.
+   */
+  forEachMatch(topic: string, fn: (value: T) => void): void {
+    const exact = this.exact.get(topic);
+    if (exact) for (const v of exact) fn(v);
+    if (this.wild === 0) return;
     const levels = topic.split('/');
     const dollar = topic.startsWith('$');
     const walk = (node: TrieNode<T>, i: number): void => {
       const wildOk = !(dollar && i === 0);
       if (wildOk) {
         const hash = node.children.get('#');
-        if (hash) for (const v of hash.values) out.add(v);
+        if (hash) for (const v of hash.values) fn(v);
       }
       if (i === levels.length) {
-        for (const v of node.values) out.add(v);
+        for (const v of node.values) fn(v);
         return;
       }
       if (wildOk) {
@@ -109,11 +144,14 @@ export class TopicTrie<T> {
       }
       const level = levels[i];
       if (level !== '+' && level !== '#') {
-        const exact = node.children.get(level);
-        if (exact) walk(exact, i + 1);
+        const next = node.children.get(level);
+        if (next) walk(next, i + 1);
       }
     };
     walk(this.root, 0);
-    return [...out];
   }
+}
+
+function hasWildcard(filter: string): boolean {
+  return filter.includes('+') || filter.includes('#');
 }

@@ -60,6 +60,24 @@ describe('TopicTrie', () => {
     assert.throws(() => validateTopic(''), /non-empty/);
   });
 
+  it('mixes exact and wildcard filters; exact ones come and go cleanly', () => {
+    const t = new TopicTrie();
+    t.add('a/b', 'exact');
+    t.add('a/b', 'exact2');
+    t.add('a/+', 'plus');
+    assert.deepEqual(t.match('a/b').sort(), ['exact', 'exact2', 'plus']);
+    const seen = [];
+    t.forEachMatch('a/b', (v) => seen.push(v));
+    assert.deepEqual(seen.sort(), ['exact', 'exact2', 'plus']);
+    assert.equal(t.remove('a/b', 'exact'), true);
+    assert.equal(t.remove('a/b', 'exact'), false);
+    assert.equal(t.remove('a/b', 'exact2'), true);
+    assert.deepEqual(t.match('a/b'), ['plus']);
+    assert.equal(t.remove('a/+', 'plus'), true);
+    assert.equal(t.size, 0);
+    assert.deepEqual(t.match('a/b'), []);
+  });
+
   it('works at scale: 10000 filters, a match only visits the topic path', () => {
     const t = new TopicTrie();
     for (let i = 0; i < 10000; i++) t.add(`100/obj/dev/${i}/value`, i);
