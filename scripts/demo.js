@@ -6,6 +6,8 @@
 //   SANDBOX_PORT         sandbox API port (default 18080)
 //   SANDBOX_MQTT_PORT    sandbox MQTT port (default 18830)
 //   DEMO_KEEP_FLOWS=1    keep .demo/flows.json from the last run instead of rebuilding it from examples/
+//   DEMO_SIMULATE=0      no simulated devices (by default the seeded sensors publish values
+//                        every few seconds, and switches answer the writes sent to them)
 //
 // .demo/ is a Node-RED user directory: settings.js, the pack linked into
 // node_modules (so the palette and Import > Examples show it), flows.json made
@@ -112,7 +114,9 @@ module.exports = {
     // sandbox key into flows_cred.json. In a real install set credentialSecret
     // to a long random string (or leave it out to have Node-RED generate one).
     credentialSecret: false,
-    editorTheme: { tours: false, projects: { enabled: false } },
+    // No network here: no palette catalogue, no update check, no telemetry prompt.
+    editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } },
+    telemetry: { enabled: false, updateNotification: false },
     logging: { console: { level: 'info', metrics: false, audit: false } },
 };
 `,
@@ -128,6 +132,62 @@ module.exports = {
   fs.writeFileSync(path.join(demoDir, 'flows_cred.json'), JSON.stringify({ [CONFIG_ID]: { apiKey: sb.apiKey } }, null, 2));
 }
 
+/**
+ * Simulated devices on the sandbox broker, so the examples show live values: sensors
+ * (temperature, humidity, power) drift every few seconds, doors open and close now and
+ * then, and a switch answers a write on its topic_write with the new value on its
+ * topic_read, as a real device does.
+ */
+function simulate(sb) {
+  const mqtt = require('mqtt');
+  const { loadSeed } = require(path.join(root, 'dist', 'src', 'sandbox'));
+  const seed = loadSeed();
+  const clientOf = new Map(seed.installations.map((i) => [i.id, i.client_id]));
+  const fns = seed.functions.filter((f) => clientOf.has(f.installation_id) && f.meta && f.meta.topic_read);
+  const client = mqtt.connect(sb.mqtt, { username: 'demo-devices', password: sb.apiKey, reconnectPeriod: 1000 });
+  const value = new Map();
+  const send = (f, v) => {
+    value.set(f.id, v);
+    client.publish(`${clientOf.get(f.installation_id)}/${f.meta.topic_read}`, JSON.stringify({ value: v, timestamp: Date.now() / 1000 }));
+  };
+  const drift = { temperature: [21, 0.3, 1], humidity: [40, 1, 0], power: [1200, 40, 0] };
+  const tick = () => {
+    for (const f of fns) {
+      const d = drift[f.type];
+      if (d) {
+        const [start, step, decimals] = d;
+        const last = value.get(f.id) ?? start;
+        // A random walk pulled back towards its start, so values stay plausible for hours.
+        const v = last + (start - last) * 0.1 + (Math.random() - 0.5) * 2 * step;
+        send(f, Number(v.toFixed(decimals)));
+      } else if (f.type === 'door' && Math.random() < 0.15) {
+        send(f, value.get(f.id) === 1 ? 0 : 1);
+      }
+    }
+  };
+  const writable = new Map();
+  for (const f of fns) if (f.type === 'switch' && f.meta.topic_write) writable.set(`${clientOf.get(f.installation_id)}/${f.meta.topic_write}`, f);
+  client.on('connect', () => {
+    if (writable.size) client.subscribe([...writable.keys()]);
+    tick();
+  });
+  client.on('message', (topic, payload) => {
+    const f = writable.get(topic);
+    let v;
+    try {
+      v = JSON.parse(payload.toString()).value;
+    } catch {
+      return;
+    }
+    if (f && typeof v === 'number') send(f, v);
+  });
+  const timer = setInterval(tick, 3000);
+  return () => {
+    clearInterval(timer);
+    client.end(true);
+  };
+}
+
 async function main() {
   ensureBuilt();
   const uiPort = intEnv('PORT', 1880);
@@ -136,7 +196,12 @@ async function main() {
   const { startSandbox } = require(path.join(root, 'dist', 'src', 'sandbox'));
   const sb = await startSandbox({ port: apiPort, mqttPort, host: '127.0.0.1' });
   console.log(`demo: Lynx sandbox API ${sb.api}, MQTT ${sb.mqtt} (${sb.installations.length} installations)`);
+  // The offline sandbox's own throwaway key (the lynx-sandbox CLI prints it too): with it any
+  // MQTT client or curl can play a device or call the API next to the flows.
+  console.log(`demo: sandbox API key (for MQTT password / X-API-Key): ${sb.apiKey}`);
   prepareUserDir(sb, uiPort);
+  const stopSimulation = process.env.DEMO_SIMULATE === '0' ? () => {} : simulate(sb);
+  if (process.env.DEMO_SIMULATE !== '0') console.log('demo: simulated devices publish values every 3 s (DEMO_SIMULATE=0 turns them off)');
 
   const red = spawn(process.execPath, [require.resolve('node-red/red.js'), '-u', demoDir], {
     cwd: root,
@@ -166,11 +231,19 @@ async function main() {
       await exited;
       clearTimeout(killer);
     }
+    stopSimulation();
     await sb.stop().catch(() => undefined);
     process.exit(code);
   }
   process.on('SIGINT', () => stop(0));
   process.on('SIGTERM', () => stop(0));
+  process.on('SIGHUP', () => stop(0));
+  // npm does not pass a SIGTERM on to us: when whoever started us goes away, stop too,
+  // rather than leave Node-RED and the sandbox holding the ports.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop(0);
+  }, 1000).unref();
   red.on('exit', (code, signal) => {
     if (!stopping) {
       console.error(`demo: Node-RED exited (${signal || code}); stopping the sandbox`);

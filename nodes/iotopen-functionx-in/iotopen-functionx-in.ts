@@ -63,6 +63,14 @@ function glob(pattern: string): (s: string) => boolean {
   return (s) => re.test(s);
 }
 
+/** The payload as Lynx sent it: {value, timestamp?, msg?}, absent fields left out. */
+function lynxObject(value: unknown, timestamp: number | undefined, text: string | undefined): Record<string, unknown> {
+  const o: Record<string, unknown> = { value };
+  if (timestamp !== undefined) o.timestamp = timestamp;
+  if (text !== undefined) o.msg = text;
+  return o;
+}
+
 export = function register(RED: NodeAPI): void {
   function FunctionxIn(this: Node, config: Def) {
     RED.nodes.createNode(this, config);
@@ -147,7 +155,7 @@ export = function register(RED: NodeAPI): void {
         const fe = fns[i];
         node.send({
           topic,
-          payload: wholeObject ? { value, timestamp, msg: text } : value,
+          payload: wholeObject ? lynxObject(value, timestamp, text) : value,
           lynx: {
             installation_id: iid,
             client_id: clientId,
