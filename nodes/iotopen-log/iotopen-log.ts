@@ -4,6 +4,8 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { getServer, evaluate, idList, InputError, noServerError, requireId, type LynxServer } from '../lib';
 import { deregisterOnClose, fail } from '../lib/input';
 import { parseRange } from '../../src/util/time';
+import { bareTopic } from '../../src/lynx/topics';
+import { aggregationInterval, aggregationMethod } from '../../src/lynx/aggregation';
 import type { LogEntry, LogQuery } from '../../src/api/models';
 
 type Mode = 'all' | 'page' | 'entry';
@@ -22,6 +24,8 @@ interface LogNodeDef extends NodeDef {
   pageSize: string | number;
   mode: Mode;
   maxEntries: string | number;
+  aggrMethod?: string;
+  aggrInterval?: string;
 }
 
 interface Running {
@@ -55,6 +59,35 @@ function splitTopics(value: unknown, field: string): string[] {
     if (s && !out.includes(s)) out.push(s);
   }
   return out;
+}
+
+type Aggregation = LogQuery['aggregation'];
+
+/**
+ * Server-side aggregation from msg.aggregation (`{method, interval?}`, a method name, or
+ * false / "none" for raw entries) or the node's method and interval.
+ */
+function aggregationOf(msgValue: unknown, method: string | undefined, interval: string | undefined): Aggregation {
+  const check = (m: unknown, i: unknown, mField: string, iField: string): Aggregation => ({
+    method: inputError(() => aggregationMethod(m, mField), mField),
+    ...(i === undefined || i === null || i === '' ? {} : { interval: inputError(() => aggregationInterval(i, iField), iField) }),
+  });
+  if (msgValue === undefined) return method ? check(method, interval, 'aggrMethod', 'aggrInterval') : undefined;
+  if (msgValue === false || msgValue === null || msgValue === '' || msgValue === 'none') return undefined;
+  if (typeof msgValue === 'string') return check(msgValue, interval, 'msg.aggregation', 'aggrInterval');
+  if (typeof msgValue === 'object' && !Array.isArray(msgValue)) {
+    const a = msgValue as { method?: unknown; interval?: unknown };
+    return check(a.method, a.interval, 'msg.aggregation.method', 'msg.aggregation.interval');
+  }
+  throw new InputError(`msg.aggregation must be {"method": "avg", "interval": "15m"}, a method name, or false for raw entries; got ${JSON.stringify(msgValue)}`, 'msg.aggregation');
+}
+
+function inputError<T>(f: () => T, field: string): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new InputError((e as Error).message, field);
+  }
 }
 
 export = function (RED: NodeAPI): void {
@@ -93,27 +126,31 @@ export = function (RED: NodeAPI): void {
       node.error(configError.message);
     }
 
-    /** Topic list of this query: msg.topics wins, else typed topics + picked functions. */
+    /**
+     * Topic list of this query: msg.topics wins, else typed topics + picked functions. The log
+     * filters on bare topics (`obj/...`): a `{client_id}/` prefix given by the user is removed.
+     */
     async function topicsFor(msg: LogMsg, iid: number, signal: AbortSignal): Promise<string[]> {
-      if (msg.topics !== undefined) return splitTopics(msg.topics, 'msg.topics');
-      const typed = configTopics;
-      if (fnIds.length === 0 && !typed.some((t) => t.startsWith('obj/'))) return typed;
-      const installs = await server!.catalog.installations();
+      const given = msg.topics !== undefined ? splitTopics(msg.topics, 'msg.topics') : configTopics;
+      const useFunctions = msg.topics === undefined && fnIds.length > 0;
+      if (!useFunctions && !given.some((t) => /^\/*\d+\//.test(t))) return given.map((t) => t.replace(/^\/+/, ''));
+      const inst = await server!.catalog.installation(iid);
       if (signal.aborted) return [];
-      const inst = installs.find((i: { id: number }) => i.id === iid);
       if (!inst) throw new InputError(`installation ${iid} is not visible to this account: pick another installation`, 'installation');
-      const prefix = `${inst.client_id}/`;
-      const withPrefix = (t: string) => (t.startsWith(prefix) ? t : t.startsWith('obj/') ? prefix + t : t);
-      const topics = typed.map(withPrefix);
-      if (fnIds.length) {
+      const topics: string[] = [];
+      const add = (t: string) => {
+        const bare = bareTopic(inst.client_id, t);
+        if (!topics.includes(bare)) topics.push(bare);
+      };
+      given.forEach(add);
+      if (useFunctions) {
         const functions = await server!.catalog.functions(iid);
         for (const id of fnIds) {
           const fn = functions.find((f: { id: number }) => f.id === id);
           if (!fn) throw new InputError(`function ${id} no longer exists in installation ${iid}: pick the functions again`, 'functions');
           const topic = fn.meta?.topic_read;
           if (!topic) throw new InputError(`function ${id} (${fn.meta?.name ?? fn.type}) has no topic_read meta: type its topic instead`, 'functions');
-          const full = withPrefix(topic);
-          if (!topics.includes(full)) topics.push(full);
+          add(topic);
         }
       }
       return topics;
@@ -137,6 +174,7 @@ export = function (RED: NodeAPI): void {
         throw new InputError(`${msg.order !== undefined ? 'msg.order' : 'order'} must be 'asc' or 'desc', got ${JSON.stringify(orderRaw)}`, 'order');
       }
       const limit = positiveInt(msg.limit ?? config.limit, msg.limit !== undefined ? 'msg.limit' : 'limit', undefined);
+      const aggregation = aggregationOf(msg.aggregation, config.aggrMethod || undefined, config.aggrInterval || undefined);
       const topics = await topicsFor(msg, iid, signal);
       if (signal.aborted) return;
 
@@ -144,12 +182,14 @@ export = function (RED: NodeAPI): void {
       const keep = mode === 'all' ? Math.min(limit ?? Infinity, maxEntries) : (limit ?? Infinity);
       const query: LogQuery = { ...range, order: orderRaw, limit: Math.min(pageSize, keep) };
       if (topics.length) query.topics = topics;
+      if (aggregation) query.aggregation = aggregation;
 
       const collected: LogEntry[] = [];
       let seen = 0;
-      let total = 0;
+      // undefined while the server leaves `total` out: then the page count is unknown too
+      let total: number | undefined;
       let page = 0;
-      let pages = 1;
+      let pages: number | undefined;
       let sentLast = false;
       const base = { ...msg };
       delete base.payload;
@@ -158,13 +198,14 @@ export = function (RED: NodeAPI): void {
         if (signal.aborted) return;
         page++;
         total = p.total;
-        const wanted = Math.min(total, keep);
-        pages = Math.max(1, Math.ceil(wanted / query.limit!));
+        const wanted = total === undefined ? undefined : Math.min(total, keep);
+        pages = wanted === undefined ? undefined : Math.max(1, Math.ceil(wanted / query.limit!));
         let data = p.data;
         if (seen + data.length > keep) data = data.slice(0, keep - seen);
         seen += data.length;
-        node.status({ fill: 'blue', shape: 'dot', text: RED._('iotopen-log.status.page', { page, pages }) });
-        const info = { index: page, pages, count: data.length, offset: seen - data.length, total, last: seen >= wanted || p.count === 0 };
+        node.status({ fill: 'blue', shape: 'dot', text: pages === undefined ? RED._('iotopen-log.status.pageN', { page }) : RED._('iotopen-log.status.page', { page, pages }) });
+        const last = seen >= keep || p.count === 0 || (wanted !== undefined ? seen >= wanted : p.count < query.limit!);
+        const info = { index: page, pages: last ? page : pages, count: data.length, offset: seen - data.length, total, last };
         if (mode === 'all') {
           for (const e of data) collected.push(e);
         } else if (mode === 'page') {
@@ -185,21 +226,29 @@ export = function (RED: NodeAPI): void {
           }
           for (const m of msgs) send(m);
         }
-        if (seen >= keep || info.last) break;
+        if (info.last) break;
       }
       if (signal.aborted) return;
       if (mode === 'all') {
-        const dropped = Math.min(total, limit ?? Infinity) - collected.length;
         msg.payload = collected;
         msg.total = total;
         msg.count = collected.length;
-        if (dropped > 0 && collected.length >= maxEntries) {
-          msg.dropped = dropped;
-          const vars = { kept: collected.length, total, dropped, cap: maxEntries };
-          const text = RED._('iotopen-log.warn.capped', vars);
+        // more than the cap matched: known from total, or (without it) from the cap being reached
+        const dropped = total !== undefined ? Math.min(total, limit ?? Infinity) - collected.length : undefined;
+        if (collected.length >= maxEntries && (dropped === undefined ? (limit ?? Infinity) > maxEntries : dropped > 0)) {
           // Without the message catalogue (e.g. in unit tests) RED._ gives back the key.
-          node.warn(text !== 'iotopen-log.warn.capped' ? text
-            : `log query matched ${total} entries: kept the first ${vars.kept} (cap ${maxEntries}), dropped ${dropped}; raise the cap or use one message per page`);
+          const warn = (key: string, vars: Record<string, number>, english: string) => {
+            const text = RED._(`iotopen-log.warn.${key}`, vars);
+            node.warn(text !== `iotopen-log.warn.${key}` ? text : english);
+          };
+          if (dropped !== undefined) {
+            msg.dropped = dropped;
+            warn('capped', { kept: collected.length, total: total!, dropped, cap: maxEntries },
+              `log query matched ${total} entries: kept the first ${collected.length} (cap ${maxEntries}), dropped ${dropped}; raise the cap or use one message per page`);
+          } else {
+            warn('cappedMaybe', { kept: collected.length, cap: maxEntries },
+              `log query reached the cap of ${maxEntries} entries: kept the first ${collected.length}, more may match (the server gave no total); raise the cap or use one message per page`);
+          }
         }
         send(msg);
       } else if (mode === 'page' && !sentLast) {
@@ -210,7 +259,8 @@ export = function (RED: NodeAPI): void {
         out.page = { index: page + 1, pages: page + 1, count: 0, offset: seen, total, last: true };
         send(out);
       }
-      node.status({ fill: 'green', shape: 'dot', text: RED._('iotopen-log.status.done', { count: mode === 'all' ? collected.length : seen, total }) });
+      const count = mode === 'all' ? collected.length : seen;
+      node.status({ fill: 'green', shape: 'dot', text: total === undefined ? RED._('iotopen-log.status.doneN', { count }) : RED._('iotopen-log.status.done', { count, total }) });
     }
 
     node.on('input', (msg: NodeMessage, send: (m: NodeMessage | NodeMessage[]) => void, done: (err?: Error) => void) => {

@@ -6,6 +6,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { getServer, idList, InputError, noServerError, requireId, visibleInstallation, type LynxServer } from '../lib';
 import { deregisterOnClose, settle } from '../lib/input';
 import type { ModelX, StatusEntry } from '../../src/api/models';
+import { bareTopic, fullTopic } from '../../src/lynx/topics';
 
 interface StatusNodeDef extends NodeDef {
   server: string;
@@ -59,13 +60,13 @@ export = function (RED: NodeAPI): void {
       const fromMsg = msg.installation_id !== undefined;
       const iid = requireId(fromMsg ? msg.installation_id : config.installation, fromMsg ? 'msg.installation_id' : 'installation');
       const inst = await visibleInstallation(server, iid, fromMsg ? 'msg.installation_id' : 'installation');
-      const prefix = `${inst.client_id}/`;
-      const full = (t: string) => (t.startsWith(prefix) ? t : prefix + t);
+      // The status API filters on bare topics (`obj/...`); its answers carry `{client_id}/`.
+      const bare = (t: string) => bareTopic(inst.client_id, t);
 
       let topics: string[] | undefined;
       let functions: ModelX[] | undefined;
       if (msg.topics !== undefined) {
-        topics = topicList(msg.topics, 'msg.topics').map(full);
+        topics = [...new Set(topicList(msg.topics, 'msg.topics').map(bare))];
       } else if (select === 'functions') {
         if (configError) throw new InputError(configError, 'functions');
         functions = await server.catalog.functions(iid);
@@ -75,7 +76,7 @@ export = function (RED: NodeAPI): void {
           if (!fn) throw new InputError(`function ${id} does not exist in installation ${iid} (deleted?): pick the functions again`, 'functions');
           const tr = fn.meta && fn.meta.topic_read;
           if (!tr) throw new InputError(`function ${id} (${(fn.meta && fn.meta.name) || fn.type}) has no topic_read meta: give it one, or list its topic in msg.topics`, 'functions');
-          if (!topics.includes(full(tr))) topics.push(full(tr));
+          if (!topics.includes(bare(tr))) topics.push(bare(tr));
         }
       }
 
@@ -83,17 +84,21 @@ export = function (RED: NodeAPI): void {
         server.api.status.get(iid, topics ? { topics } : {}),
         join ? (functions ? Promise.resolve(functions) : server.catalog.functions(iid)) : Promise.resolve(undefined),
       ]);
+      // Functions are matched by bare topic: an entry may carry another client_id than the installation's.
       const byTopic = new Map<string, ModelX>();
-      if (fns) for (const f of fns) if (f.meta && f.meta.topic_read) byTopic.set(full(f.meta.topic_read), f);
+      if (fns) for (const f of fns) if (f.meta && f.meta.topic_read) byTopic.set(bare(f.meta.topic_read), f);
+      const have = new Set<string>();
       const entries: OutEntry[] = raw.map((e) => {
-        const out: OutEntry = { ...e, topic: full(String(e.topic)) };
-        const f = byTopic.get(out.topic);
+        const clientId = typeof e.client_id === 'number' ? e.client_id : inst.client_id;
+        const topic = bareTopic(clientId, String(e.topic));
+        have.add(topic);
+        const out: OutEntry = { ...e, topic: fullTopic(clientId, topic) };
+        const f = byTopic.get(topic);
         if (f) out.function = { id: f.id, type: f.type, meta: f.meta };
         return out;
       });
       if (topics) {
-        const have = new Set(entries.map((e) => e.topic));
-        const missing = topics.filter((t) => !have.has(t));
+        const missing = topics.filter((t) => !have.has(t)).map((t) => fullTopic(inst.client_id, t));
         if (missing.length) msg.missing = missing;
       }
       msg.installation_id = iid;

@@ -352,14 +352,19 @@ export class ApiClient {
       });
     }
     if (res.kind !== 'ok') throw this.httpError(res, method, path);
-    let answer: { token?: unknown; nextstep?: unknown } = {};
+    let answer: { token?: unknown; nextstep?: unknown; next_step?: unknown } = {};
     try {
-      answer = JSON.parse(res.body.toString('utf8'));
+      const parsed: unknown = JSON.parse(res.body.toString('utf8'));
+      if (parsed && typeof parsed === 'object') answer = parsed;
     } catch {
       /* handled below */
     }
-    if (answer.nextstep === 'smslogin') {
-      throw new LynxApiError(`login to ${this.host} needs a second factor (SMS code), which Node-RED cannot answer: create an API key for this account and use API key authentication instead`, {
+    // A next step (the spec spells it `nextstep`, node-lynx's type `next_step`; 'smslogin' today)
+    // means the token only serves to answer a second factor, which Node-RED cannot do.
+    const step = answer.nextstep ?? answer.next_step;
+    if (step !== undefined && step !== null && step !== '') {
+      const what = step === 'smslogin' ? 'a second factor (SMS code)' : `a second factor (${String(step).slice(0, 40)})`;
+      throw new LynxApiError(`login to ${this.host} needs ${what}, which Node-RED cannot answer: create an API key for this account and use API key authentication instead`, {
         status: res.status, method, path, code: 'E2FA',
       });
     }

@@ -45,7 +45,7 @@ export interface ModelXFilter {
   meta?: Record<string, string>;
 }
 
-/** GET /api/v2/status/{installation_id}: the latest value of a topic. */
+/** GET /api/v2/status/{installation_id}: the latest value of a topic (`topic` carries the `{client_id}/` prefix). */
 export interface StatusEntry {
   topic: string;
   value: number;
@@ -61,14 +61,15 @@ export type LogEntry = StatusEntry;
 
 /** GET /api/v3beta/log/{installation_id} answer. */
 export interface LogPage {
-  total: number;
+  /** entries matching the query; undefined when the server leaves it out (`include_total=false`) */
+  total?: number;
   count: number;
   /** unix timestamp (with decimals) of the oldest entry in data */
   last: number;
   data: LogEntry[];
 }
 
-/** Query of the v3 log. `from`/`to` are unix seconds. */
+/** Query of the v3 log. `from`/`to` are unix seconds (sent as whole seconds); `topics` bare (`obj/...`). */
 export interface LogQuery {
   from?: number;
   to?: number;
@@ -76,6 +77,14 @@ export interface LogQuery {
   offset?: number;
   order?: 'asc' | 'desc';
   topics?: string[];
+  /** false sends `include_total=false`: the server may then leave `total` out (paging goes on until a short page) */
+  includeTotal?: boolean;
+  /**
+   * Server-side aggregation per topic and interval: `aggr_method` (avg, count, first, last, max, median,
+   * min, percentile(N), spread, stddev, sum) and `aggr_interval` (Go duration text such as `15m` or a
+   * number of seconds; the platform's default is one minute).
+   */
+  aggregation?: { method: string; interval?: string | number };
 }
 
 /** A schedule (cron-like fields default to '*' on the server). */

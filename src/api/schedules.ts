@@ -23,9 +23,24 @@ export class SchedulesApi {
     return this.client.request<Schedule>('GET', `${this.base(iid)}/${id(sid, 'schedule id')}`, { signal: opts.signal });
   }
 
+  /**
+   * Creates a schedule and returns it with its id. The spec documents no answer body (200 with
+   * nothing); IoT Open's own clients read a Schedule from it. When the answer has no id, the
+   * installation's schedules are listed and the one just sent is picked (the newest, by id, of
+   * those matching every field sent); without a match the sent body comes back without an id.
+   */
   async create(iid: number, body: Omit<Schedule, 'id'>, opts: ScheduleCallOptions = {}): Promise<Schedule> {
     const installation_id = id(iid, 'installation id');
-    return this.client.request<Schedule>('POST', this.base(iid), { query: flags(opts), body: { ...body, installation_id }, signal: opts.signal });
+    // active is required by the spec's Schedule schema; cron fields default to '*' on the server
+    const sent = { ...body, active: (body as Partial<Schedule>).active ?? true, installation_id } as Schedule;
+    const answer = await this.client.request<Schedule | undefined>('POST', this.base(iid), { query: flags(opts), body: sent, signal: opts.signal });
+    if (answer && typeof answer === 'object' && typeof answer.id === 'number') return answer;
+    const listed = await this.list(iid, { executor: sent.executor }, opts);
+    let found: Schedule | undefined;
+    for (const s of Array.isArray(listed) ? listed : []) {
+      if (typeof s.id === 'number' && sameSchedule(s, sent) && (!found || s.id > (found.id as number))) found = s;
+    }
+    return found ?? sent;
   }
 
   async update(iid: number, sid: number, body: Partial<Schedule>, opts: ScheduleCallOptions = {}): Promise<Schedule> {
@@ -39,4 +54,14 @@ export class SchedulesApi {
   async delete(iid: number, sid: number, opts: ScheduleCallOptions = {}): Promise<MessageResponse> {
     return this.client.request<MessageResponse>('DELETE', `${this.base(iid)}/${id(sid, 'schedule id')}`, { query: flags(opts), signal: opts.signal });
   }
+}
+
+const CRON = ['minute', 'hour', 'day_of_month', 'month', 'day_of_week'] as const;
+
+/** Does a listed schedule hold what was sent? (cron fields default to '*', executor to "gateway") */
+export function sameSchedule(listed: Schedule, sent: Schedule): boolean {
+  if (listed.topic !== sent.topic || Number(listed.value) !== Number(sent.value)) return false;
+  if ((listed.executor || 'gateway') !== (sent.executor || 'gateway')) return false;
+  if (listed.active !== undefined && sent.active !== undefined && listed.active !== sent.active) return false;
+  return CRON.every((k) => String(listed[k] ?? '*') === String(sent[k] ?? '*'));
 }

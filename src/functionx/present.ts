@@ -134,9 +134,4 @@ export function compileMetaFilter(rows: Array<{ key: string; value: string }>): 
   return (f) => tests.length > 0 && tests.every((t) => t(f.meta || {}));
 }
 
-/** `{client_id}/{topic}` from a meta topic, tolerating one that already carries the prefix or a leading slash. */
-export function fullTopic(clientId: number | string, metaTopic: string): string {
-  const t = metaTopic.replace(/^\/+/, '');
-  const prefix = `${clientId}/`;
-  return t.startsWith(prefix) ? t : prefix + t;
-}
+export { fullTopic } from '../lynx/topics';

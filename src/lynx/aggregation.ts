@@ -1,0 +1,85 @@
+// Server-side aggregation of the v3 log (no I/O): `aggr_method` and
+// `aggr_interval`, as IoT Open's Grafana data source (AggregationSettings.tsx)
+// and go-lynx (LogOptionsV3) send them. The interval is Go duration text
+// (time.Duration's String(): `1h0m0s`, `15m0s`, `30s`); the platform's
+// default interval, when a method comes without one, is one minute.
+
+/** The methods IoT Open's Grafana data source offers, `percentile(N)` for any N in (0, 100]. */
+export const AGGREGATION_METHODS = ['avg', 'count', 'first', 'last', 'max', 'median', 'min', 'percentile(N)', 'spread', 'stddev', 'sum'] as const;
+
+const PLAIN = new Set(['avg', 'count', 'first', 'last', 'max', 'median', 'min', 'spread', 'stddev', 'sum']);
+const PERCENTILE = /^percentile\(\s*(\d+(?:\.\d+)?)\s*\)$/;
+
+/** An aggregation error names the field (`aggr_method`, `aggr_interval`, or the caller's name for it). */
+export class AggregationError extends Error {
+  constructor(message: string, readonly field: string) {
+    super(message);
+    this.name = 'AggregationError';
+  }
+}
+
+/** The canonical method text (`avg`, `percentile(95)`), or throws naming the field and what is accepted. */
+export function aggregationMethod(value: unknown, field = 'aggr_method'): string {
+  const s = typeof value === 'string' ? value.trim().toLowerCase() : '';
+  if (PLAIN.has(s)) return s;
+  const m = PERCENTILE.exec(s);
+  if (m) {
+    const n = Number(m[1]);
+    if (n > 0 && n <= 100) return `percentile(${n})`;
+  }
+  throw new AggregationError(
+    `${field} must be one of ${AGGREGATION_METHODS.join(', ')} (N from 0 to 100, e.g. percentile(95)), got ${JSON.stringify(value)}`, field);
+}
+
+const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+
+/**
+ * Milliseconds of a Go duration text (`1h30m`, `1.5h`, `90s`, `1h0m0s`), following
+ * time.ParseDuration's grammar (no sign: aggregation intervals are positive).
+ * Returns undefined when the text is not one.
+ */
+export function parseGoDuration(text: string): number | undefined {
+  const s = text.trim();
+  if (s === '') return undefined;
+  if (s === '0') return 0;
+  let ms = 0;
+  PART.lastIndex = 0;
+  let at = 0;
+  while (at < s.length) {
+    PART.lastIndex = at;
+    const m = PART.exec(s);
+    if (!m || m.index !== at) return undefined;
+    ms += Number(m[1]) * UNITS[m[2]];
+    at = PART.lastIndex;
+  }
+  return ms;
+}
+
+/** Go's time.Duration String() of a whole number of milliseconds >= 1 s: `1h0m0s`, `15m0s`, `1m30s`, `1.5s`. */
+export function formatGoDuration(ms: number): string {
+  let rest = Math.round(ms);
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const s = (rest / 1000).toFixed(3).replace(/\.?0+$/, '');
+  if (h) return `${h}h${m}m${s}s`;
+  if (m) return `${m}m${s}s`;
+  return `${s}s`;
+}
+
+/**
+ * The interval as the platform takes it: Go duration text, or a number of seconds;
+ * at least one second. Throws naming the field and the accepted forms.
+ */
+export function aggregationInterval(value: unknown, field = 'aggr_interval'): string {
+  let ms: number | undefined;
+  if (typeof value === 'number') ms = Number.isFinite(value) ? value * 1000 : undefined;
+  else if (typeof value === 'string') ms = /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) * 1000 : parseGoDuration(value);
+  if (ms === undefined || !(ms >= 1000)) {
+    throw new AggregationError(
+      `${field} must be a duration of at least 1 second such as 1m, 15m, 1h, 24h or 1h30m (or a number of seconds), got ${JSON.stringify(value)}`, field);
+  }
+  return formatGoDuration(ms);
+}
