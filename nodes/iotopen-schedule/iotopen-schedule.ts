@@ -160,9 +160,11 @@ export = function (RED: NodeAPI): void {
             throw new InputError(`msg.payload must be a schedule object such as {"minute": "0", "hour": "7", "topic": "set/obj/lamp", "value": 1}, or no object to use the node's fields; got ${JSON.stringify(p)}`, 'msg.payload');
           }
           const body = await validated(iid, { ...(await configFields(msg, false)), ...patchFrom(payloadObject() ?? {}) });
+          // The API answers the new schedule, or (the spec's empty answer) finds it in the list.
           const created = await api.create(iid, body, { silent });
-          msg.payload = created && typeof created === 'object' ? created : body;
-          if (created && typeof created === 'object' && typeof created.id === 'number') msg.schedule_id = created.id;
+          msg.payload = created;
+          if (typeof created.id === 'number') msg.schedule_id = created.id;
+          else node.warn(t('warn.noId'));
           break;
         }
         case 'update': {
