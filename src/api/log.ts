@@ -83,14 +83,15 @@ function count(v: unknown, field: string): number | undefined {
   return n;
 }
 
-function normalise(p: LogPage | undefined): LogPage {
+/** The page as the spec names it; node-lynx types `last` as `last_time`, so that spelling is read too. */
+function normalise(p: (LogPage & { last_time?: unknown }) | undefined): LogPage {
   const data: LogEntry[] = Array.isArray(p?.data) ? p!.data : [];
   let oldest = 0;
   for (const e of data) if (typeof e?.timestamp === 'number' && (oldest === 0 || e.timestamp < oldest)) oldest = e.timestamp;
   return {
     total: typeof p?.total === 'number' ? p.total : undefined,
     count: typeof p?.count === 'number' ? p.count : data.length,
-    last: typeof p?.last === 'number' ? p.last : oldest,
+    last: typeof p?.last === 'number' ? p.last : typeof p?.last_time === 'number' ? p.last_time : oldest,
     data,
   };
 }
