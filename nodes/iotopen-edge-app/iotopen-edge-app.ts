@@ -16,6 +16,8 @@ interface EdgeNodeDef extends NodeDef {
   appName: string;
   category: string;
   description: string;
+  /** Organisation id of the listing (its publisher); empty: the organisation of the installations. */
+  publisher?: string;
   luaFile: string;
   jsonFile: string;
   upload: boolean;
@@ -73,6 +75,22 @@ async function targetsOf(value: unknown, field: string, all: () => Promise<numbe
   });
 }
 
+/**
+ * The listing's organisation: msg.listing.publisher ({id, name?} or an id), else the node's
+ * publisher field; undefined lets the deployer take the organisation of the installations.
+ */
+function publisherOf(fromMsg: unknown, fromNode: string | undefined): { id: number; name?: string } | undefined {
+  if (fromMsg !== undefined && fromMsg !== null && fromMsg !== '') {
+    if (typeof fromMsg === 'object' && !Array.isArray(fromMsg)) {
+      const p = fromMsg as { id?: unknown; name?: unknown };
+      return { id: requireId(p.id, 'msg.listing.publisher.id'), ...(typeof p.name === 'string' ? { name: p.name } : {}) };
+    }
+    return { id: requireId(fromMsg, 'msg.listing.publisher') };
+  }
+  const n = (fromNode ?? '').trim();
+  return n ? { id: requireId(n, 'publisher') } : undefined;
+}
+
 export = function (RED: NodeAPI): void {
   function IotopenEdgeAppNode(this: Node, config: EdgeNodeDef) {
     RED.nodes.createNode(this, config);
@@ -122,6 +140,7 @@ export = function (RED: NodeAPI): void {
       const listing = msg.listing && typeof msg.listing === 'object' ? (msg.listing as Record<string, unknown>) : {};
       const appName = (typeof listing.name === 'string' ? listing.name : config.appName || '').trim();
       const instanceName = typeof nameRaw === 'string' && nameRaw.trim() ? nameRaw.trim() : appName || undefined;
+      const publisher = publisherOf(listing.publisher, config.publisher);
 
       const upload = hasSources && bool(msg.upload, config.upload !== false);
       return {
@@ -133,7 +152,8 @@ export = function (RED: NodeAPI): void {
           short_description: typeof listing.short_description === 'string' ? listing.short_description : config.description || '',
           description: typeof listing.description === 'string' ? listing.description : config.description || '',
           tags: Array.isArray(listing.tags) ? (listing.tags as string[]) : [],
-          ...(listing.publisher && typeof listing.publisher === 'object' ? { publisher: listing.publisher as { id: number; name?: string } } : {}),
+          ...(publisher ? { publisher } : {}),
+          ...(typeof listing.public === 'boolean' ? { public: listing.public } : {}),
         } : undefined,
         appLua: appLua as string | Buffer | undefined,
         appJson,

@@ -65,9 +65,26 @@ function seg(v: number | string): string {
 export class EdgeApi {
   constructor(protected readonly client: ApiClient) {}
 
-  /** Every published app this key may see. */
+  /**
+   * `GET /edge/app`: the *published* apps this key may see (anyone's). An app without a
+   * published version is not here, not even for its own organisation: use
+   * listOrganizationApps for that.
+   */
   listApps(opts: Opts = {}): Promise<EdgeApp[]> {
     return this.client.request<EdgeApp[]>('GET', '/api/v2/edge/app', { signal: opts.signal });
+  }
+
+  /**
+   * `GET /edge/app/organization/{organization_id}`: the apps of an organisation, unpublished
+   * ones included ("created by or available for installations in the organization").
+   * `available: true` asks for every app available to it (others' public apps too), as
+   * go-lynx GetEdgeAppsOrganization and node-lynx GetEdgeAppOrganization send it
+   * (`?available=true`). The spec's wording of `available` can be read two ways, so a
+   * caller that wants only the organisation's own apps filters on `publisher.id`.
+   */
+  listOrganizationApps(organizationId: number, q: { available?: boolean } = {}, opts: Opts = {}): Promise<EdgeApp[]> {
+    const query = q.available === undefined ? undefined : { available: String(q.available) };
+    return this.client.request<EdgeApp[]>('GET', `/api/v2/edge/app/organization/${seg(organizationId)}`, { query, signal: opts.signal });
   }
 
   getApp(id: number, opts: Opts = {}): Promise<EdgeApp> {

@@ -7,11 +7,19 @@
  *   1. check the inputs: app.json parses and has `input`; the instance config of every
  *      target installation has each required input with the right type, and the
  *      function / notification output ids it selects exist in that installation;
- *   2. create the listing when no app id is given;
+ *   2. create the listing when no app id is given and the organisation has none of that name;
  *   3. upload app.lua + app.json (204 = identical: reuse the latest hash);
  *   4. publish that hash under the version name (skipped when it already has a name);
  *   5. per installation: create the instance, or update the one with the same name
  *      (and app), or leave it when version and config already match.
+ *
+ * Without an app id the listing is found by name in its organisation's own list
+ * (`GET /edge/app/organization/{org}`, which holds unpublished apps too; `GET /edge/app`
+ * holds only published ones, so a second roll-out of an unpublished app would create a
+ * duplicate). Only a listing whose `publisher.id` is that organisation is taken: another
+ * organisation's public app of the same name never is. The organisation is the listing's
+ * `publisher.id` when given, else the `organization_id` of the target installations
+ * (which must then all be in one organisation).
  */
 import type { EdgeApi, EdgeApp, EdgeAppCreate, EdgeAppInstance } from '../api/edge';
 import { latestVersion } from '../api/edge';
@@ -22,10 +30,12 @@ import {
 
 /** What the deployer needs of an ApiClient (an ApiClient fits). */
 export interface EdgeDeployClient {
-  edge: Pick<EdgeApi, 'listApps' | 'createApp' | 'getApp' | 'uploadVersion' | 'listVersions' | 'publishVersion' | 'configureOptions' | 'download'
+  edge: Pick<EdgeApi, 'listOrganizationApps' | 'createApp' | 'getApp' | 'uploadVersion' | 'listVersions' | 'publishVersion' | 'configureOptions' | 'download'
     | 'listInstances' | 'createInstance' | 'updateInstance' | 'deleteInstance'>;
   functionx: { list(iid: number, q?: object, opts?: { signal?: AbortSignal }): Promise<Array<{ id: number }>> };
   notifications: { listOutputs(iid: number, opts?: { signal?: AbortSignal }): Promise<Array<{ id: number }>> };
+  /** The installations the key sees, for the organisation of the targets (InstallationInfo fits). */
+  installations: { list(opts?: { signal?: AbortSignal }): Promise<Array<{ id: number; organization_id?: number }>> };
 }
 
 export interface EdgeTarget {
@@ -36,8 +46,12 @@ export interface EdgeTarget {
 
 export interface EdgeDeployOptions {
   mode?: 'deploy' | 'remove';
-  /** Existing listing; when absent a listing is created from `listing`. */
+  /** Existing listing; when absent the listing named `listing.name` in its organisation is used, or created. */
   appId?: number;
+  /**
+   * The listing to find by name or create. `publisher.id` is its organisation; when absent,
+   * the organisation of the target installations.
+   */
   listing?: EdgeAppCreate;
   appLua?: string | Buffer;
   appJson?: string | Buffer | object;
@@ -105,13 +119,54 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
   const instanceName = (o.instanceName ?? '').trim();
   let appId = o.appId;
   const listingName = (o.listing?.name ?? '').trim();
-  // the listing's name identifies it when no id is given: re-runs reuse it instead of creating another
+  // the listing's organisation: the publisher given, else the one of the target installations
+  let org: number | undefined;
+  const listingOrg = async (): Promise<number> => {
+    if (org !== undefined) return org;
+    const given = o.listing?.publisher?.id;
+    if (given !== undefined && given !== null) {
+      if (typeof given !== 'number' || !Number.isInteger(given) || given <= 0) {
+        throw new EdgeValidationError(`listing.publisher.id must be the id of an organisation (a positive integer), got ${JSON.stringify(given)}`, 'publisher');
+      }
+      return (org = given);
+    }
+    if (!targets.length) {
+      throw new EdgeValidationError(
+        `cannot tell which organisation the edge app "${listingName}" belongs to: set the publisher (the organisation id, msg.listing.publisher.id), or the installations to roll out to`, 'publisher');
+    }
+    const seen = new Map((await api.installations.list({ signal })).map((i) => [i.id, i.organization_id]));
+    const byOrg = new Map<number, number[]>();
+    for (const t of targets) {
+      const og = seen.get(t.installation_id);
+      if (typeof og === 'number') byOrg.set(og, [...(byOrg.get(og) ?? []), t.installation_id]);
+    }
+    if (byOrg.size === 0) {
+      throw new EdgeValidationError(
+        `cannot tell which organisation the edge app "${listingName}" belongs to: this key sees none of installations ${targets.map((t) => t.installation_id).join(', ')} with an organization_id; set the publisher (the organisation id, msg.listing.publisher.id)`, 'installations');
+    }
+    if (byOrg.size > 1) {
+      const where = [...byOrg].map(([og, ids]) => `organisation ${og}: installation${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`).join('; ');
+      throw new EdgeValidationError(
+        `installations are in more than one organisation (${where}) and an edge app listing belongs to one: roll out to one organisation's installations per run, or set the publisher (msg.listing.publisher.id) to the organisation that owns the app`, 'installations');
+    }
+    return (org = [...byOrg.keys()][0]);
+  };
+  // the listing's name identifies it within its organisation when no id is given: re-runs reuse it
+  // instead of creating another. `available=true` lists the organisation's own apps, unpublished
+  // ones included, under either reading of the spec; the publisher check drops other organisations' apps.
   const resolveByName = async (): Promise<void> => {
     if (appId !== undefined || !listingName) return;
-    const existing = (await api.edge.listApps({ signal })).find((a) => a.name === listingName);
+    const owner = await listingOrg();
+    const mine = (await api.edge.listOrganizationApps(owner, { available: true }, { signal }))
+      .filter((a) => a.name === listingName && a.publisher?.id === owner)
+      .sort((a, b) => a.id - b.id);
+    const existing = mine[0];
     if (existing) {
       appId = existing.id;
       result.app = { id: existing.id, created: false, name: existing.name };
+      if (mine.length > 1) {
+        result.warnings.push(`organisation ${owner} has ${mine.length} edge app listings named "${listingName}" (ids ${mine.map((a) => a.id).join(', ')}): using the oldest, ${existing.id}; give the app id to pick another`);
+      }
     }
   };
 
@@ -215,7 +270,7 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
   if (appId === undefined) {
     result.changes.push(`create edge app listing "${o.listing!.name}"`);
     if (!dryRun) {
-      const app = await api.edge.createApp(completeListing(o.listing!), { signal });
+      const app = await api.edge.createApp(completeListing(o.listing!, await listingOrg()), { signal });
       appId = app.id;
       result.app = { id: app.id, created: true, name: app.name };
     } else {
@@ -382,14 +437,15 @@ function dedupeTargets(ts: EdgeTarget[]): EdgeTarget[] {
   return [...seen.values()];
 }
 
-function completeListing(l: EdgeAppCreate): Omit<EdgeApp, 'id'> {
+/** Every field the platform requires of a new listing (the spec's EdgeApp required fields). */
+function completeListing(l: EdgeAppCreate, org: number): Omit<EdgeApp, 'id'> {
   return {
     name: l.name.trim(),
     category: l.category || 'other',
     tags: l.tags ?? [],
     short_description: l.short_description ?? '',
     description: l.description ?? '',
-    publisher: l.publisher ?? { id: 0 },
+    publisher: { ...(l.publisher ?? {}), id: org },
     public: l.public ?? false,
     ...(l.source_url ? { source_url: l.source_url } : {}),
     ...(l.official !== undefined ? { official: l.official } : {}),

@@ -2,6 +2,15 @@
 // uploaded as multipart (`app_lua` + `app_json`, sha256 content hash, 204 when
 // identical to the latest), publishing under a name, and configured instances
 // per installation (each change publishes `{client_id}/evt/edge_app/updated`).
+//
+// Who sees which listing: an app is published once it has a named version. The
+// caller's organisations are those of the installations it may see.
+//   GET /edge/app                      published apps that are public or published by one of the caller's organisations
+//   GET /edge/app/organization/{org}   403 unless the caller has an installation in org; the apps org
+//                                      publishes, published or not; with available=true also others'
+//                                      public published apps (those the org's installations may use)
+//   POST/PUT /edge/app                 the spec's required EdgeApp fields (400 naming the field);
+//                                      publisher.id must be one of the caller's organisations (403)
 import { createHash } from 'node:crypto';
 import { HttpError, json, raw, Router, SbRequest } from './router';
 import type { SandboxContext } from './context';
@@ -89,10 +98,15 @@ export function registerEdgeRoutes(router: Router, ctx: SandboxContext): void {
   });
 
   // listings
-  router.add('GET', '/api/v2/edge/app', () => json(200, [...st().apps.values()]));
+  router.add('GET', '/api/v2/edge/app', (req) => {
+    const orgs = callerOrgs(ctx, req);
+    const s = st();
+    return json(200, [...s.apps.values()].filter((a) => isPublished(s, a) && (a.public || orgs.has(a.publisher.id))));
+  });
 
   router.add('POST', '/api/v2/edge/app', (req) => {
     const b = appBody(req);
+    mayPublishAs(ctx, req, b.publisher.id);
     const s = st();
     const t = now();
     const app: SbEdgeApp = { ...b, id: s.nextAppId++, created: t, updated: t };
@@ -106,18 +120,26 @@ export function registerEdgeRoutes(router: Router, ctx: SandboxContext): void {
     const id = body && typeof body === 'object' ? body.id : undefined;
     if (typeof id !== 'number') throw new HttpError(400, 'id is required: the id of the edge app to update');
     const app = appOf(st(), id);
-    Object.assign(app, appBody(req), { id: app.id, created: app.created, updated: now() });
+    const b = appBody(req);
+    mayPublishAs(ctx, req, app.publisher.id);
+    mayPublishAs(ctx, req, b.publisher.id);
+    Object.assign(app, b, { id: app.id, created: app.created, updated: now() });
     return json(200, app);
   });
 
   router.add('GET', '/api/v2/edge/app/organization/{organization_id}', (req) => {
-    const org = Number(req.params.organization_id);
-    return json(200, [...st().apps.values()].filter((a) => a.public || a.publisher.id === org));
+    const org = orgParam(req.params.organization_id);
+    if (!callerOrgs(ctx, req).has(org)) throw new HttpError(403, `Forbidden: no installation of organisation ${org} is visible to this key`);
+    const s = st();
+    const available = ctx.flag(req, 'available');
+    return json(200, [...s.apps.values()].filter((a) => a.publisher.id === org || (available && a.public && isPublished(s, a))));
   });
 
   router.add('GET', '/api/v2/edge/publisher/{organization_id}', (req) => {
-    const org = Number(req.params.organization_id);
-    const apps = [...st().apps.values()].filter((a) => a.publisher.id === org);
+    const org = orgParam(req.params.organization_id);
+    const mine = callerOrgs(ctx, req).has(org);
+    const s = st();
+    const apps = [...s.apps.values()].filter((a) => a.publisher.id === org && isPublished(s, a) && (a.public || mine));
     return json(200, { id: org, name: apps[0]?.publisher.name ?? '', apps });
   });
 
@@ -191,6 +213,30 @@ export function registerEdgeRoutes(router: Router, ctx: SandboxContext): void {
   });
 }
 
+/** Organisations the caller may act for: those of the installations it may see. */
+function callerOrgs(ctx: SandboxContext, req: SbRequest): Set<number> {
+  const vis = req.principal?.installations;
+  if (vis === undefined) throw new HttpError(401, 'Unauthorized');
+  return new Set(ctx.store.installations.filter((i) => vis === null || vis.includes(i.id)).map((i) => i.organization_id));
+}
+
+function mayPublishAs(ctx: SandboxContext, req: SbRequest, org: number): void {
+  if (!callerOrgs(ctx, req).has(org)) {
+    throw new HttpError(403, `Forbidden: publisher.id ${org} is not an organisation of this key (it sees no installation in it)`);
+  }
+}
+
+/** Published: at least one version has a name. */
+function isPublished(s: EdgeState, a: SbEdgeApp): boolean {
+  return (s.versions.get(a.id) ?? []).some((v) => !!v.name);
+}
+
+function orgParam(v: string): number {
+  const org = Number(v);
+  if (!/^\d+$/.test(v) || org <= 0) throw new HttpError(400, `organization_id must be a positive integer, got ${JSON.stringify(v)}`);
+  return org;
+}
+
 function versionView(v: SbEdgeVersion): { name?: string; hash: string; timestamp: number } {
   return v.name ? { name: v.name, hash: v.hash, timestamp: v.timestamp } : { hash: v.hash, timestamp: v.timestamp };
 }
@@ -220,22 +266,29 @@ function instanceOf(s: EdgeState, iid: number, idIn: string): SbEdgeInstance {
   return x;
 }
 
+/** An EdgeApp body with every field the spec requires (name, category, tags, short_description, description, publisher.id, public). */
 function appBody(req: SbRequest): Omit<SbEdgeApp, 'id' | 'created' | 'updated'> {
   const b = req.json<Record<string, unknown>>();
   if (!b || typeof b !== 'object' || Array.isArray(b)) throw new HttpError(400, 'body must be a JSON object (EdgeApp)');
   if (typeof b.name !== 'string' || !b.name.trim()) throw new HttpError(400, 'name is required: the name of the app');
   if (typeof b.category !== 'string' || !b.category.trim()) throw new HttpError(400, 'category is required: the category the app is placed in');
-  if (b.tags !== undefined && (!Array.isArray(b.tags) || b.tags.some((t) => typeof t !== 'string'))) throw new HttpError(400, 'tags must be an array of strings');
-  const pub = (b.publisher && typeof b.publisher === 'object' ? b.publisher : {}) as { id?: unknown; name?: unknown };
+  if (!Array.isArray(b.tags) || b.tags.some((t) => typeof t !== 'string')) throw new HttpError(400, 'tags is required: an array of strings (may be empty)');
+  if (typeof b.short_description !== 'string') throw new HttpError(400, 'short_description is required: a short description of the app (text, may be empty)');
+  if (typeof b.description !== 'string') throw new HttpError(400, 'description is required: a longer description of the app (text, Markdown allowed, may be empty)');
+  const pub = (b.publisher && typeof b.publisher === 'object' && !Array.isArray(b.publisher) ? b.publisher : undefined) as { id?: unknown; name?: unknown } | undefined;
+  if (!pub || typeof pub.id !== 'number' || !Number.isInteger(pub.id) || pub.id <= 0) {
+    throw new HttpError(400, 'publisher.id is required: the id of the organisation publishing the app');
+  }
+  if (typeof b.public !== 'boolean') throw new HttpError(400, 'public is required: true for an app for all users, false for the publisher\'s organisation only');
   return {
     name: b.name.trim(),
     category: b.category.trim(),
-    tags: (b.tags as string[] | undefined) ?? [],
-    short_description: typeof b.short_description === 'string' ? b.short_description : '',
-    description: typeof b.description === 'string' ? b.description : '',
-    publisher: { id: typeof pub.id === 'number' ? pub.id : 1, ...(typeof pub.name === 'string' ? { name: pub.name } : {}) },
+    tags: b.tags as string[],
+    short_description: b.short_description,
+    description: b.description,
+    publisher: { id: pub.id, ...(typeof pub.name === 'string' ? { name: pub.name } : {}) },
     official: b.official === true,
-    public: b.public === true,
+    public: b.public,
     ...(typeof b.source_url === 'string' ? { source_url: b.source_url } : {}),
   };
 }

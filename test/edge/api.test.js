@@ -29,12 +29,15 @@ describe('edge api against the sandbox', function () {
   let hash;
 
   it('creates a listing and lists and gets it', async function () {
-    const app = await api.edge.createApp({ name: 'Heater keeper', category: 'climate', tags: ['heat'], short_description: 'Keeps heat' });
+    const app = await api.edge.createApp({ name: 'Heater keeper', category: 'climate', tags: ['heat'], short_description: 'Keeps heat', description: '', publisher: { id: 1 }, public: false });
     assert.ok(app.id > 0);
     appId = app.id;
     assert.equal(app.name, 'Heater keeper');
     assert.deepEqual(app.tags, ['heat']);
-    assert.deepEqual((await api.edge.listApps()).map((a) => a.id), [appId]);
+    assert.deepEqual(app.publisher, { id: 1 });
+    // not published yet: in the organisation's list, not in the published list
+    assert.deepEqual((await api.edge.listApps()).map((a) => a.id), []);
+    assert.deepEqual((await api.edge.listOrganizationApps(1)).map((a) => a.id), [appId]);
     assert.equal((await api.edge.getApp(appId)).category, 'climate');
   });
 
@@ -67,6 +70,8 @@ describe('edge api against the sandbox', function () {
     assert.equal(pub.name, '1.0.0');
     const named = await api.edge.listVersions(appId);
     assert.deepEqual(named.map((v) => [v.name, v.hash]), [['1.0.0', hash]]);
+    // published now: in the published list too
+    assert.deepEqual((await api.edge.listApps()).map((a) => a.id), [appId]);
   });
 
   it('refuses a version name already used by another version', async function () {

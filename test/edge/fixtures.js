@@ -43,8 +43,23 @@ const appJson = {
   guide: [{ id: 'stage_1', title: 'Choose the heater', input_fields: ['heater', 'setpoint', 'enabled', 'alarm'] }],
 };
 
+/**
+ * Two organisations: installations 1 and 2 in organisation 1, 3 in organisation 2. The main
+ * key sees all three; one key per organisation sees only that organisation's installations.
+ */
+const orgSeed = {
+  apiKey: 'edge-org-key',
+  apiKeys: [{ key: 'edge-org1-key', installations: [1, 2] }, { key: 'edge-org2-key', installations: [3] }],
+  installations: [
+    { id: 1, client_id: 101, name: 'Site A', organization_id: 1 },
+    { id: 2, client_id: 102, name: 'Site B', organization_id: 1 },
+    { id: 3, client_id: 103, name: 'Site C', organization_id: 2 },
+  ],
+  functions: seed.functions,
+};
+
 /** Per-installation config: heater ids differ per site. */
 const heaterOf = { 1: 11, 2: 21, 3: 31 };
 const outputOf = { 1: 5, 2: 6, 3: 7 };
 
-module.exports = { seed, appLua, appJson, heaterOf, outputOf };
+module.exports = { seed, orgSeed, appLua, appJson, heaterOf, outputOf };
