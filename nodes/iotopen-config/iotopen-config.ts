@@ -7,6 +7,7 @@ import { ApiClient } from '../../src/api';
 import { MqttHub } from '../../src/mqtt';
 import type { MqttHubOptions } from '../../src/mqtt';
 import { Catalog } from '../../src/catalog';
+import { deployableApps } from '../../src/edge/deploy';
 import { InputError } from '../lib';
 import { pick, pickerRoute, installationOf, type AdminApp, type Handler } from '../lib/admin';
 import { bounded } from '../lib/input';
@@ -317,7 +318,8 @@ function registerAdminRoutes(RED: NodeAPI) {
   route('outputs', async (s, req) =>
     pick((await s.api.notifications.listOutputs(installationOf(req))) as object[], ['id', 'name', 'installation_id', 'notification_output_executor_id', 'notification_message_id']),
   );
-  route('edgeapps', async (s) => pick((await s.api.edge.listApps()) as object[], ['id', 'name', 'short_description', 'category', 'publisher', 'tags']));
+  // The organisations' own apps, unpublished ones included (GET /edge/app lists published ones only).
+  route('edgeapps', async (s) => pick((await deployableApps(s.api)) as object[], ['id', 'name', 'short_description', 'category', 'publisher', 'tags']));
 
   app.post('/iotopen/test', write, (req, res) => {
     testConnection(RED, deployed, req.body).then(

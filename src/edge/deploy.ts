@@ -397,6 +397,21 @@ async function runPool(targets: EdgeTarget[], o: EdgeDeployOptions, result: Edge
   result.installations.push(...out);
 }
 
+/**
+ * Every edge app the key may configure, for pickers: each of its organisations' own apps
+ * (published or not, from `GET /edge/app/organization/{org}?available=true`, which also
+ * holds the public apps of others), merged by id. `GET /edge/app` alone would hide the
+ * unpublished apps of the user's own organisations.
+ */
+export async function deployableApps(api: Pick<EdgeDeployClient, 'edge' | 'installations'>, opts: { signal?: AbortSignal } = {}): Promise<EdgeApp[]> {
+  const orgs = new Set<number>();
+  for (const i of await api.installations.list({ signal: opts.signal })) if (typeof i.organization_id === 'number') orgs.add(i.organization_id);
+  const lists = await Promise.all([...orgs].map((org) => api.edge.listOrganizationApps(org, { available: true }, opts)));
+  const out = new Map<number, EdgeApp>();
+  for (const list of lists) for (const app of list) if (!out.has(app.id)) out.set(app.id, app);
+  return [...out.values()];
+}
+
 /** Calls fn for every item with at most `limit` calls in flight; never rejects unless fn does. */
 export async function mapLimit<T>(items: T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
   const n = Math.max(1, Math.min(Math.floor(limit) || 1, items.length || 1));

@@ -7,6 +7,7 @@
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { startHarness, screenshotPath, dist, CONFIG_ID } = require('./harness');
+const { deployableApps } = require(path.join(dist, 'src', 'edge', 'deploy'));
 
 const RESOURCE = 'resources/@lynxflow/node-red-iotopen/iotopen-editor.js';
 
@@ -97,7 +98,7 @@ describe('shared editor script in a real browser (pickers of every dialog)', fun
       { type: 'iotopen-notify', props: {}, inst: '#iotopen-notify-installations option', list: '#iotopen-notify-outputs option', want: ids(await api.notifications.listOutputs(inst.id)) },
       { type: 'iotopen-api', props: {}, inst: '#iotopen-api-installations option' },
       { type: 'iotopen-mqtt-publish', props: {}, inst: '#iotopen-mqtt-publish-installations option' },
-      { type: 'iotopen-edge-app', props: {}, inst: '#iotopen-edge-app-installations button', list: '#iotopen-edge-app-apps option', want: ids(await api.edge.listApps()), mayBeEmpty: true },
+      { type: 'iotopen-edge-app', props: {}, inst: '#iotopen-edge-app-installations button', list: '#iotopen-edge-app-apps option', want: ids(await deployableApps(api)), mayBeEmpty: true },
       { type: 'iotopen-functionx-in', props: { selectBy: 'function' }, inst: '#node-input-iotopen-installations option', list: '#node-input-iotopen-functions option', want: ids(fns) },
       { type: 'iotopen-functionx-out', props: { installationType: 'num', functionType: 'num' }, inst: '#node-input-iotopen-installations option', list: '#node-input-iotopen-functions option', want: ids(fns) },
     ];

@@ -29,7 +29,7 @@ describe('example: Edge app roll-out', function () {
     assert.deepEqual(byId['iotopen-sandbox'], { id: 'iotopen-sandbox', type: 'iotopen-config', name: 'Lynx sandbox', apiUrl: 'http://127.0.0.1:18080', mqttUrl: 'mqtt://127.0.0.1:18830', authMode: 'apikey' });
   });
 
-  it('deploys to every installation of the default seed, then finds nothing to change', async function () {
+  it('deploys to the installations of organisation 1 of the default seed, then finds nothing to change', async function () {
     // the same flow, pointed at this test's sandbox; inject and debug nodes become helper nodes
     const flow = example.map((n) => {
       if (n.type === 'iotopen-config') return { ...n, apiUrl: sb.api, mqttUrl: sb.mqtt };
@@ -53,7 +53,8 @@ describe('example: Edge app roll-out', function () {
 
     const first = await deploy();
     assert.equal(first.error, undefined, first.error && first.error.message);
-    const ids = sb.installations.map((i) => i.id);
+    const ids = sb.store.installations.filter((i) => i.organization_id === 1).map((i) => i.id);
+    assert.deepEqual(ids, [101, 102]);
     assert.deepEqual(first.payload.installations.map((i) => [i.installation_id, i.status]), ids.map((id) => [id, 'ok']));
     assert.equal(first.payload.version.name, '1.0.0');
     const insts = [...edgeState(sb.store).instances.values()];
