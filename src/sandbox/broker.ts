@@ -16,7 +16,7 @@ export type ObjHandler = (topic: string, payload: Buffer) => void;
 
 export interface Bus {
   readonly url: string;
-  publish(topic: string, payload: string | Buffer, opts?: { qos?: 0 | 1; retain?: boolean }): Promise<void>;
+  publish(topic: string, payload: string | Buffer, opts?: { qos?: 0 | 1 | 2; retain?: boolean }): Promise<void>;
   readonly up: boolean;
   close(): Promise<void>;
 }
@@ -127,7 +127,7 @@ export class EmbeddedBroker implements Bus {
     await closed;
   }
 
-  publish(topic: string, payload: string | Buffer, opts: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
+  publish(topic: string, payload: string | Buffer, opts: { qos?: 0 | 1 | 2; retain?: boolean } = {}): Promise<void> {
     const aedes = this.aedes;
     if (!aedes) return Promise.reject(new Error('MQTT broker is stopped'));
     return new Promise((resolve, reject) => {
@@ -162,7 +162,7 @@ export class ExternalBroker implements Bus {
     this.client = client;
   }
 
-  async publish(topic: string, payload: string | Buffer, opts: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
+  async publish(topic: string, payload: string | Buffer, opts: { qos?: 0 | 1 | 2; retain?: boolean } = {}): Promise<void> {
     if (!this.client) throw new Error('external broker not connected');
     await this.client.publishAsync(topic, payload, { qos: opts.qos ?? 0, retain: !!opts.retain });
   }

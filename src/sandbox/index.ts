@@ -12,10 +12,10 @@ import { registerRoutes } from './routes';
 import { registerEdgeRoutes } from './edge';
 import type { SandboxContext } from './context';
 
-export { Router, HttpError, json, noContent, raw } from './router';
+export { Router, HttpError, json, noContent, empty, raw } from './router';
 export type { SbRequest, Reply, Principal, Handler, Method, RouteOptions } from './router';
-export { Store, InstallationLog } from './store';
-export type { Seed, Installation, ModelX, Schedule, StatusEntry, LogEntry, NotificationMessage, NotificationOutput, NotificationExecutor, SentNotification } from './store';
+export { Store, InstallationLog, bareTopic, defaultBehaviour } from './store';
+export type { Seed, SandboxBehaviour, SeedBehaviour, AggrMethod, LogQuery, ApiKeyEntry, User, Installation, ModelX, Schedule, StatusEntry, LogEntry, NotificationMessage, NotificationOutput, NotificationExecutor, SentNotification } from './store';
 export type { FaultConfig } from './faults';
 export type { SandboxContext } from './context';
 
@@ -82,7 +82,7 @@ function principalOf(store: Store, req: http.IncomingMessage): Principal | undef
   if (!secret) return undefined;
   const v = store.visibleTo(secret);
   if (!v) return undefined;
-  return { key: secret, kind: v.kind, installations: v.installations, pending2fa: v.pending2fa } as Principal & { pending2fa: boolean };
+  return { key: secret, kind: v.kind, installations: v.installations, assigned: v.assigned, pending2fa: v.pending2fa } as Principal & { pending2fa: boolean };
 }
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {

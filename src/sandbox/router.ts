@@ -13,7 +13,7 @@
  *              (any user, key as password) or login token, else 401; the
  *              principal is then in `req.principal`.
  *     handler  (req: SbRequest) => Reply | undefined | Promise<Reply | undefined>
- *              Return `json(200, body)`, `noContent()`, `raw(status, buffer|string, contentType)`
+ *              Return `json(200, body)`, `noContent()`, `empty(200)` (no body), `raw(status, buffer|string, contentType)`
  *              (or a Reply literal). Throw `new HttpError(status, message)` for an
  *              error: it is sent as `{"message": message}`. Any other exception is 500.
  *
@@ -36,6 +36,11 @@ export interface Principal {
   kind: 'apikey' | 'token';
   /** Installation ids this principal may see; null = all. */
   installations: number[] | null;
+  /**
+   * Installation ids it is assigned to (a subset of those it sees); null or absent = all it
+   * sees. Only `GET /api/v2/installationinfo` tells the two apart.
+   */
+  assigned?: number[] | null;
 }
 
 export interface SbRequest {
@@ -76,6 +81,10 @@ export function json(status: number, body: unknown): Reply {
 }
 export function noContent(): Reply {
   return { status: 204 };
+}
+/** A status with no body at all (no content-type), e.g. the spec's 200 "None" answers. */
+export function empty(status = 200): Reply {
+  return { status };
 }
 export function raw(status: number, data: Buffer | string, contentType = 'application/octet-stream'): Reply {
   return { status, raw: data, contentType };

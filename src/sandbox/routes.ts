@@ -1,9 +1,9 @@
 // The Lynx REST endpoints the sandbox implements (paths, fields and status codes
 // from the Lynx OpenAPI v2 spec).
 import { randomBytes } from 'node:crypto';
-import { HttpError, json, type Router, type SbRequest } from './router';
+import { HttpError, empty, json, type Router, type SbRequest } from './router';
 import type { SandboxContext } from './context';
-import { fullTopic, type Installation, type ModelX, type Schedule } from './store';
+import { bareTopic, fullTopic, type AggrMethod, type Installation, type LogQuery, type ModelX, type NotificationExecutor, type Schedule, type StatusEntry } from './store';
 
 type Obj = Record<string, unknown>;
 
@@ -13,37 +13,68 @@ function bodyObject(req: SbRequest): Obj {
   return b as Obj;
 }
 
+const missing = (field: string, expected: string) => new HttpError(400, `missing required field "${field}": expected ${expected}`);
+const mistyped = (field: string, expected: string) => new HttpError(400, `field "${field}" must be ${expected}`);
+
 function requireString(b: Obj, field: string): string {
   const v = b[field];
-  if (v === undefined || v === null || v === '') throw new HttpError(400, `missing required field "${field}"`);
-  if (typeof v !== 'string') throw new HttpError(400, `field "${field}" must be a string`);
+  if (v === undefined || v === null || v === '') throw missing(field, 'a non-empty string');
+  if (typeof v !== 'string') throw mistyped(field, 'a string');
   return v;
 }
 
 function optionalString(b: Obj, field: string): string | undefined {
   const v = b[field];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw new HttpError(400, `field "${field}" must be a string`);
+  if (typeof v !== 'string') throw mistyped(field, 'a string');
   return v;
 }
 
 function requireNumber(b: Obj, field: string): number {
   const v = b[field];
-  if (v === undefined || v === null) throw new HttpError(400, `missing required field "${field}"`);
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new HttpError(400, `field "${field}" must be a number`);
+  if (v === undefined || v === null) throw missing(field, 'a number');
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw mistyped(field, 'a number');
   return v;
+}
+
+function requireInteger(b: Obj, field: string): number {
+  const v = b[field];
+  if (v === undefined || v === null) throw missing(field, 'an integer');
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw mistyped(field, 'an integer');
+  return v;
+}
+
+function requireBoolean(b: Obj, field: string): boolean {
+  const v = b[field];
+  if (v === undefined || v === null) throw missing(field, 'a boolean (true or false)');
+  if (typeof v !== 'boolean') throw mistyped(field, 'a boolean (true or false)');
+  return v;
+}
+
+function optionalBoolean(b: Obj, field: string): boolean | undefined {
+  const v = b[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'boolean') throw mistyped(field, 'a boolean (true or false)');
+  return v;
+}
+
+/** The body's installation_id: required, an integer, and the path's installation. */
+function requireInstallationId(b: Obj, inst: Installation): number {
+  const id = requireInteger(b, 'installation_id');
+  if (id !== inst.id) throw new HttpError(400, `field "installation_id" (${id}) must equal the path's installation_id (${inst.id})`);
+  return id;
 }
 
 function stringMap(b: Obj, field: string, required: boolean): Record<string, string> | undefined {
   const v = b[field];
   if (v === undefined || v === null) {
-    if (required) throw new HttpError(400, `missing required field "${field}"`);
+    if (required) throw missing(field, 'an object of strings (may be empty)');
     return undefined;
   }
-  if (typeof v !== 'object' || Array.isArray(v)) throw new HttpError(400, `field "${field}" must be an object of strings`);
+  if (typeof v !== 'object' || Array.isArray(v)) throw mistyped(field, 'an object of strings');
   const out: Record<string, string> = {};
   for (const [k, x] of Object.entries(v as Obj)) {
-    if (typeof x !== 'string') throw new HttpError(400, `field "${field}.${k}" must be a string`);
+    if (typeof x !== 'string') throw mistyped(`${field}.${k}`, 'a string');
     out[k] = x;
   }
   return out;
@@ -55,32 +86,88 @@ function idParam(req: SbRequest, name: string): number {
   return Number(s);
 }
 
-function numberQuery(req: SbRequest, name: string, dflt: number, min = -Infinity): number {
+/** An integer query parameter (the spec types from/to/limit/offset as integer). */
+function integerQuery(req: SbRequest, name: string, dflt: number, min?: number): number {
   const s = req.query.get(name);
   if (s === null || s === '') return dflt;
+  const re = min !== undefined && min >= 0 ? /^\+?\d+$/ : /^[+-]?\d+$/;
   const n = Number(s);
-  if (!Number.isFinite(n) || n < min) throw new HttpError(400, `query parameter "${name}" must be a number${min > -Infinity ? ` >= ${min}` : ''}`);
+  if (!re.test(s) || !Number.isSafeInteger(n) || (min !== undefined && n < min)) {
+    throw new HttpError(400, `query parameter "${name}" must be an integer${min !== undefined ? ` >= ${min}` : ''}, got "${s}"`);
+  }
   return n;
 }
 
-/** Topic list from repeated and/or comma-separated query values, normalised to full topics. */
-function topicsFromQuery(req: SbRequest, inst: Installation): string[] | undefined {
-  const raw = req.query.getAll('topics').flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
-  return raw.length ? raw.map((t) => fullTopic(inst, t)) : undefined;
+/** A boolean query parameter, read as Go's strconv.ParseBool reads it. */
+function boolQuery(req: SbRequest, name: string, dflt: boolean): boolean {
+  const s = req.query.get(name);
+  if (s === null || s === '') return dflt;
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(s)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(s)) return false;
+  throw new HttpError(400, `query parameter "${name}" must be true or false (or 1 or 0), got "${s}"`);
 }
 
-function topicsFromBody(req: SbRequest, inst: Installation): string[] {
+/**
+ * Topic filter from repeated and/or comma-separated query values: bare topics (a
+ * function's topic_read, without `{client_id}/`), matched as they are.
+ */
+function topicsFromQuery(req: SbRequest): string[] | undefined {
+  const raw = req.query.getAll('topics').flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
+  return raw.length ? raw : undefined;
+}
+
+function topicsFromBody(req: SbRequest): string[] {
   const b = req.json<unknown>();
   if (!Array.isArray(b) || b.some((t) => typeof t !== 'string')) {
     throw new HttpError(400, 'request body must be a JSON array of topic strings');
   }
-  return (b as string[]).map((t) => fullTopic(inst, t));
+  return b as string[];
 }
 
 function wildcardMatcher(pattern: string): (v: string | undefined) => boolean {
   if (!pattern.includes('*')) return (v) => v === pattern;
   const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
   return (v) => v !== undefined && re.test(v);
+}
+
+const AGGR_METHODS = ['avg', 'count', 'first', 'last', 'max', 'median', 'min', 'spread', 'stddev', 'sum'] as const;
+const AGGR_METHOD_FORM = 'one of avg, count, first, last, max, median, min, percentile(N) with 0 <= N <= 100 (e.g. percentile(95)), spread, stddev, sum';
+
+export function parseAggrMethod(s: string): AggrMethod | undefined {
+  if ((AGGR_METHODS as readonly string[]).includes(s)) return s as AggrMethod;
+  const m = /^percentile\((\d+(?:\.\d+)?)\)$/.exec(s);
+  if (m && Number(m[1]) <= 100) return { percentile: Number(m[1]) };
+  return undefined;
+}
+
+const DURATION_UNITS: Record<string, number> = {
+  ns: 1, us: 1e3, '\u00b5s': 1e3, '\u03bcs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9,
+};
+
+/**
+ * Go's time.ParseDuration: `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+`, or "0"; units ns, us
+ * (µs, μs), ms, s, m, h. Returns nanoseconds, or undefined when malformed.
+ */
+export function parseGoDuration(input: string): number | undefined {
+  let s = input;
+  let neg = false;
+  if (s[0] === '-' || s[0] === '+') { neg = s[0] === '-'; s = s.slice(1); }
+  if (s === '0') return 0;
+  if (s === '') return undefined;
+  let total = 0;
+  while (s !== '') {
+    const m = /^(\d*)(?:\.(\d*))?/.exec(s)!;
+    const pre = m[1] !== '';
+    const post = m[2] !== undefined && m[2] !== '';
+    if (!pre && !post) return undefined;
+    s = s.slice(m[0].length);
+    const u = /^[^0-9.]*/.exec(s)![0];
+    if (u === '' || !(u in DURATION_UNITS)) return undefined;
+    s = s.slice(u.length);
+    total += Number(`${m[1] || '0'}.${m[2] || '0'}`) * DURATION_UNITS[u];
+  }
+  if (total > 9223372036854775807) return undefined; // Go: "invalid duration" (overflows int64)
+  return neg ? -total : total;
 }
 
 export function registerRoutes(router: Router, ctx: SandboxContext): void {
@@ -103,7 +190,9 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
     if (!email || password === undefined) throw new HttpError(401, 'Unauthorized');
     const t = store.login(email, password);
     if (!t) throw new HttpError(401, 'Unauthorized');
-    return json(200, t.pending2fa ? { token: t.token, nextstep: 'smslogin' } : { token: t.token });
+    if (!t.pending2fa) return json(200, { token: t.token });
+    // the spec (POST /api/v2/auth) spells it nextstep; node-lynx declares next_step
+    return json(200, { token: t.token, [store.behaviour.twoFactorField]: 'smslogin' });
   }, { auth: false });
 
   router.add('PUT', '/api/v2/auth', (req) => {
@@ -121,13 +210,29 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
 
   router.add('DELETE', '/api/v2/auth', (req) => {
     store.revokeToken(req.principal!.key);
-    return json(200, { message: 'Logged out' });
+    return empty(200); // the spec: 200 with no body (Responses: "None")
   });
 
   // ---- installations ----------------------------------------------------
+  // InstallationInfo with `assigned` as seen by the caller
+  const installationInfo = (req: SbRequest, i: Installation) => ({
+    id: i.id, name: i.name, client_id: i.client_id, organization_id: i.organization_id,
+    capabilities: i.capabilities, assigned: store.isAssigned(req.principal!, i.id),
+  });
   router.add('GET', '/api/v2/installationinfo', (req) => {
-    const vis = req.principal!.installations;
-    return json(200, store.installations.filter((i) => vis === null || vis.includes(i.id)));
+    const p = req.principal!;
+    const vis = p.installations;
+    // "Filter result on installations assigned to the current user account. Defaults to true"
+    const assignedOnly = boolQuery(req, 'assigned', true);
+    const orgs = req.query.getAll('organization_id').map((o) => {
+      if (!/^\d+$/.test(o)) throw new HttpError(400, `query parameter "organization_id" must be an integer (repeat it for several), got "${o}"`);
+      return Number(o);
+    });
+    return json(200, store.installations
+      .filter((i) => vis === null || vis.includes(i.id))
+      .filter((i) => !assignedOnly || store.isAssigned(p, i.id))
+      .filter((i) => !orgs.length || orgs.includes(i.organization_id))
+      .map((i) => installationInfo(req, i)));
   });
   router.add('GET', '/api/v2/installationinfo/{client_id}', (req) => {
     const cid = idParam(req, 'client_id');
@@ -135,7 +240,7 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
     const vis = req.principal!.installations;
     if (vis !== null && (!inst || !vis.includes(inst.id))) throw new HttpError(403, 'Forbidden');
     if (!inst) throw new HttpError(404, 'Not found');
-    return json(200, inst);
+    return json(200, installationInfo(req, inst));
   });
 
   // ---- functionx / devicex ----------------------------------------------
@@ -170,11 +275,15 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
       }
       return json(200, out);
     });
+    // the body is a ModelXNoID: installation_id, type and meta all required
+    const modelBody = (req: SbRequest, inst: Installation) => {
+      const b = bodyObject(req);
+      requireInstallationId(b, inst);
+      return { b, type: requireString(b, 'type'), meta: stringMap(b, 'meta', true)! };
+    };
     router.add('POST', base, (req) => {
       const inst = ctx.installationFor(req, req.params.installation_id);
-      const b = bodyObject(req);
-      const type = requireString(b, 'type');
-      const meta = stringMap(b, 'meta', false) ?? {};
+      const { b, type, meta } = modelBody(req, inst);
       const protectedMeta = stringMap(b, 'protected_meta', false) ?? {};
       const x = store.addModel(kind, { installation_id: inst.id, type, meta, protected_meta: protectedMeta });
       changed(req, inst);
@@ -183,11 +292,9 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
     router.add('GET', `${base}/{${idName}}`, (req) => json(200, item(req).x));
     router.add('PUT', `${base}/{${idName}}`, (req) => {
       const { inst, x } = item(req);
-      const b = bodyObject(req);
-      const type = optionalString(b, 'type');
-      const meta = stringMap(b, 'meta', true)!;
+      const { b, type, meta } = modelBody(req, inst);
       const pm = stringMap(b, 'protected_meta', false);
-      if (type) x.type = type;
+      x.type = type;
       x.meta = meta;
       if (pm) x.protected_meta = pm;
       changed(req, inst);
@@ -202,12 +309,12 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
 
     const metaPath = `${base}/{${idName}}/meta/{meta_key}`;
     const metaBody = (req: SbRequest) => {
+      // a MetaX: value (string) required, protected a boolean
       const b = bodyObject(req);
       const value = b.value;
-      if (value === undefined || value === null) throw new HttpError(400, 'missing required field "value"');
-      if (typeof value !== 'string') throw new HttpError(400, 'field "value" must be a string');
-      if (b.protected !== undefined && typeof b.protected !== 'boolean') throw new HttpError(400, 'field "protected" must be a boolean');
-      return { value, protected: b.protected as boolean | undefined };
+      if (value === undefined || value === null) throw missing('value', 'a string');
+      if (typeof value !== 'string') throw mistyped('value', 'a string');
+      return { value, protected: optionalBoolean(b, 'protected') };
     };
     const getMeta = (x: ModelX, key: string) =>
       key in x.meta ? { value: x.meta[key], protected: false }
@@ -255,18 +362,22 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
   }
 
   // ---- status -----------------------------------------------------------
+  // filters are bare topics; an entry matches when its topic minus its own `{client_id}/` equals one
   const status = (inst: Installation, topics?: string[]) => {
     const st = store.status.get(inst.id)!;
     if (!topics) return [...st.values()];
-    return [...new Set(topics)].map((t) => st.get(t)).filter((e) => !!e);
+    const want = new Set(topics);
+    const out: StatusEntry[] = [];
+    for (const e of st.values()) if (want.has(bareTopic(e))) out.push(e);
+    return out;
   };
   router.add('GET', '/api/v2/status/{installation_id}', (req) => {
     const inst = ctx.installationFor(req, req.params.installation_id);
-    return json(200, status(inst, topicsFromQuery(req, inst)));
+    return json(200, status(inst, topicsFromQuery(req)));
   });
   router.add('POST', '/api/v2/status/{installation_id}', (req) => {
     const inst = ctx.installationFor(req, req.params.installation_id);
-    return json(200, status(inst, topicsFromBody(req, inst)));
+    return json(200, status(inst, topicsFromBody(req)));
   });
 
   // ---- log v3 -----------------------------------------------------------
@@ -274,43 +385,61 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
     const now = Date.now() / 1000;
     const order = req.query.get('order') ?? 'desc';
     if (order !== 'asc' && order !== 'desc') throw new HttpError(400, 'query parameter "order" must be "asc" or "desc"');
-    const q = {
-      from: numberQuery(req, 'from', now - 86400),
-      to: numberQuery(req, 'to', now),
-      limit: numberQuery(req, 'limit', 10000, 0),
-      offset: numberQuery(req, 'offset', 0, 0),
+    const q: LogQuery = {
+      from: integerQuery(req, 'from', now - 86400),
+      to: integerQuery(req, 'to', now),
+      limit: integerQuery(req, 'limit', 10000, 0),
+      offset: integerQuery(req, 'offset', 0, 0),
       order: order as 'asc' | 'desc',
       topics,
     };
+    // server-side aggregation, as go-lynx's LogOptionsV3 and the Grafana data source send it
+    const methodText = req.query.get('aggr_method');
+    const intervalText = req.query.get('aggr_interval');
+    let intervalNs = 60e9; // the Grafana data source: "no interval specified, the default interval will be 1m"
+    if (intervalText !== null && intervalText !== '') {
+      const ns = parseGoDuration(intervalText);
+      if (ns === undefined || ns <= 0) {
+        throw new HttpError(400, `query parameter "aggr_interval" must be a positive Go duration such as 30s, 15m, 1h0m0s, 1h30m or 1.5h (units ns, us, ms, s, m, h), got "${intervalText}"`);
+      }
+      intervalNs = ns;
+    }
+    if (methodText !== null && methodText !== '') {
+      const method = parseAggrMethod(methodText);
+      if (!method) throw new HttpError(400, `query parameter "aggr_method" must be ${AGGR_METHOD_FORM}, got "${methodText}"`);
+      q.aggregate = { method, intervalSeconds: intervalNs / 1e9 };
+    }
+    const includeTotal = boolQuery(req, 'include_total', true);
     const { total, data } = store.logs.get(inst.id)!.query(q);
     const last = data.length ? (q.order === 'asc' ? data[0].timestamp : data[data.length - 1].timestamp) : 0;
-    return json(200, { total, count: data.length, last, data });
+    return json(200, includeTotal ? { total, count: data.length, last, data } : { count: data.length, last, data });
   };
   router.add('GET', '/api/v3beta/log/{installation_id}', (req) => {
     const inst = ctx.installationFor(req, req.params.installation_id);
-    return logQuery(req, inst, topicsFromQuery(req, inst));
+    return logQuery(req, inst, topicsFromQuery(req));
   });
   router.add('POST', '/api/v3beta/log/{installation_id}', (req) => {
     const inst = ctx.installationFor(req, req.params.installation_id);
-    const topics = topicsFromBody(req, inst);
+    const topics = topicsFromBody(req);
     return logQuery(req, inst, topics.length ? topics : undefined);
   });
 
   // ---- schedules --------------------------------------------------------
   const cronFields = ['day_of_month', 'day_of_week', 'month', 'hour', 'minute'] as const;
-  const scheduleFields = (b: Obj, create: boolean): Partial<Schedule> => {
-    const out: Partial<Schedule> = {};
-    if (create || b.topic !== undefined) out.topic = requireString(b, 'topic');
-    if (create || b.value !== undefined) out.value = requireNumber(b, 'value');
-    if (b.active !== undefined) {
-      if (typeof b.active !== 'boolean') throw new HttpError(400, 'field "active" must be a boolean');
-      out.active = b.active;
-    }
+  // the body is a Schedule (POST and PUT): active, installation_id, topic, value required;
+  // cron fields default to '*'; id, created_at, updated_at are the server's
+  const scheduleFields = (b: Obj, inst: Installation) => {
+    const out = {
+      active: requireBoolean(b, 'active'),
+      installation_id: requireInstallationId(b, inst),
+      topic: requireString(b, 'topic'),
+      value: requireNumber(b, 'value'),
+    } as Pick<Schedule, 'active' | 'installation_id' | 'topic' | 'value' | typeof cronFields[number]> & { executor?: string };
     for (const f of cronFields) {
       const v = b[f];
-      if (v === undefined || v === null) continue;
-      if (typeof v !== 'string' && typeof v !== 'number') throw new HttpError(400, `field "${f}" must be a string like "*" or "0,30"`);
-      out[f] = String(v);
+      if (v === undefined || v === null || v === '') { out[f] = '*'; continue; }
+      if (typeof v !== 'string') throw mistyped(f, 'a string such as "*", "5" or "0,30"');
+      out[f] = v;
     }
     const ex = optionalString(b, 'executor');
     if (ex) out.executor = ex;
@@ -329,15 +458,17 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
   });
   router.add('POST', '/api/v2/schedule/{installation_id}', (req) => {
     const inst = ctx.installationFor(req, req.params.installation_id);
-    const f = scheduleFields(bodyObject(req), true);
-    const s = store.addSchedule({ ...f, installation_id: inst.id, topic: f.topic!, value: f.value!, id: undefined, created_at: undefined });
+    const f = scheduleFields(bodyObject(req), inst);
+    const s = store.addSchedule({ ...f, id: undefined, created_at: undefined, updated_at: undefined });
     if (!ctx.flag(req, 'silent')) ctx.emitEvent(inst.client_id, 'schedule');
-    return json(200, s);
+    // the spec: 200 with no body (Responses: "None"); go-lynx and node-lynx read a Schedule
+    return store.behaviour.scheduleCreateAnswer === 'schedule' ? json(200, s) : empty(200);
   });
   router.add('GET', '/api/v2/schedule/{installation_id}/{schedule_id}', (req) => json(200, scheduleItem(req).s));
   router.add('PUT', '/api/v2/schedule/{installation_id}/{schedule_id}', (req) => {
     const { inst, s } = scheduleItem(req);
-    Object.assign(s, scheduleFields(bodyObject(req), false), { updated_at: String(Math.floor(Date.now() / 1000)) });
+    // a whole Schedule replaces the old one; an absent executor keeps the schedule's
+    Object.assign(s, scheduleFields(bodyObject(req), inst), { updated_at: String(Math.floor(Date.now() / 1000)) });
     if (!ctx.flag(req, 'silent')) ctx.emitEvent(inst.client_id, 'schedule');
     return json(200, s);
   });
@@ -352,9 +483,12 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
   const nbase = '/api/v2/notification/{installation_id}';
   // the spec's NotificationMessage has no installation_id
   const messageOut = (m: { id: number; name: string; text: string }) => ({ id: m.id, name: m.name, text: m.text });
+  // list/get answers without `id` when behaviour.omitIds.messages (the spec's examples lack it)
+  const messageListed = (m: { id: number; name: string; text: string }) =>
+    store.behaviour.omitIds.messages ? { name: m.name, text: m.text } : messageOut(m);
   router.add('GET', `${nbase}/message`, (req) => {
     const inst = ctx.installationFor(req, req.params.installation_id);
-    return json(200, [...store.messages.values()].filter((m) => m.installation_id === inst.id).map(messageOut));
+    return json(200, [...store.messages.values()].filter((m) => m.installation_id === inst.id).map(messageListed));
   });
   router.add('POST', `${nbase}/message`, (req) => {
     const inst = ctx.installationFor(req, req.params.installation_id);
@@ -367,12 +501,13 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
     if (!m || m.installation_id !== inst.id) throw new HttpError(404, 'Not found');
     return m;
   };
-  router.add('GET', `${nbase}/message/{message_id}`, (req) => json(200, messageOut(messageItem(req))));
+  router.add('GET', `${nbase}/message/{message_id}`, (req) => json(200, messageListed(messageItem(req))));
   router.add('PUT', `${nbase}/message/{message_id}`, (req) => {
     const m = messageItem(req);
     const b = bodyObject(req);
-    m.name = optionalString(b, 'name') ?? m.name;
-    m.text = optionalString(b, 'text') ?? m.text;
+    const name = requireString(b, 'name');
+    const text = requireString(b, 'text');
+    Object.assign(m, { name, text });
     return json(200, messageOut(m));
   });
   router.add('DELETE', `${nbase}/message/{message_id}`, (req) => {
@@ -384,15 +519,21 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
     const inst = ctx.installationFor(req, req.params.installation_id);
     return json(200, [...store.outputs.values()].filter((o) => o.installation_id === inst.id));
   });
-  const outputFields = (b: Obj) => {
-    const ex = requireNumber(b, 'notification_output_executor_id');
-    if (!store.executors.has(ex)) throw new HttpError(400, `field "notification_output_executor_id": no executor ${ex}`);
-    return { notification_output_executor_id: ex, notification_message_id: requireNumber(b, 'notification_message_id'), config: stringMap(b, 'config', false) ?? {} };
+  // a NotificationOutput: name, executor id, message id (of this installation), config all required
+  const outputFields = (b: Obj, inst: Installation) => {
+    const name = requireString(b, 'name');
+    const ex = requireInteger(b, 'notification_output_executor_id');
+    if (!store.executors.has(ex)) throw new HttpError(400, `field "notification_output_executor_id": no notification executor ${ex}`);
+    const msg = requireInteger(b, 'notification_message_id');
+    const m = store.messages.get(msg);
+    if (!m || m.installation_id !== inst.id) {
+      throw new HttpError(400, `field "notification_message_id": no notification message ${msg} in installation ${inst.id}`);
+    }
+    return { name, notification_output_executor_id: ex, notification_message_id: msg, config: stringMap(b, 'config', true)! };
   };
   router.add('POST', `${nbase}/output`, (req) => {
     const inst = ctx.installationFor(req, req.params.installation_id);
-    const b = bodyObject(req);
-    return json(200, store.addOutput({ installation_id: inst.id, name: requireString(b, 'name'), ...outputFields(b) }));
+    return json(200, store.addOutput({ installation_id: inst.id, ...outputFields(bodyObject(req), inst) }));
   });
   const outputItem = (req: SbRequest) => {
     const inst = ctx.installationFor(req, req.params.installation_id);
@@ -403,8 +544,7 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
   router.add('GET', `${nbase}/output/{output_id}`, (req) => json(200, outputItem(req)));
   router.add('PUT', `${nbase}/output/{output_id}`, (req) => {
     const o = outputItem(req);
-    const b = bodyObject(req);
-    Object.assign(o, { name: requireString(b, 'name'), ...outputFields(b) });
+    Object.assign(o, outputFields(bodyObject(req), store.installation(o.installation_id)!));
     return json(200, o);
   });
   router.add('DELETE', `${nbase}/output/{output_id}`, (req) => {
@@ -415,30 +555,44 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
     const o = outputItem(req);
     const data = req.body.length ? req.json<unknown>() : null;
     store.sentNotifications.push({ installation_id: o.installation_id, output_id: o.id, data, at: Date.now() / 1000 });
-    return json(200, { message: 'Sent' });
+    return empty(200); // the spec: 200 with no body (Responses: "None")
   });
+  // without `id` when behaviour.omitIds.executors (the spec's example lacks it)
+  const executorOut = (e: NotificationExecutor) => {
+    if (!store.behaviour.omitIds.executors) return e;
+    const { id: _id, ...rest } = e;
+    return rest;
+  };
   router.add('GET', `${nbase}/executor`, (req) => {
     ctx.installationFor(req, req.params.installation_id);
-    return json(200, [...store.executors.values()]);
+    return json(200, [...store.executors.values()].map(executorOut));
   });
   router.add('GET', `${nbase}/executor/{executor_id}`, (req) => {
     ctx.installationFor(req, req.params.installation_id);
     const e = store.executors.get(idParam(req, 'executor_id'));
     if (!e) throw new HttpError(404, 'Not found');
-    return json(200, e);
+    return json(200, executorOut(e));
   });
 
   // ---- mqtt publish -----------------------------------------------------
   router.add('POST', '/api/v2/mqtt/publish/{installation_id}', async (req) => {
     const inst = ctx.installationFor(req, req.params.installation_id);
+    // an MQTTPublish: topic (string) and payload (a JSON object) required; qos 0-2, retained boolean
     const b = bodyObject(req);
     const topic = requireString(b, 'topic');
-    if (!('payload' in b)) throw new HttpError(400, 'missing required field "payload"');
     const p = b.payload;
-    const payload = typeof p === 'string' ? p : JSON.stringify(p);
-    const qos = b.qos === 1 ? 1 : 0;
+    if (p === undefined) throw missing('payload', 'a JSON object, e.g. {"value": 1}');
+    if (p === null || typeof p !== 'object' || Array.isArray(p)) {
+      throw mistyped('payload', `a JSON object, e.g. {"value": 1} (got ${p === null ? 'null' : Array.isArray(p) ? 'an array' : `a ${typeof p}`})`);
+    }
+    let qos: 0 | 1 | 2 = 0;
+    if (b.qos !== undefined) {
+      if (b.qos !== 0 && b.qos !== 1 && b.qos !== 2) throw mistyped('qos', 'an integer 0, 1 or 2');
+      qos = b.qos;
+    }
+    const retained = optionalBoolean(b, 'retained') ?? false;
     try {
-      await ctx.publish(fullTopic(inst, topic), payload, { qos, retain: b.retained === true });
+      await ctx.publish(fullTopic(inst, topic), JSON.stringify(p), { qos, retain: retained });
     } catch {
       throw new HttpError(503, 'MQTT broker unavailable');
     }

@@ -8,7 +8,6 @@ export interface Installation {
   name: string;
   organization_id: number;
   capabilities: string[];
-  assigned: boolean;
 }
 
 export interface ModelX {
@@ -53,16 +52,54 @@ export interface StatusEntry {
 }
 export type LogEntry = StatusEntry;
 
-export interface ApiKeyEntry { key: string; installations: number[] | null }
-export interface User { email: string; password: string; twofa?: boolean; smsCode?: string; installations?: number[] | null }
-export interface TokenEntry { token: string; email: string; installations: number[] | null; pending2fa: boolean }
+/**
+ * A principal (API key, user, login token) may *see* `installations` (null = all) and is
+ * *assigned* to `assigned`, a subset of those (null or absent = every installation it sees).
+ * Every endpoint works on any visible installation; only `GET /api/v2/installationinfo`
+ * tells them apart (`assigned` query parameter, `assigned` field of each entry).
+ */
+export interface ApiKeyEntry { key: string; installations: number[] | null; assigned?: number[] | null }
+export interface User {
+  email: string; password: string; twofa?: boolean; smsCode?: string;
+  installations?: number[] | null; assigned?: number[] | null;
+}
+export interface TokenEntry { token: string; email: string; installations: number[] | null; assigned?: number[] | null; pending2fa: boolean }
+
+/**
+ * Switches between readings of the platform where the spec and IoT Open's own clients
+ * differ, so a client can be tested against either (seed `behaviour`, or at run time
+ * `sb.store.behaviour.<name> = ...`). Defaults follow the spec.
+ */
+export interface SandboxBehaviour {
+  /**
+   * `POST /api/v2/schedule/{id}`: 'empty' (default) answers 200 with no body, as the spec
+   * documents (Responses: 200 "None"); 'schedule' answers the created Schedule, as go-lynx
+   * (schedule.go CreateSchedule) and node-lynx read it.
+   */
+  scheduleCreateAnswer: 'empty' | 'schedule';
+  /** Field of the 2FA login answer: 'nextstep' (default, the spec) or 'next_step' (node-lynx's declaration). */
+  twoFactorField: 'nextstep' | 'next_step';
+  /** Leave `id` out of notification message / executor list and get answers (the spec's examples lack it). */
+  omitIds: { messages: boolean; executors: boolean };
+}
+
+export function defaultBehaviour(): SandboxBehaviour {
+  return { scheduleCreateAnswer: 'empty', twoFactorField: 'nextstep', omitIds: { messages: false, executors: false } };
+}
+
+export type SeedBehaviour = Partial<Omit<SandboxBehaviour, 'omitIds'>> & { omitIds?: Partial<SandboxBehaviour['omitIds']> };
 
 /** The seed: everything optional except installations (see README "The Lynx sandbox"). */
 export interface Seed {
   apiKey?: string;
   apiKeys?: ApiKeyEntry[];
   users?: User[];
-  installations: Array<Partial<Installation> & { id: number; client_id: number; name: string }>;
+  /**
+   * `assigned: false` (the old per-installation flag) is still accepted: such an
+   * installation is left out of the `assigned` list of every key and user that has
+   * no `assigned` list of its own.
+   */
+  installations: Array<Partial<Installation> & { id: number; client_id: number; name: string; assigned?: boolean }>;
   functions?: Array<Partial<ModelX> & { installation_id: number; type: string }>;
   devices?: Array<Partial<ModelX> & { installation_id: number; type: string }>;
   schedules?: Array<Partial<Schedule> & { installation_id: number; topic: string; value: number }>;
@@ -71,34 +108,86 @@ export interface Seed {
     outputs?: Array<Partial<NotificationOutput> & { installation_id: number; name: string }>;
     executors?: Array<Partial<NotificationExecutor> & { type: string; name: string }>;
   };
-  /** Explicit log entries; `timestamp` <= 0 means seconds relative to now. */
-  log?: Array<{ installation_id: number; topic: string; value: number; timestamp: number; msg?: string }>;
+  /**
+   * Explicit log entries; `timestamp` <= 0 means seconds relative to now. `client_id`
+   * defaults to the installation's; the topic (bare or with that prefix) is stored as
+   * `{client_id}/topic`.
+   */
+  log?: Array<{ installation_id: number; client_id?: number; topic: string; value: number; timestamp: number; msg?: string }>;
+  /** Switches between readings of the platform (see SandboxBehaviour). */
+  behaviour?: SeedBehaviour;
   /** Synthetic history: for every function's topic_read, one value every intervalSeconds over the last hours. */
   history?: { hours?: number; intervalSeconds?: number };
 }
 
-/** Log of one installation: entries in timestamp order, plus per-topic indexes. */
+/** Aggregation methods of the v3 log (`aggr_method`), as IoT Open's Grafana data source offers them. */
+export type AggrMethod =
+  | 'avg' | 'count' | 'first' | 'last' | 'max' | 'median' | 'min' | 'spread' | 'stddev' | 'sum'
+  | { percentile: number };
+
+export interface LogQuery {
+  from: number;
+  to: number;
+  limit: number;
+  offset: number;
+  order: 'asc' | 'desc';
+  /** Bare topics (a function's topic_read, without `{client_id}/`); absent or empty = every topic. */
+  topics?: string[];
+  /** Server-side aggregation: one row per topic per interval bucket (aligned to the unix epoch). */
+  aggregate?: { method: AggrMethod; intervalSeconds: number };
+}
+
+/** The topic without the entry's own `{client_id}/` prefix. */
+export function bareTopic(e: { client_id: number; topic: string }): string {
+  const p = `${e.client_id}/`;
+  return e.topic.startsWith(p) ? e.topic.slice(p.length) : e.topic;
+}
+
+/**
+ * Log of one installation: entries in timestamp order, per full topic (`byTopic`, as
+ * stored: `{client_id}/...`), and the full topics of each bare topic (`fullTopics`),
+ * which is how topic filters (bare) find their lists.
+ */
 export class InstallationLog {
   readonly all: LogEntry[] = [];
   readonly byTopic = new Map<string, LogEntry[]>();
+  readonly fullTopics = new Map<string, Set<string>>();
 
   add(e: LogEntry): void {
     insertSorted(this.all, e);
     let t = this.byTopic.get(e.topic);
-    if (!t) this.byTopic.set(e.topic, (t = []));
+    if (!t) {
+      this.byTopic.set(e.topic, (t = []));
+      const bare = bareTopic(e);
+      let s = this.fullTopics.get(bare);
+      if (!s) this.fullTopics.set(bare, (s = new Set()));
+      s.add(e.topic);
+    }
     insertSorted(t, e);
   }
 
+  /** The per-topic lists a filter of bare topics selects (every topic's list when none). */
+  private lists(topics?: string[]): Array<[string, LogEntry[]]> {
+    if (!topics || !topics.length) return [...this.byTopic];
+    const out: Array<[string, LogEntry[]]> = [];
+    const seen = new Set<string>();
+    for (const bare of topics) {
+      for (const full of this.fullTopics.get(bare) ?? []) {
+        if (seen.has(full)) continue;
+        seen.add(full);
+        out.push([full, this.byTopic.get(full)!]);
+      }
+    }
+    return out;
+  }
+
   /**
-   * One page of entries with from <= timestamp <= to, optionally only `topics`
-   * (full topics). Cost: O(log n + offset + limit) for one topic or none.
+   * One page of entries with from <= timestamp <= to, optionally only `topics` (bare).
+   * Cost: O(log n + offset + limit) per selected topic; with `aggregate`, O(entries in range).
    */
-  query(q: { from: number; to: number; limit: number; offset: number; order: 'asc' | 'desc'; topics?: string[] }): {
-    total: number; data: LogEntry[];
-  } {
-    const lists = q.topics && q.topics.length
-      ? [...new Set(q.topics)].map((t) => this.byTopic.get(t)).filter((l): l is LogEntry[] => !!l)
-      : [this.all];
+  query(q: LogQuery): { total: number; data: LogEntry[] } {
+    if (q.aggregate) return page(this.aggregateRows(q), q);
+    const lists = q.topics && q.topics.length ? this.lists(q.topics).map(([, l]) => l) : [this.all];
     const ranges = lists.map((l) => ({ l, lo: lowerBound(l, q.from), hi: upperBound(l, q.to) }));
     let total = 0;
     for (const r of ranges) total += Math.max(0, r.hi - r.lo);
@@ -136,6 +225,85 @@ export class InstallationLog {
     }
     return { total, data };
   }
+
+  /**
+   * Aggregated rows in ascending (bucket start, topic) order: per full topic, per
+   * bucket [k*interval, (k+1)*interval) that has entries in [from, to]; the row's
+   * timestamp is the bucket start, `msg` is left out.
+   */
+  private aggregateRows(q: LogQuery): LogEntry[] {
+    const { method, intervalSeconds: iv } = q.aggregate!;
+    const rows: LogEntry[] = [];
+    const vals: number[] = [];
+    for (const [topic, l] of this.lists(q.topics)) {
+      const lo = lowerBound(l, q.from);
+      const hi = upperBound(l, q.to);
+      let i = lo;
+      while (i < hi) {
+        const bucket = Math.floor(l[i].timestamp / iv) * iv;
+        const end = bucket + iv;
+        vals.length = 0;
+        let j = i;
+        for (; j < hi && l[j].timestamp < end; j++) vals.push(l[j].value);
+        if (j === i) { j++; vals.push(l[i].value); } // float edge: never loop forever
+        rows.push({ client_id: l[i].client_id, installation_id: l[i].installation_id, timestamp: bucket, topic, value: aggregateValues(method, vals) });
+        i = j;
+      }
+    }
+    rows.sort((a, b) => a.timestamp - b.timestamp || (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
+    return rows;
+  }
+}
+
+function page(rows: LogEntry[], q: LogQuery): { total: number; data: LogEntry[] } {
+  const total = rows.length;
+  const data: LogEntry[] = [];
+  if (q.limit <= 0) return { total, data };
+  if (q.order === 'asc') {
+    for (let i = q.offset; i < total && data.length < q.limit; i++) data.push(rows[i]);
+  } else {
+    for (let i = total - 1 - q.offset; i >= 0 && data.length < q.limit; i--) data.push(rows[i]);
+  }
+  return { total, data };
+}
+
+/** One bucket's aggregate; `vals` in timestamp order, never empty. */
+export function aggregateValues(method: AggrMethod, vals: number[]): number {
+  const n = vals.length;
+  if (typeof method === 'object') {
+    // nearest rank, as InfluxQL's PERCENTILE(): the element at floor(n*N/100 + 0.5) - 1
+    const s = [...vals].sort((a, b) => a - b);
+    const i = Math.min(n - 1, Math.max(0, Math.floor((n * method.percentile) / 100 + 0.5) - 1));
+    return s[i];
+  }
+  switch (method) {
+    case 'count': return n;
+    case 'first': return vals[0];
+    case 'last': return vals[n - 1];
+    case 'sum': { let t = 0; for (const v of vals) t += v; return t; }
+    case 'avg': { let t = 0; for (const v of vals) t += v; return t / n; }
+    case 'max': { let m = -Infinity; for (const v of vals) if (v > m) m = v; return m; }
+    case 'min': { let m = Infinity; for (const v of vals) if (v < m) m = v; return m; }
+    case 'spread': {
+      let lo = Infinity, hi = -Infinity;
+      for (const v of vals) { if (v < lo) lo = v; if (v > hi) hi = v; }
+      return hi - lo;
+    }
+    case 'median': {
+      const s = [...vals].sort((a, b) => a - b);
+      return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+    case 'stddev': {
+      // sample standard deviation (n - 1), as InfluxQL's STDDEV(); 0 for a single value
+      if (n < 2) return 0;
+      let mean = 0;
+      for (const v of vals) mean += v;
+      mean /= n;
+      let ss = 0;
+      for (const v of vals) ss += (v - mean) ** 2;
+      return Math.sqrt(ss / (n - 1));
+    }
+  }
 }
 
 function lowerBound(a: LogEntry[], ts: number): number {
@@ -172,6 +340,8 @@ export class Store {
   /** Latest value per full topic, per installation id. */
   status = new Map<number, Map<string, StatusEntry>>();
   logs = new Map<number, InstallationLog>();
+  /** Switches between readings of the platform; change them at run time (see SandboxBehaviour). */
+  behaviour: SandboxBehaviour = defaultBehaviour();
   private nextIds = { functionx: 1, devicex: 1, schedule: 1, message: 1, output: 1, executor: 1 };
 
   constructor(seedIn: Seed) {
@@ -179,18 +349,38 @@ export class Store {
     if (!Array.isArray(seed.installations) || !seed.installations.length) {
       throw new Error('sandbox seed: "installations" must be a non-empty array');
     }
-    this.apiKey = seed.apiKey || randomBytes(16).toString('hex');
-    this.apiKeys.set(this.apiKey, { key: this.apiKey, installations: null });
-    for (const k of seed.apiKeys || []) this.apiKeys.set(k.key, { key: k.key, installations: k.installations ?? null });
-    this.users = seed.users || [];
+    this.behaviour = seedBehaviour(seed.behaviour);
     for (const i of seed.installations) {
       this.installations.push({
         id: i.id, client_id: i.client_id, name: i.name, organization_id: i.organization_id ?? 1,
-        capabilities: i.capabilities ?? [], assigned: i.assigned ?? true,
+        capabilities: i.capabilities ?? [],
       });
       this.logs.set(i.id, new InstallationLog());
       this.status.set(i.id, new Map());
     }
+    // the old per-installation `assigned: false`: out of every default `assigned` list
+    const unassigned = new Set(seed.installations.filter((i) => i.assigned === false).map((i) => i.id));
+    const access = (who: string, installations: number[] | null | undefined, assigned: number[] | null | undefined) => {
+      const vis = installations ?? null;
+      if (vis !== null && (!Array.isArray(vis) || vis.some((x) => typeof x !== 'number'))) {
+        throw new Error(`sandbox seed: ${who}: "installations" must be null or an array of installation ids`);
+      }
+      if (assigned === undefined || assigned === null) {
+        if (!unassigned.size) return { installations: vis, assigned: null };
+        return { installations: vis, assigned: (vis ?? this.installations.map((i) => i.id)).filter((id) => !unassigned.has(id)) };
+      }
+      if (!Array.isArray(assigned) || assigned.some((x) => typeof x !== 'number')) {
+        throw new Error(`sandbox seed: ${who}: "assigned" must be null or an array of installation ids`);
+      }
+      const notSeen = vis === null ? [] : assigned.filter((id) => !vis.includes(id));
+      if (notSeen.length) throw new Error(`sandbox seed: ${who}: "assigned" lists ${notSeen.join(', ')}, not in its "installations"`);
+      return { installations: vis, assigned: [...assigned] };
+    };
+    this.apiKey = seed.apiKey || randomBytes(16).toString('hex');
+    this.apiKeys.set(this.apiKey, { key: this.apiKey, ...access('apiKey', null, undefined) });
+    // an apiKeys entry with the main key's value sets that key's installations and assignment
+    for (const k of seed.apiKeys || []) this.apiKeys.set(k.key, { key: k.key, ...access(`API key ${k.key}`, k.installations, k.assigned) });
+    this.users = (seed.users || []).map((u) => ({ ...u, ...access(`user ${u.email}`, u.installations, u.assigned) }));
     for (const f of seed.functions || []) this.addModel('functionx', f);
     for (const d of seed.devices || []) this.addModel('devicex', d);
     for (const s of seed.schedules || []) this.addSchedule(s);
@@ -212,14 +402,14 @@ export class Store {
         if (!inst || !f.meta.topic_read) continue;
         let n = 0;
         for (let t = start; t <= now; t += step, n++) {
-          this.record(inst, fullTopic(inst, f.meta.topic_read), synthValue(f, n), t);
+          this.record(inst, f.meta.topic_read, synthValue(f, n), t);
         }
       }
     }
     for (const e of seed.log || []) {
       const inst = this.installation(e.installation_id);
       if (!inst) throw new Error(`sandbox seed: log entry for unknown installation_id ${e.installation_id}`);
-      this.record(inst, fullTopic(inst, e.topic), e.value, e.timestamp <= 0 ? now + e.timestamp : e.timestamp, e.msg);
+      this.record(inst, e.topic, e.value, e.timestamp <= 0 ? now + e.timestamp : e.timestamp, e.msg, e.client_id ?? inst.client_id);
     }
   }
 
@@ -276,13 +466,16 @@ export class Store {
     return x;
   }
 
-  /** Records a value: becomes the latest status of the topic and a log entry. */
-  record(inst: Installation, topic: string, value: number, timestamp: number, msg?: string): StatusEntry {
-    const e: StatusEntry = { client_id: inst.client_id, installation_id: inst.id, timestamp, topic, value };
+  /**
+   * Records a value: becomes the latest status of the topic and a log entry. The topic
+   * (bare or full) is stored as `{clientId}/...`; clientId defaults to the installation's.
+   */
+  record(inst: Installation, topic: string, value: number, timestamp: number, msg?: string, clientId = inst.client_id): StatusEntry {
+    const e: StatusEntry = { client_id: clientId, installation_id: inst.id, timestamp, topic: prefixed(clientId, topic), value };
     if (msg !== undefined) e.msg = msg;
     const st = this.status.get(inst.id)!;
-    const prev = st.get(topic);
-    if (!prev || prev.timestamp <= timestamp) st.set(topic, e);
+    const prev = st.get(e.topic);
+    if (!prev || prev.timestamp <= timestamp) st.set(e.topic, e);
     this.logs.get(inst.id)!.add(e);
     return e;
   }
@@ -291,7 +484,10 @@ export class Store {
   login(email: string, password: string): TokenEntry | undefined {
     const u = this.users.find((x) => x.email.toLowerCase() === email.toLowerCase() && x.password === password);
     if (!u) return undefined;
-    const t: TokenEntry = { token: randomBytes(16).toString('hex'), email: u.email, installations: u.installations ?? null, pending2fa: !!u.twofa };
+    const t: TokenEntry = {
+      token: randomBytes(16).toString('hex'), email: u.email, installations: u.installations ?? null,
+      assigned: u.assigned ?? null, pending2fa: !!u.twofa,
+    };
     this.tokens.set(t.token, t);
     return t;
   }
@@ -308,19 +504,60 @@ export class Store {
     return n;
   }
 
-  /** Installation ids a key or token may see; undefined when the secret is unknown. */
-  visibleTo(secret: string): { kind: 'apikey' | 'token'; installations: number[] | null; pending2fa: boolean } | undefined {
+  /**
+   * Installation ids a key or token may see and is assigned to (null = all it sees);
+   * undefined when the secret is unknown.
+   */
+  visibleTo(secret: string): { kind: 'apikey' | 'token'; installations: number[] | null; assigned: number[] | null; pending2fa: boolean } | undefined {
     const k = this.apiKeys.get(secret);
-    if (k) return { kind: 'apikey', installations: k.installations, pending2fa: false };
+    if (k) return { kind: 'apikey', installations: k.installations, assigned: k.assigned ?? null, pending2fa: false };
     const t = this.tokens.get(secret);
-    if (t) return { kind: 'token', installations: t.installations, pending2fa: t.pending2fa };
+    if (t) return { kind: 'token', installations: t.installations, assigned: t.assigned ?? null, pending2fa: t.pending2fa };
     return undefined;
+  }
+
+  /** Whether a principal ({installations, assigned?}) is assigned to an installation it sees. */
+  isAssigned(p: { installations: number[] | null; assigned?: number[] | null }, installationId: number): boolean {
+    if (p.installations !== null && !p.installations.includes(installationId)) return false;
+    return p.assigned === undefined || p.assigned === null || p.assigned.includes(installationId);
   }
 }
 
 export function fullTopic(inst: Installation, topic: string): string {
+  return prefixed(inst.client_id, topic);
+}
+
+/** `{clientId}/topic` (leading slashes dropped; a topic already so prefixed is kept). */
+export function prefixed(clientId: number, topic: string): string {
   const t = topic.replace(/^\/+/, '');
-  return t.startsWith(`${inst.client_id}/`) ? t : `${inst.client_id}/${t}`;
+  return t.startsWith(`${clientId}/`) ? t : `${clientId}/${t}`;
+}
+
+function seedBehaviour(b: SeedBehaviour | undefined): SandboxBehaviour {
+  const out = defaultBehaviour();
+  if (b === undefined || b === null) return out;
+  if (typeof b !== 'object') throw new Error('sandbox seed: "behaviour" must be an object');
+  if (b.scheduleCreateAnswer !== undefined) {
+    if (b.scheduleCreateAnswer !== 'empty' && b.scheduleCreateAnswer !== 'schedule') {
+      throw new Error('sandbox seed: behaviour.scheduleCreateAnswer must be "empty" or "schedule"');
+    }
+    out.scheduleCreateAnswer = b.scheduleCreateAnswer;
+  }
+  if (b.twoFactorField !== undefined) {
+    if (b.twoFactorField !== 'nextstep' && b.twoFactorField !== 'next_step') {
+      throw new Error('sandbox seed: behaviour.twoFactorField must be "nextstep" or "next_step"');
+    }
+    out.twoFactorField = b.twoFactorField;
+  }
+  if (b.omitIds !== undefined) {
+    for (const k of ['messages', 'executors'] as const) {
+      const v = b.omitIds[k];
+      if (v === undefined) continue;
+      if (typeof v !== 'boolean') throw new Error(`sandbox seed: behaviour.omitIds.${k} must be a boolean`);
+      out.omitIds[k] = v;
+    }
+  }
+  return out;
 }
 
 function synthValue(f: ModelX, n: number): number {

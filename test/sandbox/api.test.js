@@ -21,7 +21,7 @@ describe('sandbox: REST API', function () {
     });
 
     it('accepts Basic auth with any user and the key as password', async () => {
-      const r = await call(sb, 'GET', '/api/v2/installationinfo', { key: null, headers: basic('anyone', sb.apiKey) });
+      const r = await call(sb, 'GET', '/api/v2/installationinfo?assigned=false', { key: null, headers: basic('anyone', sb.apiKey) });
       assert.equal(r.status, 200);
       assert.equal(r.body.length, 3);
     });
@@ -75,12 +75,12 @@ describe('sandbox: REST API', function () {
       const bad = await call(sb, 'POST', '/api/v2/functionx/101', { rawBody: '{"type":', headers: { 'content-type': 'application/json' } });
       assert.equal(bad.status, 400);
       assert.match(bad.body.message, /malformed JSON/);
-      const noType = await call(sb, 'POST', '/api/v2/functionx/101', { body: { meta: {} } });
+      const noType = await call(sb, 'POST', '/api/v2/functionx/101', { body: { installation_id: 101, meta: {} } });
       assert.equal(noType.status, 400);
       assert.match(noType.body.message, /"type"/);
-      const badMeta = await call(sb, 'POST', '/api/v2/functionx/101', { body: { type: 'x', meta: { a: 1 } } });
+      const badMeta = await call(sb, 'POST', '/api/v2/functionx/101', { body: { installation_id: 101, type: 'x', meta: { a: 1 } } });
       assert.match(badMeta.body.message, /"meta\.a" must be a string/);
-      const sched = await call(sb, 'POST', '/api/v2/schedule/101', { body: { topic: 'set/obj/x' } });
+      const sched = await call(sb, 'POST', '/api/v2/schedule/101', { body: { installation_id: 101, active: true, topic: 'set/obj/x' } });
       assert.equal(sched.status, 400);
       assert.match(sched.body.message, /"value"/);
       const pub = await call(sb, 'POST', '/api/v2/mqtt/publish/101', { body: { payload: {} } });
@@ -132,9 +132,9 @@ describe('sandbox: REST API', function () {
     });
 
     it('create, update (replaces meta), delete', async () => {
-      const c = await call(sb, 'POST', '/api/v2/devicex/103', { body: { type: 'zwave', meta: { name: 'Sauna sensor', room: 'Sauna' } } });
+      const c = await call(sb, 'POST', '/api/v2/devicex/103', { body: { installation_id: 103, type: 'zwave', meta: { name: 'Sauna sensor', room: 'Sauna' } } });
       assert.equal(c.body.installation_id, 103);
-      const u = await call(sb, 'PUT', `/api/v2/devicex/103/${c.body.id}`, { body: { meta: { name: 'Sauna' } } });
+      const u = await call(sb, 'PUT', `/api/v2/devicex/103/${c.body.id}`, { body: { installation_id: 103, type: 'zwave', meta: { name: 'Sauna' } } });
       assert.deepEqual(u.body.meta, { name: 'Sauna' });
       assert.equal(u.body.type, 'zwave');
       assert.equal((await call(sb, 'DELETE', `/api/v2/devicex/103/${c.body.id}`)).status, 200);
@@ -148,12 +148,15 @@ describe('sandbox: REST API', function () {
       assert.ok(gw.body.length >= 1 && gw.body.every((s) => s.executor === 'gateway'));
       const cloud = await call(sb, 'GET', '/api/v2/schedule/101?executor=cloud');
       assert.deepEqual(cloud.body.map((s) => s.id), [4]);
-      const c = await call(sb, 'POST', '/api/v2/schedule/102', { body: { topic: 'set/obj/a', value: 2, hour: '6' } });
+      const body = { installation_id: 102, active: true, topic: 'set/obj/a', value: 2, hour: '6' };
+      assert.equal((await call(sb, 'POST', '/api/v2/schedule/102', { body })).text, '', 'the spec: 200 with no body');
+      const c = { body: (await call(sb, 'GET', '/api/v2/schedule/102')).body.find((s) => s.topic === 'set/obj/a') };
       assert.equal(c.body.minute, '*');
       assert.equal(c.body.hour, '6');
-      const u = await call(sb, 'PUT', `/api/v2/schedule/102/${c.body.id}`, { body: { active: false } });
+      const u = await call(sb, 'PUT', `/api/v2/schedule/102/${c.body.id}`, { body: { ...body, active: false } });
       assert.equal(u.body.active, false);
       assert.equal(u.body.topic, 'set/obj/a');
+      assert.equal(u.body.hour, '6');
       assert.equal((await call(sb, 'DELETE', `/api/v2/schedule/102/${c.body.id}`)).body.message, 'deleted');
       assert.equal((await call(sb, 'GET', `/api/v2/schedule/102/${c.body.id}`)).status, 404);
     });
@@ -178,9 +181,9 @@ describe('sandbox: REST API', function () {
     after(() => client.endAsync(true));
 
     for (const [kind, iid, cid, mk] of [
-      ['functionx', 101, 2101, () => ['POST', '/api/v2/functionx/101', { type: 'switch', meta: {} }]],
-      ['devicex', 102, 2102, () => ['POST', '/api/v2/devicex/102', { type: 'zwave', meta: {} }]],
-      ['schedule', 103, 2103, () => ['POST', '/api/v2/schedule/103', { topic: 'set/obj/x', value: 1 }]],
+      ['functionx', 101, 2101, () => ['POST', '/api/v2/functionx/101', { installation_id: 101, type: 'switch', meta: {} }]],
+      ['devicex', 102, 2102, () => ['POST', '/api/v2/devicex/102', { installation_id: 102, type: 'zwave', meta: {} }]],
+      ['schedule', 103, 2103, () => ['POST', '/api/v2/schedule/103', { installation_id: 103, active: true, topic: 'set/obj/x', value: 1 }]],
       ['functionx', 101, 2101, () => ['PUT', '/api/v2/functionx/101/1/meta/name', { value: 'Lights' }]],
     ]) {
       it(`${mk()[0]} ${mk()[1]} publishes ${cid}/evt/${kind}/updated`, async () => {
@@ -194,8 +197,8 @@ describe('sandbox: REST API', function () {
 
     it('silent=true publishes nothing (the next event seen is the non-silent one)', async () => {
       const got = nextMessage(client, (t) => t.startsWith('2101/evt/'));
-      await call(sb, 'POST', '/api/v2/functionx/101?silent=true', { body: { type: 'switch', meta: { marker: 'silent' } } });
-      await call(sb, 'POST', '/api/v2/schedule/101', { body: { topic: 'set/obj/x', value: 1 } });
+      await call(sb, 'POST', '/api/v2/functionx/101?silent=true', { body: { installation_id: 101, type: 'switch', meta: { marker: 'silent' } } });
+      await call(sb, 'POST', '/api/v2/schedule/101', { body: { installation_id: 101, active: true, topic: 'set/obj/x', value: 1 } });
       assert.equal((await got).topic, '2101/evt/schedule/updated');
     });
   });

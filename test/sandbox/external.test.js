@@ -30,8 +30,8 @@ for (const b of brokers) {
     });
 
     it('obj values published on the external broker reach status and log', async () => {
-      const topic = `2101/obj/ext/${process.pid}/${Date.now()}`;
-      await client.publishAsync(topic, JSON.stringify({ value: 42, msg: 'ext' }), { qos: 1 });
+      const topic = `obj/ext/${process.pid}/${Date.now()}`;
+      await client.publishAsync(`2101/${topic}`, JSON.stringify({ value: 42, msg: 'ext' }), { qos: 1 });
       const st = await until(async () => {
         const r = await call(sb, 'POST', '/api/v2/status/101', { body: [topic] });
         return r.body.length ? r : null;
@@ -44,7 +44,7 @@ for (const b of brokers) {
     it('CRUD events and REST publishes go to the external broker', async () => {
       await client.subscribeAsync(['2102/evt/#', '2102/obj/restext/#'], { qos: 1 });
       const evt = nextMessage(client, (t) => t.startsWith('2102/evt/'));
-      await call(sb, 'POST', '/api/v2/functionx/102', { body: { type: 'switch', meta: {} } });
+      await call(sb, 'POST', '/api/v2/functionx/102', { body: { installation_id: 102, type: 'switch', meta: {} } });
       assert.equal((await evt).topic, '2102/evt/functionx/updated');
       const pub = nextMessage(client, (t) => t.startsWith('2102/obj/restext'));
       await call(sb, 'POST', '/api/v2/mqtt/publish/102', { body: { topic: 'obj/restext/1', payload: { value: 7 } } });
