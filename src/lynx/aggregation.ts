@@ -7,8 +7,23 @@
 /** The methods IoT Open's Grafana data source offers, `percentile(N)` for any N in (0, 100]. */
 export const AGGREGATION_METHODS = ['avg', 'count', 'first', 'last', 'max', 'median', 'min', 'percentile(N)', 'spread', 'stddev', 'sum'] as const;
 
-const PLAIN = new Set(['avg', 'count', 'first', 'last', 'max', 'median', 'min', 'spread', 'stddev', 'sum']);
-const PERCENTILE = /^percentile\(\s*(\d+(?:\.\d+)?)\s*\)$/;
+const PLAIN = ['avg', 'count', 'first', 'last', 'max', 'median', 'min', 'spread', 'stddev', 'sum'] as const;
+const PERCENTILE = /^percentile\((\d+(?:\.\d+)?)\)$/;
+
+/** A parsed method: a plain one, or a percentile (0 < N <= 100). */
+export type AggrMethod = (typeof PLAIN)[number] | { percentile: number };
+
+/** The method in `aggr_method` text (`avg`, `percentile(95)`), or undefined when it is none of the platform's. */
+export function parseAggregationMethod(text: string): AggrMethod | undefined {
+  const s = text; // exact, as the platform's names are (avg, not AVG)
+  if ((PLAIN as readonly string[]).includes(s)) return s as AggrMethod;
+  const m = PERCENTILE.exec(s);
+  if (m && Number(m[1]) > 0 && Number(m[1]) <= 100) return { percentile: Number(m[1]) };
+  return undefined;
+}
+
+/** The accepted forms, for error messages. */
+export const AGGREGATION_FORM = `one of ${AGGREGATION_METHODS.join(', ')} (N above 0, at most 100, e.g. percentile(95))`;
 
 /** An aggregation error names the field (`aggr_method`, `aggr_interval`, or the caller's name for it). */
 export class AggregationError extends Error {
@@ -20,40 +35,32 @@ export class AggregationError extends Error {
 
 /** The canonical method text (`avg`, `percentile(95)`), or throws naming the field and what is accepted. */
 export function aggregationMethod(value: unknown, field = 'aggr_method'): string {
-  const s = typeof value === 'string' ? value.trim().toLowerCase() : '';
-  if (PLAIN.has(s)) return s;
-  const m = PERCENTILE.exec(s);
-  if (m) {
-    const n = Number(m[1]);
-    if (n > 0 && n <= 100) return `percentile(${n})`;
-  }
-  throw new AggregationError(
-    `${field} must be one of ${AGGREGATION_METHODS.join(', ')} (N from 0 to 100, e.g. percentile(95)), got ${JSON.stringify(value)}`, field);
+  const m = typeof value === 'string' ? parseAggregationMethod(value.trim()) : undefined;
+  if (m === undefined) throw new AggregationError(`${field} must be ${AGGREGATION_FORM}, got ${JSON.stringify(value)}`, field);
+  return typeof m === 'string' ? m : `percentile(${m.percentile})`;
 }
 
 const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
 
 /**
- * Milliseconds of a Go duration text (`1h30m`, `1.5h`, `90s`, `1h0m0s`), following
- * time.ParseDuration's grammar (no sign: aggregation intervals are positive).
- * Returns undefined when the text is not one.
+ * Milliseconds of a Go duration text (`1h30m`, `1.5h`, `90s`, `1h0m0s`, `-5m`, `0`), following
+ * time.ParseDuration's grammar; undefined when the text is not one.
  */
 export function parseGoDuration(text: string): number | undefined {
-  const s = text.trim();
-  if (s === '') return undefined;
+  let s = text.trim();
+  const sign = s[0] === '-' ? -1 : 1;
+  if (s[0] === '-' || s[0] === '+') s = s.slice(1);
   if (s === '0') return 0;
+  if (s === '') return undefined;
   let ms = 0;
-  PART.lastIndex = 0;
-  let at = 0;
-  while (at < s.length) {
+  for (let at = 0; at < s.length; at = PART.lastIndex) {
     PART.lastIndex = at;
     const m = PART.exec(s);
-    if (!m || m.index !== at) return undefined;
+    if (!m) return undefined;
     ms += Number(m[1]) * UNITS[m[2]];
-    at = PART.lastIndex;
   }
-  return ms;
+  return sign * ms;
 }
 
 /** Go's time.Duration String() of a whole number of milliseconds >= 1 s: `1h0m0s`, `15m0s`, `1m30s`, `1.5s`. */

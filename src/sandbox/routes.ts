@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { HttpError, empty, json, type Router, type SbRequest } from './router';
 import type { SandboxContext } from './context';
-import { bareTopic, fullTopic, type AggrMethod, type Installation, type LogQuery, type ModelX, type NotificationExecutor, type Schedule, type StatusEntry } from './store';
+import { AGGREGATION_FORM, parseAggregationMethod, parseGoDuration } from '../lynx/aggregation';
+import { bareTopic, fullTopic, type Installation, type LogQuery, type ModelX, type NotificationExecutor, type Schedule, type StatusEntry } from './store';
 
 type Obj = Record<string, unknown>;
 
@@ -86,7 +87,16 @@ function idParam(req: SbRequest, name: string): number {
   return Number(s);
 }
 
-/** An integer query parameter (the spec types from/to/limit/offset as integer). */
+/** A number query parameter (unix seconds, with or without decimals). */
+function numberQuery(req: SbRequest, name: string, dflt: number): number {
+  const s = req.query.get(name);
+  if (s === null || s === '') return dflt;
+  const n = Number(s);
+  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(s) || !Number.isFinite(n)) throw new HttpError(400, `query parameter "${name}" must be a number (unix seconds), got "${s}"`);
+  return n;
+}
+
+/** An integer query parameter (the spec types limit/offset as integer). */
 function integerQuery(req: SbRequest, name: string, dflt: number, min?: number): number {
   const s = req.query.get(name);
   if (s === null || s === '') return dflt;
@@ -128,46 +138,6 @@ function wildcardMatcher(pattern: string): (v: string | undefined) => boolean {
   if (!pattern.includes('*')) return (v) => v === pattern;
   const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
   return (v) => v !== undefined && re.test(v);
-}
-
-const AGGR_METHODS = ['avg', 'count', 'first', 'last', 'max', 'median', 'min', 'spread', 'stddev', 'sum'] as const;
-const AGGR_METHOD_FORM = 'one of avg, count, first, last, max, median, min, percentile(N) with 0 <= N <= 100 (e.g. percentile(95)), spread, stddev, sum';
-
-export function parseAggrMethod(s: string): AggrMethod | undefined {
-  if ((AGGR_METHODS as readonly string[]).includes(s)) return s as AggrMethod;
-  const m = /^percentile\((\d+(?:\.\d+)?)\)$/.exec(s);
-  if (m && Number(m[1]) <= 100) return { percentile: Number(m[1]) };
-  return undefined;
-}
-
-const DURATION_UNITS: Record<string, number> = {
-  ns: 1, us: 1e3, '\u00b5s': 1e3, '\u03bcs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9,
-};
-
-/**
- * Go's time.ParseDuration: `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+`, or "0"; units ns, us
- * (µs, μs), ms, s, m, h. Returns nanoseconds, or undefined when malformed.
- */
-export function parseGoDuration(input: string): number | undefined {
-  let s = input;
-  let neg = false;
-  if (s[0] === '-' || s[0] === '+') { neg = s[0] === '-'; s = s.slice(1); }
-  if (s === '0') return 0;
-  if (s === '') return undefined;
-  let total = 0;
-  while (s !== '') {
-    const m = /^(\d*)(?:\.(\d*))?/.exec(s)!;
-    const pre = m[1] !== '';
-    const post = m[2] !== undefined && m[2] !== '';
-    if (!pre && !post) return undefined;
-    s = s.slice(m[0].length);
-    const u = /^[^0-9.]*/.exec(s)![0];
-    if (u === '' || !(u in DURATION_UNITS)) return undefined;
-    s = s.slice(u.length);
-    total += Number(`${m[1] || '0'}.${m[2] || '0'}`) * DURATION_UNITS[u];
-  }
-  if (total > 9223372036854775807) return undefined; // Go: "invalid duration" (overflows int64)
-  return neg ? -total : total;
 }
 
 export function registerRoutes(router: Router, ctx: SandboxContext): void {
@@ -386,30 +356,33 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
     const order = req.query.get('order') ?? 'desc';
     if (order !== 'asc' && order !== 'desc') throw new HttpError(400, 'query parameter "order" must be "asc" or "desc"');
     const q: LogQuery = {
-      from: integerQuery(req, 'from', now - 86400),
-      to: integerQuery(req, 'to', now),
+      // integers in the spec, but node-lynx sends fractional seconds (GetLog: getTime() / 1000)
+      from: numberQuery(req, 'from', now - 86400),
+      to: numberQuery(req, 'to', now),
       limit: integerQuery(req, 'limit', 10000, 0),
       offset: integerQuery(req, 'offset', 0, 0),
       order: order as 'asc' | 'desc',
       topics,
     };
-    // server-side aggregation, as go-lynx's LogOptionsV3 and the Grafana data source send it
+    // Server-side aggregation, as go-lynx's LogOptionsV3 and the Grafana data source send it. Older
+    // go-lynx sends `aggr_method=&aggr_interval=0s` on every call: no method means no aggregation,
+    // and the interval is then not looked at.
     const methodText = req.query.get('aggr_method');
-    const intervalText = req.query.get('aggr_interval');
-    let intervalNs = 60e9; // the Grafana data source: "no interval specified, the default interval will be 1m"
-    if (intervalText !== null && intervalText !== '') {
-      const ns = parseGoDuration(intervalText);
-      if (ns === undefined || ns <= 0) {
-        throw new HttpError(400, `query parameter "aggr_interval" must be a positive Go duration such as 30s, 15m, 1h0m0s, 1h30m or 1.5h (units ns, us, ms, s, m, h), got "${intervalText}"`);
-      }
-      intervalNs = ns;
-    }
     if (methodText !== null && methodText !== '') {
-      const method = parseAggrMethod(methodText);
-      if (!method) throw new HttpError(400, `query parameter "aggr_method" must be ${AGGR_METHOD_FORM}, got "${methodText}"`);
-      q.aggregate = { method, intervalSeconds: intervalNs / 1e9 };
+      const method = parseAggregationMethod(methodText);
+      if (!method) throw new HttpError(400, `query parameter "aggr_method" must be ${AGGREGATION_FORM}, got "${methodText}"`);
+      const intervalText = req.query.get('aggr_interval');
+      let intervalMs = 60_000; // the Grafana data source: "no interval specified, the default interval will be 1m"
+      if (intervalText !== null && intervalText !== '') {
+        const ms = parseGoDuration(intervalText);
+        if (ms === undefined || ms <= 0) {
+          throw new HttpError(400, `query parameter "aggr_interval" must be a positive Go duration such as 30s, 15m, 1h0m0s, 1h30m or 1.5h (units ns, us, ms, s, m, h), got "${intervalText}"`);
+        }
+        intervalMs = ms;
+      }
+      q.aggregate = { method, intervalSeconds: intervalMs / 1000 };
     }
-    const includeTotal = boolQuery(req, 'include_total', true);
+    const includeTotal = store.behaviour.logTotal && boolQuery(req, 'include_total', true);
     const { total, data } = store.logs.get(inst.id)!.query(q);
     const last = data.length ? (q.order === 'asc' ? data[0].timestamp : data[data.length - 1].timestamp) : 0;
     return json(200, includeTotal ? { total, count: data.length, last, data } : { count: data.length, last, data });

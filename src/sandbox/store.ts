@@ -1,5 +1,6 @@
 // In-memory platform state of the Lynx sandbox: accounts, installations,
 // functions, devices, schedules, notifications, latest status and the value log.
+import { bareTopic as bareOf, fullTopic as fullOf } from '../lynx/topics';
 import { randomBytes } from 'node:crypto';
 
 export interface Installation {
@@ -81,10 +82,15 @@ export interface SandboxBehaviour {
   twoFactorField: 'nextstep' | 'next_step';
   /** Leave `id` out of notification message / executor list and get answers (the spec's examples lack it). */
   omitIds: { messages: boolean; executors: boolean };
+  /**
+   * false: log answers never carry `total` (a server that leaves it out whatever is asked);
+   * default true: `total` unless `include_total=false`.
+   */
+  logTotal: boolean;
 }
 
 export function defaultBehaviour(): SandboxBehaviour {
-  return { scheduleCreateAnswer: 'empty', twoFactorField: 'nextstep', omitIds: { messages: false, executors: false } };
+  return { scheduleCreateAnswer: 'empty', twoFactorField: 'nextstep', omitIds: { messages: false, executors: false }, logTotal: true };
 }
 
 export type SeedBehaviour = Partial<Omit<SandboxBehaviour, 'omitIds'>> & { omitIds?: Partial<SandboxBehaviour['omitIds']> };
@@ -121,9 +127,8 @@ export interface Seed {
 }
 
 /** Aggregation methods of the v3 log (`aggr_method`), as IoT Open's Grafana data source offers them. */
-export type AggrMethod =
-  | 'avg' | 'count' | 'first' | 'last' | 'max' | 'median' | 'min' | 'spread' | 'stddev' | 'sum'
-  | { percentile: number };
+export type { AggrMethod } from '../lynx/aggregation';
+import type { AggrMethod } from '../lynx/aggregation';
 
 export interface LogQuery {
   from: number;
@@ -138,9 +143,9 @@ export interface LogQuery {
 }
 
 /** The topic without the entry's own `{client_id}/` prefix. */
+/** An entry's topic without its own `{client_id}/` prefix (src/lynx/topics). */
 export function bareTopic(e: { client_id: number; topic: string }): string {
-  const p = `${e.client_id}/`;
-  return e.topic.startsWith(p) ? e.topic.slice(p.length) : e.topic;
+  return bareOf(e.client_id, e.topic);
 }
 
 /**
@@ -528,10 +533,7 @@ export function fullTopic(inst: Installation, topic: string): string {
 }
 
 /** `{clientId}/topic` (leading slashes dropped; a topic already so prefixed is kept). */
-export function prefixed(clientId: number, topic: string): string {
-  const t = topic.replace(/^\/+/, '');
-  return t.startsWith(`${clientId}/`) ? t : `${clientId}/${t}`;
-}
+export const prefixed = (clientId: number, topic: string): string => fullOf(clientId, topic);
 
 function seedBehaviour(b: SeedBehaviour | undefined): SandboxBehaviour {
   const out = defaultBehaviour();
@@ -556,6 +558,10 @@ function seedBehaviour(b: SeedBehaviour | undefined): SandboxBehaviour {
       if (typeof v !== 'boolean') throw new Error(`sandbox seed: behaviour.omitIds.${k} must be a boolean`);
       out.omitIds[k] = v;
     }
+  }
+  if (b.logTotal !== undefined) {
+    if (typeof b.logTotal !== 'boolean') throw new Error('sandbox seed: behaviour.logTotal must be a boolean');
+    out.logTotal = b.logTotal;
   }
   return out;
 }

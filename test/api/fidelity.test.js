@@ -126,7 +126,8 @@ describe('api: platform fidelity', function () {
       assert.equal(aggregationInterval('15m'), '15m0s');
       assert.equal(aggregationInterval(3600), '1h0m0s');
       assert.equal(aggregationInterval('90'), '1m30s');
-      assert.equal(aggregationMethod('Percentile(95)'), 'percentile(95)');
+      assert.equal(aggregationMethod(' percentile(95) '), 'percentile(95)');
+      assert.throws(() => aggregationMethod('AVG'), /aggr_method must be one of/, 'names are exact, as the platform has them');
       assert.throws(() => aggregationMethod('percentile(0)'), /aggr_method must be one of/);
       assert.throws(() => aggregationMethod('percentile(101)'), /aggr_method/);
     });

@@ -66,13 +66,13 @@ describe('iotopen-api node', function () {
   it('POSTs msg.payload as the body and reports the status; PUT and DELETE work too', async () => {
     const n = await load({ method: 'POST' });
     let got = next(n.out);
-    n.api.receive({ payload: { type: 'door', meta: { name: 'Door', topic_read: 'obj/door' } } });
+    n.api.receive({ payload: { installation_id: IID, type: 'door', meta: { name: 'Door', topic_read: 'obj/door' } } });
     const created = await got;
     assert.ok(created.statusCode >= 200 && created.statusCode < 300);
     const id = created.payload.id;
     assert.ok(Number.isInteger(id));
     got = next(n.out);
-    n.api.receive({ method: 'PUT', path: '/api/v2/functionx/{installation_id}/{id}', params: { id }, payload: { type: 'door', meta: { name: 'Front door', topic_read: 'obj/door' } } });
+    n.api.receive({ method: 'PUT', path: '/api/v2/functionx/{installation_id}/{id}', params: { id }, payload: { installation_id: IID, type: 'door', meta: { name: 'Front door', topic_read: 'obj/door' } } });
     assert.equal((await got).payload.meta.name, 'Front door');
     got = next(n.out);
     n.api.receive({ method: 'delete', path: '/api/v2/functionx/{installation_id}/{id}', params: { id } });

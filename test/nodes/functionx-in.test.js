@@ -88,8 +88,8 @@ for (const v of variants()) {
     it('follows functions created and deleted through the API without a redeploy', async () => {
       const got = await deploy({ selectBy: 'type', ftype: 'live_probe' });
       const server = helper.getNode('cfg');
-      const created = await api(sb, 'POST', `/api/v2/functionx/${IID}`, { type: 'live_probe', meta: { name: 'New', topic_read: 'obj/test/live' } });
-      const keep = await api(sb, 'POST', `/api/v2/functionx/${IID}`, { type: 'live_probe', meta: { name: 'Keep', topic_read: 'obj/test/keep' } });
+      const created = await api(sb, 'POST', `/api/v2/functionx/${IID}`, { installation_id: IID, type: 'live_probe', meta: { name: 'New', topic_read: 'obj/test/live' } });
+      const keep = await api(sb, 'POST', `/api/v2/functionx/${IID}`, { installation_id: IID, type: 'live_probe', meta: { name: 'Keep', topic_read: 'obj/test/keep' } });
       const liveTopic = `${CLIENT}/obj/test/live`;
       const keepTopic = `${CLIENT}/obj/test/keep`;
       const i = await probe(dev, liveTopic, got);
@@ -176,7 +176,7 @@ for (const v of variants()) {
       const type = `later_${v.embedded ? 'a' : 'b'}`;
       const { got, last, server } = await deployLate({ selectBy: 'type', ftype: type }, {});
       await until(() => server.hub.connected && last().fill === 'yellow', 'the no-match status after the connection');
-      const fn = await api(sb, 'POST', `/api/v2/functionx/${IID}`, { type, meta: { name: 'Later', topic_read: 'obj/test/later' } });
+      const fn = await api(sb, 'POST', `/api/v2/functionx/${IID}`, { installation_id: IID, type, meta: { name: 'Later', topic_read: 'obj/test/later' } });
       await until(() => last().fill === 'green', 'the connection status once the function matches');
       assert.deepEqual(last(), server.connectionStatus());
       await probe(dev, `${CLIENT}/obj/test/later`, got);
