@@ -88,7 +88,7 @@ export = function (RED: NodeAPI): void {
       const byTopic = new Map<string, ModelX>();
       if (fns) for (const f of fns) if (f.meta && f.meta.topic_read) byTopic.set(bare(f.meta.topic_read), f);
       const have = new Set<string>();
-      const entries: OutEntry[] = raw.map((e) => {
+      const entries: OutEntry[] = (Array.isArray(raw) ? raw : []).filter((e) => e && typeof e === 'object').map((e) => {
         const clientId = typeof e.client_id === 'number' ? e.client_id : inst.client_id;
         const topic = bareTopic(clientId, String(e.topic));
         have.add(topic);

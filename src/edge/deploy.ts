@@ -157,8 +157,8 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
   const resolveByName = async (): Promise<void> => {
     if (appId !== undefined || !listingName) return;
     const owner = await listingOrg();
-    const mine = (await api.edge.listOrganizationApps(owner, { available: true }, { signal }))
-      .filter((a) => a.name === listingName && a.publisher?.id === owner)
+    const mine = listOf(await api.edge.listOrganizationApps(owner, { available: true }, { signal }))
+      .filter((a) => a && a.name === listingName && a.publisher?.id === owner)
       .sort((a, b) => a.id - b.id);
     const existing = mine[0];
     if (existing) {
@@ -405,11 +405,19 @@ async function runPool(targets: EdgeTarget[], o: EdgeDeployOptions, result: Edge
  */
 export async function deployableApps(api: Pick<EdgeDeployClient, 'edge' | 'installations'>, opts: { signal?: AbortSignal } = {}): Promise<EdgeApp[]> {
   const orgs = new Set<number>();
-  for (const i of await api.installations.list({ signal: opts.signal })) if (typeof i.organization_id === 'number') orgs.add(i.organization_id);
-  const lists = await Promise.all([...orgs].map((org) => api.edge.listOrganizationApps(org, { available: true }, opts)));
+  for (const i of listOf(await api.installations.list({ signal: opts.signal }))) if (typeof i?.organization_id === 'number') orgs.add(i.organization_id);
+  // one organisation refusing its list (e.g. 403) does not hide the others' apps
+  const lists = await Promise.allSettled([...orgs].map((org) => api.edge.listOrganizationApps(org, { available: true }, opts)));
+  const failed = lists.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed && lists.every((r) => r.status === 'rejected')) throw failed.reason;
   const out = new Map<number, EdgeApp>();
-  for (const list of lists) for (const app of list) if (!out.has(app.id)) out.set(app.id, app);
+  for (const r of lists) if (r.status === 'fulfilled') for (const app of listOf(r.value)) if (app && !out.has(app.id)) out.set(app.id, app);
   return [...out.values()];
+}
+
+/** An answer that should be a list: an empty answer (undefined) or anything else is an empty list. */
+function listOf<T>(v: T[] | undefined): T[] {
+  return Array.isArray(v) ? v : [];
 }
 
 /** Calls fn for every item with at most `limit` calls in flight; never rejects unless fn does. */

@@ -382,7 +382,7 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
       }
       q.aggregate = { method, intervalSeconds: intervalMs / 1000 };
     }
-    const includeTotal = store.behaviour.logTotal && boolQuery(req, 'include_total', true);
+    const includeTotal = boolQuery(req, 'include_total', true) && store.behaviour.logTotal;
     const { total, data } = store.logs.get(inst.id)!.query(q);
     const last = data.length ? (q.order === 'asc' ? data[0].timestamp : data[data.length - 1].timestamp) : 0;
     return json(200, includeTotal ? { total, count: data.length, last, data } : { count: data.length, last, data });

@@ -142,7 +142,6 @@ export interface LogQuery {
   aggregate?: { method: AggrMethod; intervalSeconds: number };
 }
 
-/** The topic without the entry's own `{client_id}/` prefix. */
 /** An entry's topic without its own `{client_id}/` prefix (src/lynx/topics). */
 export function bareTopic(e: { client_id: number; topic: string }): string {
   return bareOf(e.client_id, e.topic);

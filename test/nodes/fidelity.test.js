@@ -136,7 +136,8 @@ describe('platform fidelity in the Node-RED runtime (docs/PLATFORM.md)', functio
     const m = await answer(h);
     assert.ok(m.count >= 4 && m.count <= 5, `4 or 5 half-hour buckets over two hours, got ${m.count}`);
     assert.ok(m.payload.every((e) => e.timestamp % 1800 === 0), 'bucket starts');
-    assert.ok(m.payload.every((e) => e.value === 29), 'the max of 20..29 in every full bucket');
+    assert.ok(m.payload.every((e) => e.value <= 29), 'a max of values 20..29');
+    assert.ok(m.payload.slice(1, -1).every((e) => e.value === 29), 'the max of 20..29 in every inner (full) bucket');
     h.n.receive({ aggregation: { method: 'count', interval: 3600 } });
     const c = await answer(h);
     assert.equal(c.payload.reduce((s, e) => s + e.value, 0), 120, 'counts per hour add up to every entry');
