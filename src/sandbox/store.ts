@@ -190,22 +190,17 @@ export class InstallationLog {
    * Cost: O(log n + offset + limit) per selected topic; with `aggregate`, O(entries in range).
    */
   query(q: LogQuery): { total: number; data: LogEntry[] } {
-    if (q.aggregate) return page(this.aggregateRows(q), q);
+    if (q.aggregate) {
+      const rows = this.aggregateRows(q);
+      return { total: rows.length, data: pageOf(rows, 0, rows.length, q) };
+    }
     const lists = q.topics && q.topics.length ? this.lists(q.topics).map(([, l]) => l) : [this.all];
     const ranges = lists.map((l) => ({ l, lo: lowerBound(l, q.from), hi: upperBound(l, q.to) }));
     let total = 0;
     for (const r of ranges) total += Math.max(0, r.hi - r.lo);
     const data: LogEntry[] = [];
     if (q.limit <= 0 || q.offset >= total) return { total, data };
-    if (ranges.length === 1) {
-      const { l, lo, hi } = ranges[0];
-      if (q.order === 'asc') {
-        for (let i = lo + q.offset; i < hi && data.length < q.limit; i++) data.push(l[i]);
-      } else {
-        for (let i = hi - 1 - q.offset; i >= lo && data.length < q.limit; i--) data.push(l[i]);
-      }
-      return { total, data };
-    }
+    if (ranges.length === 1) return { total, data: pageOf(ranges[0].l, ranges[0].lo, ranges[0].hi, q) };
     // k-way merge over the per-topic ranges
     const asc = q.order === 'asc';
     const idx = ranges.map((r) => (asc ? r.lo : r.hi - 1));
@@ -259,16 +254,15 @@ export class InstallationLog {
   }
 }
 
-function page(rows: LogEntry[], q: LogQuery): { total: number; data: LogEntry[] } {
-  const total = rows.length;
+/** The page of list[lo, hi) that offset, limit and order select. */
+function pageOf(list: LogEntry[], lo: number, hi: number, q: LogQuery): LogEntry[] {
   const data: LogEntry[] = [];
-  if (q.limit <= 0) return { total, data };
   if (q.order === 'asc') {
-    for (let i = q.offset; i < total && data.length < q.limit; i++) data.push(rows[i]);
+    for (let i = lo + q.offset; i < hi && data.length < q.limit; i++) data.push(list[i]);
   } else {
-    for (let i = total - 1 - q.offset; i >= 0 && data.length < q.limit; i--) data.push(rows[i]);
+    for (let i = hi - 1 - q.offset; i >= lo && data.length < q.limit; i--) data.push(list[i]);
   }
-  return { total, data };
+  return data;
 }
 
 /** One bucket's aggregate; `vals` in timestamp order, never empty. */
@@ -475,7 +469,7 @@ export class Store {
    * (bare or full) is stored as `{clientId}/...`; clientId defaults to the installation's.
    */
   record(inst: Installation, topic: string, value: number, timestamp: number, msg?: string, clientId = inst.client_id): StatusEntry {
-    const e: StatusEntry = { client_id: clientId, installation_id: inst.id, timestamp, topic: prefixed(clientId, topic), value };
+    const e: StatusEntry = { client_id: clientId, installation_id: inst.id, timestamp, topic: fullOf(clientId, topic), value };
     if (msg !== undefined) e.msg = msg;
     const st = this.status.get(inst.id)!;
     const prev = st.get(e.topic);
@@ -528,11 +522,9 @@ export class Store {
 }
 
 export function fullTopic(inst: Installation, topic: string): string {
-  return prefixed(inst.client_id, topic);
+  return fullOf(inst.client_id, topic);
 }
 
-/** `{clientId}/topic` (leading slashes dropped; a topic already so prefixed is kept). */
-export const prefixed = (clientId: number, topic: string): string => fullOf(clientId, topic);
 
 function seedBehaviour(b: SeedBehaviour | undefined): SandboxBehaviour {
   const out = defaultBehaviour();
