@@ -4,9 +4,10 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { helper, nodeModule, configNode, dist, catchNode, completeNode, watchers } = require('../support/nodered');
+const { helper, nodeModule, configNode, dist, catchNode, watchers } = require('../support/nodered');
 const { next } = require('../support/util');
 const { seed, appLua, appJson, heaterOf, outputOf } = require('./fixtures');
+const { loadEdge, runEdge, onTab } = require('./harness');
 
 const { startSandbox } = require(path.join(dist, 'src/sandbox'));
 const { edgeState } = require(path.join(dist, 'src/sandbox/edge.js'));
@@ -17,8 +18,6 @@ const ALL = [1, 2, 3];
 const perSite = (ids, extra = {}) => ids.map((id) => ({ installation_id: id, config: { heater: heaterOf[id], ...extra } }));
 
 /** Flow nodes need a tab and a position, else the runtime takes them for config nodes. */
-const TAB = { id: 'f1', type: 'tab', label: 'edge' };
-const onTab = (nodes) => [TAB, ...nodes.map((n) => ({ z: 'f1', x: 100, y: 100, ...n }))];
 
 describe('iotopen-edge-app node', function () {
   let sb;
@@ -43,31 +42,10 @@ describe('iotopen-edge-app node', function () {
     instances: [...state().instances.values()],
   });
 
-  async function load(props = {}) {
-    const cfg = configNode(sb);
-    const flow = [
-      cfg.node,
-      ...onTab([{
-        id: 'edge', type: 'iotopen-edge-app', server: 'cfg', mode: 'deploy', appId: '', appName: 'Heater keeper', category: 'climate',
-        upload: true, publish: true, version: '', versionType: 'str', configure: true, installations: '', installationsType: 'str',
-        config: '{"setpoint": 21}', configType: 'json', instanceName: 'hall heat', instanceNameType: 'str', concurrency: 4,
-        wires: [['out']], ...props,
-      },
-      { id: 'out', type: 'helper' },
-      ...watchers('edge', { complete: true }),
-    ])];
-    await helper.load([configMod, edgeMod, catchNode, completeNode], flow, cfg.credentials);
-    return { edge: helper.getNode('edge'), out: helper.getNode('out'), caught: helper.getNode('caught'), completed: helper.getNode('completed') };
-  }
-
-  /** Sends msg and resolves when the node has called done(): { out?, error? }. */
-  async function run(n, msg, { expectOut = true } = {}) {
-    const out = expectOut ? next(n.out) : Promise.resolve(undefined);
-    const end = Promise.race([next(n.completed).then(() => ({})), next(n.caught).then((m) => ({ error: m.error, caughtMsg: m }))]);
-    n.edge.receive(msg);
-    const e = await end;
-    return { ...e, out: await out };
-  }
+  const load = (props = {}) => loadEdge(sb, {
+    appName: 'Heater keeper', publish: true, config: '{"setpoint": 21}', instanceName: 'hall heat', ...props,
+  });
+  const run = runEdge;
 
   const deployMsg = (extra = {}) => ({
     app_lua: appLua, app_json: JSON.stringify(appJson), version: '1.0.0', installations: perSite([1]), ...extra,

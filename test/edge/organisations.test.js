@@ -8,18 +8,14 @@
 // duplicate it and another organisation's app of the same name is never taken.
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { helper, nodeModule, configNode, dist, catchNode, completeNode, watchers } = require('../support/nodered');
-const { next } = require('../support/util');
+const { helper, dist } = require('../support/nodered');
 const { orgSeed, appLua, appJson, heaterOf } = require('./fixtures');
+const { loadEdge, runEdge } = require('./harness');
 
 const { startSandbox } = require(path.join(dist, 'src/sandbox'));
 const { edgeState } = require(path.join(dist, 'src/sandbox/edge.js'));
 const { ApiClient } = require(path.join(dist, 'src/api/index.js'));
-const configMod = nodeModule('iotopen-config');
-const edgeMod = nodeModule('iotopen-edge-app');
 
-const TAB = { id: 'f1', type: 'tab', label: 'edge' };
-const onTab = (nodes) => [TAB, ...nodes.map((n) => ({ z: 'f1', x: 100, y: 100, ...n }))];
 const perSite = (ids) => ids.map((id) => ({ installation_id: id, config: { heater: heaterOf[id], setpoint: 21 } }));
 const listing = (extra = {}) => ({ name: 'x', category: 'climate', tags: [], short_description: '', description: '', publisher: { id: 1 }, public: false, ...extra });
 const ids = (apps) => apps.map((a) => a.id).sort((a, b) => a - b);
@@ -123,29 +119,10 @@ describe('edge app listings and organisations', function () {
       await helper.unload();
     });
 
-    async function load(props = {}, apiKey = sb.apiKey) {
-      const cfg = configNode({ ...sb, apiKey });
-      const flow = [
-        cfg.node,
-        ...onTab([{
-          id: 'edge', type: 'iotopen-edge-app', server: 'cfg', mode: 'deploy', appId: '', appName: 'Unpublished keeper', category: 'climate',
-          upload: true, publish: false, version: '', versionType: 'str', configure: true, installations: '', installationsType: 'str',
-          config: '{}', configType: 'json', instanceName: 'keeper', instanceNameType: 'str', concurrency: 4, wires: [['out']], ...props,
-        },
-        { id: 'out', type: 'helper' },
-        ...watchers('edge', { complete: true }),
-      ])];
-      await helper.load([configMod, edgeMod, catchNode, completeNode], flow, cfg.credentials);
-      return { edge: helper.getNode('edge'), out: helper.getNode('out'), caught: helper.getNode('caught'), completed: helper.getNode('completed') };
-    }
-
-    async function run(n, msg, { expectOut = true } = {}) {
-      const out = expectOut ? next(n.out) : Promise.resolve(undefined);
-      const end = Promise.race([next(n.completed).then(() => ({})), next(n.caught).then((m) => ({ error: m.error }))]);
-      n.edge.receive(msg);
-      const e = await end;
-      return { ...e, out: await out };
-    }
+    const load = (props = {}, apiKey = sb.apiKey) => loadEdge(sb, {
+      appName: 'Unpublished keeper', publish: false, config: '{}', instanceName: 'keeper', ...props,
+    }, apiKey);
+    const run = runEdge;
 
     const named = (name) => [...state().apps.values()].filter((a) => a.name === name);
     const msg = (extra = {}) => ({ app_lua: appLua, app_json: JSON.stringify(appJson), installations: perSite([1, 2]), ...extra });
