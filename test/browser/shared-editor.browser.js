@@ -71,9 +71,14 @@ describe('shared editor script in a real browser (pickers of every dialog)', fun
     }, id);
   }
   /** Waits until `selector` holds `n` elements; returns their value (or text) attributes. */
+  // Waits for n entries and reads them in the same step: a list that is reloaded (emptied, then
+  // refilled) between a separate wait and read would be read empty.
   async function listed(selector, n, attr = 'value') {
-    await page.waitForFunction(({ selector, n }) => $(selector).length === n, { selector, n });
-    return page.evaluate(({ selector, attr }) => $(selector).toArray().map((e) => (attr === 'text' ? e.textContent : e.getAttribute(attr))), { selector, attr });
+    const handle = await page.waitForFunction(({ selector, n, attr }) => {
+      const els = $(selector).toArray();
+      return els.length === n && els.map((e) => (attr === 'text' ? e.textContent : e.getAttribute(attr)));
+    }, { selector, n, attr });
+    return handle.jsonValue();
   }
   const ids = (rows) => rows.map((r) => String(r.id)).sort();
 
