@@ -9,10 +9,13 @@
  * that includes it; the first run defines IotOpenEditor and later runs keep it.
  *
  * Strings: a helper given a node (in oneditprepare: `this`) or a node type reads its texts
- * from that node's own catalogue through the node's _(): tr(node, 'hint.notDeployed') is
- * '<type>.hint.notDeployed'. test/editor/i18n.test.js follows each IotOpenEditor.<helper>
- * an .html calls to the tr() keys it reads and checks them in that node's en-US catalogue,
- * so keep the keys literal.
+ * from that node's own catalogue through the node's _(): tr(node, 'hint.noInstallation') is
+ * '<type>.hint.noInstallation'. Texts every node shares (Server, Name, the not-deployed hint)
+ * live once, in the pack's common namespace (the `common` section of the config node's
+ * catalogue): common('hint.notDeployed'); a dialog's data-i18n names them in full as
+ * "@lynxflow/node-red-iotopen/iotopen-config:common.<key>". test/editor/i18n.test.js follows
+ * each IotOpenEditor.<helper> an .html calls to the tr() and common() keys it reads and checks
+ * them in that node's (or the common) en-US catalogue, so keep the keys literal.
  */
 (function () {
   'use strict';
@@ -24,6 +27,12 @@
     var type = typeof node === 'string' ? node : node.type;
     var def = typeof node !== 'string' && typeof node._ === 'function' ? node : RED.nodes.getType(type);
     return def && def._ ? def._(type + '.' + key, opts) : type + '.' + key;
+  }
+
+  /** A text every node shares: `common.<key>` of the config node's catalogue. */
+  function common(key, opts) {
+    var def = RED.nodes.getType('iotopen-config');
+    return def && def._ ? def._('common.' + key, opts) : 'common.' + key;
   }
 
   /** The node type's translator for full keys: _t(NS + '.label.x'), as in validators and labels. */
@@ -46,7 +55,7 @@
   };
 
   /**
-   * Blank (given in the message) or a positive id, else the node's validation.id text.
+   * Blank (given in the message) or a positive id, else the common validation.id text.
    * With a typeField (a TypedInput's type property), the id rule applies to the num type and
    * other types are checked as Node-RED checks them.
    */
@@ -59,7 +68,7 @@
       } else if (v === undefined || v === '') {
         return true;
       }
-      return E.isId(v) || tr(ns, 'validation.id');
+      return E.isId(v) || common('validation.id');
     };
   };
 
@@ -119,12 +128,12 @@
   };
 
   function failText(node, xhr) {
-    return (xhr && xhr.responseJSON && xhr.responseJSON.error) || tr(node, 'hint.notDeployed');
+    return (xhr && xhr.responseJSON && xhr.responseJSON.error) || common('hint.notDeployed');
   }
 
   /**
    * A hint line (an empty element) for the pickers: shows why a list could not be loaded --
-   * what the server said, or the node's hint.notDeployed text.
+   * what the server said, or the common hint.notDeployed text.
    */
   E.hint = function (node, selector) {
     return {

@@ -3,6 +3,9 @@
 // Builds the pack: TypeScript to CommonJS under dist/, then copies each node's
 // editor files (.html, locales/) and its icon beside the built .js, where the
 // Node-RED registry looks for them (<node dir>/icons, <node dir>/locales).
+// The devicex and functionx nodes share one dialog, help and catalogue: they are
+// rendered from nodes/lib/modelx-editor/ (templates with {{word}} placeholders,
+// the words of each node in kinds.json) into those nodes' dist folders.
 //
 // LYNX_BUILD_LENIENT=1 emits and copies even when tsc reports type errors
 // (useful while several parts are being edited at once); CI never sets it.
@@ -26,6 +29,7 @@ function copyTree(from, to) {
   for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
     const src = path.join(from, entry.name);
     const dst = path.join(to, entry.name);
+    if (src === modelxEditor) continue; // templates, rendered by renderModelxEditors()
     if (entry.isDirectory()) copyTree(src, dst);
     else if (!entry.name.endsWith('.ts')) {
       fs.mkdirSync(to, { recursive: true });
@@ -35,13 +39,36 @@ function copyTree(from, to) {
 }
 
 const nodesDir = path.join(root, 'nodes');
+const modelxEditor = path.join(nodesDir, 'lib', 'modelx-editor');
+
+/** Render nodes/lib/modelx-editor/ into dist/nodes/<type>/ for each node of kinds.json. */
+function renderModelxEditors() {
+  const kinds = JSON.parse(fs.readFileSync(path.join(modelxEditor, 'kinds.json'), 'utf8'));
+  const files = ['iotopen-modelx.html'];
+  for (const lang of fs.readdirSync(path.join(modelxEditor, 'locales'))) {
+    files.push(`locales/${lang}/iotopen-modelx.html`, `locales/${lang}/iotopen-modelx.json`);
+  }
+  for (const [type, words] of Object.entries(kinds)) {
+    const all = { ...words, type };
+    for (const file of files) {
+      const text = fs.readFileSync(path.join(modelxEditor, file), 'utf8').replace(/\{\{(\w+)\}\}/g, (m, word) => {
+        if (!(word in all)) throw new Error(`build: ${file} uses {{${word}}}, which kinds.json does not give for ${type}`);
+        return all[word];
+      });
+      const out = path.join(dist, 'nodes', type, file.replace('iotopen-modelx', type));
+      fs.mkdirSync(path.dirname(out), { recursive: true });
+      fs.writeFileSync(out, text);
+    }
+  }
+}
 const iconsDir = path.join(root, 'icons');
 const icons = fs.existsSync(iconsDir) ? fs.readdirSync(iconsDir).filter((f) => f.endsWith('.svg')) : [];
+renderModelxEditors();
 for (const entry of fs.readdirSync(nodesDir, { withFileTypes: true })) {
   if (!entry.isDirectory()) continue;
   const out = path.join(dist, 'nodes', entry.name);
   copyTree(path.join(nodesDir, entry.name), out);
-  if (fs.existsSync(path.join(nodesDir, entry.name, `${entry.name}.html`))) {
+  if (fs.existsSync(path.join(out, `${entry.name}.html`))) {
     // Every node gets the whole icon set: a node may show another's icon
     // (e.g. the config node's in a picker), and icons are a few KB.
     fs.mkdirSync(path.join(out, 'icons'), { recursive: true });

@@ -193,6 +193,23 @@ describe('editor in a real browser (Chromium + Node-RED + sandbox)', function ()
         await openEditor(id);
         const title = (await page.locator('.red-ui-tray-titlebar').first().textContent()) || '';
         const rows = await page.locator('#red-ui-editor-stack .red-ui-tray .form-row').count();
+        // Every label, option, hint and placeholder translated: a key the editor cannot resolve
+        // leaves its element empty (or shows the key itself: iotopen-x.label.y, common.y).
+        const raw = await page.evaluate(() => {
+          const form = document.querySelector('#red-ui-editor-stack .red-ui-tray #dialog-form');
+          const bad = [];
+          for (const el of form.querySelectorAll('[data-i18n]')) {
+            for (const part of el.getAttribute('data-i18n').split(';')) {
+              const attr = /^\[([^\]]+)\]/.exec(part);
+              const text = attr ? el.getAttribute(attr[1]) : el.textContent;
+              if (!text || !text.trim() || /(^|\s)(@lynxflow\/|iotopen-[\w-]+\.|common\.)\w+\.\w/.test(text)) bad.push(part);
+            }
+          }
+          return bad;
+        });
+        if (raw.length) problems.push(`${type}: untranslated keys: ${raw.join(', ')}`);
+        const serverLabel = (await page.locator('#red-ui-editor-stack .red-ui-tray label[for="node-input-server"]').textContent()) || '';
+        if (serverLabel.trim() !== 'Server') problems.push(`${type}: the server field is labelled "${serverLabel.trim()}"`);
         // Only the node's own form: every dialog also has Monaco in its Description tab.
         if (await page.locator('#red-ui-editor-stack .red-ui-tray #dialog-form .monaco-editor').count()) {
           // Read the dialog a moment, as a user does. Cancelling a dialog within ~0.2 s of

@@ -5,7 +5,9 @@
 // the Swedish catalogues and help for the pack. (node-red-node-test-helper
 // mounts no editor routes and stubs RED._, so it cannot show what the editor gets.)
 //
-// Static checks read the sources under nodes/; the runtime check runs
+// Static checks read each node's editor files as the build ships them, under
+// dist/nodes/ (devicex and functionx are rendered there from one source,
+// nodes/lib/modelx-editor/), and each runtime's .ts under nodes/; the runtime check runs
 // Node-RED (red.js, its own process, port 0) with the built pack (dist/)
 // linked into a temporary user dir, as a user installs it.
 const assert = require('node:assert');
@@ -29,9 +31,19 @@ const ALLOWED_FALLBACKS = {};
 const RESOURCE = path.join(root, 'resources', 'iotopen-editor.js');
 const RESOURCE_URL = `resources/${pkg.name}/iotopen-editor.js`;
 
-const read = (...p) => fs.readFileSync(path.join(nodesDir, ...p), 'utf8');
-const exists = (...p) => fs.existsSync(path.join(nodesDir, ...p));
+const builtDir = path.join(root, 'dist', 'nodes');
+/** A node's file: its runtime source (.ts) under nodes/, its editor files as built, under dist/nodes/. */
+const file = (...p) => path.join(p[p.length - 1].endsWith('.ts') ? nodesDir : builtDir, ...p);
+const read = (...p) => fs.readFileSync(file(...p), 'utf8');
+const exists = (...p) => fs.existsSync(file(...p));
 const catalog = (type, lang) => JSON.parse(read(type, 'locales', lang, `${type}.json`));
+
+// Texts every node shares live once, in the `common` section of the config node's catalogue;
+// a dialog names them in full (data-i18n="<COMMON_NS>label.server"), the shared editor script
+// reads them with common('<key>').
+const COMMON_NS = `${pkg.name}/iotopen-config:common.`;
+/** Does the catalogue of `type` (or, for a COMMON_NS key, the common one) have the key? */
+const hasKey = (enKeys, k) => (k.startsWith(COMMON_NS) ? commonKeys.has(`common.${k.slice(COMMON_NS.length)}`) : enKeys.has(k));
 
 /** 'a.b.c' paths of every string leaf. */
 function leaves(obj, prefix = '', out = new Map()) {
@@ -42,6 +54,8 @@ function leaves(obj, prefix = '', out = new Map()) {
   }
   return out;
 }
+
+const commonKeys = leaves(catalog('iotopen-config', 'en-US').common, 'common');
 
 /** The `__name__` interpolation placeholders of a message. */
 const placeholders = (s) => [...String(s).matchAll(/__([A-Za-z0-9_]+)__/g)].map((m) => m[1]).sort();
@@ -84,12 +98,17 @@ function resourceHelpers(src) {
   const units = new Map(); // name -> { keys: Set, calls: Set, dynamic: [] }
   const exported = new Set();
   const scan = (name, fn) => {
-    const unit = { keys: new Set(), calls: new Set(), dynamic: [] };
+    const unit = { keys: new Set(), common: new Set(), calls: new Set(), dynamic: [] };
     walk.fullAncestor(fn.body, (n, _state, ancestors) => {
       const parent = ancestors[ancestors.length - 2];
       if (n.type === 'CallExpression' && n.callee.type === 'Identifier' && n.callee.name === 'tr') {
         const key = n.arguments[1];
         if (key && key.type === 'Literal' && typeof key.value === 'string') unit.keys.add(key.value);
+        else unit.dynamic.push(src.slice(n.start, n.end));
+      }
+      if (n.type === 'CallExpression' && n.callee.type === 'Identifier' && n.callee.name === 'common') {
+        const key = n.arguments[0];
+        if (key && key.type === 'Literal' && typeof key.value === 'string') unit.common.add(key.value);
         else unit.dynamic.push(src.slice(n.start, n.end));
       }
       if (n.type === 'Identifier') {
@@ -108,13 +127,13 @@ function resourceHelpers(src) {
       if (ex.right.type === 'FunctionExpression') scan(`E.${ex.left.property.name}`, ex.right);
     }
   }
-  /** Every key `name` reads, through the helpers it calls. */
-  const keysOf = (name, seen = new Set()) => {
+  /** Every key `name` reads (of the node's catalogue, or with which: 'common', of the common one), through the helpers it calls. */
+  const keysOf = (name, which = 'keys', seen = new Set()) => {
     if (seen.has(name) || !units.has(name)) return new Set();
     seen.add(name);
     const unit = units.get(name);
-    const keys = new Set(unit.keys);
-    for (const c of unit.calls) for (const k of keysOf(c, seen)) keys.add(k);
+    const keys = new Set(unit[which]);
+    for (const c of unit.calls) for (const k of keysOf(c, which, seen)) keys.add(k);
     return keys;
   };
   return { units, exported, keysOf };
@@ -129,6 +148,7 @@ const count = (html, re) => (html.match(re) || []).length;
 
 describe('editor i18n', function () {
   it('the package lists every node folder', function () {
+    assert.ok(fs.existsSync(builtDir), 'build first (npm run build)');
     const dirs = fs.readdirSync(nodesDir).filter((d) => d.startsWith('iotopen-') && exists(d, `${d}.html`));
     assert.deepStrictEqual([...dirs].sort(), [...TYPES].sort());
   });
@@ -139,15 +159,15 @@ describe('editor i18n', function () {
       const en = catalog(type, 'en-US');
       const enKeys = leaves(en);
 
-      it('keeps its strings under the key of its type', function () {
-        assert.deepStrictEqual(Object.keys(en), [type]);
+      it('keeps its strings under the key of its type (the config node also the common texts)', function () {
+        assert.deepStrictEqual(Object.keys(en), type === 'iotopen-config' ? [type, 'common'] : [type]);
       });
 
       it('uses only keys that exist in en-US, all under its own type', function () {
         const used = editorKeys(type, html);
         assert.ok(used.length > 5, `${type}.html uses only ${used.length} i18n keys`);
         // a key ending in '.' is completed at run time (e.g. validation.apiUrl. + problem): some key must extend it
-        const missing = used.filter((k) => (k.endsWith('.') ? ![...enKeys.keys()].some((e) => e.startsWith(k)) : !enKeys.has(k)));
+        const missing = used.filter((k) => (k.endsWith('.') ? ![...enKeys.keys()].some((e) => e.startsWith(k)) : !hasKey(enKeys, k)));
         assert.deepStrictEqual(missing, [], `${type}.html uses keys missing from en-US`);
       });
 
@@ -165,7 +185,8 @@ describe('editor i18n', function () {
         assert.deepStrictEqual(unknown, [], 'IotOpenEditor helpers the resource does not define');
         const keys = new Set();
         for (const name of used) for (const k of shared.keysOf(`E.${name}`)) keys.add(`${type}.${k}`);
-        const missing = [...keys].filter((k) => !enKeys.has(k));
+        for (const name of used) for (const k of shared.keysOf(`E.${name}`, 'common')) keys.add(COMMON_NS + k);
+        const missing = [...keys].filter((k) => !hasKey(enKeys, k));
         assert.deepStrictEqual(missing, [], `keys read by the shared helpers ${type}.html calls, missing from en-US`);
       });
 
@@ -242,11 +263,13 @@ describe('editor i18n', function () {
     const src = fs.readFileSync(RESOURCE, 'utf8');
     const shared = resourceHelpers(src);
 
-    it('reads catalogue keys only as literals, only through tr(), never with RED._()', function () {
+    it('reads catalogue keys only as literals, only through tr() and common(), never with RED._()', function () {
       const dynamic = [...shared.units].flatMap(([name, u]) => u.dynamic.map((d) => `${name}: ${d}`));
       assert.deepStrictEqual(dynamic, []);
       assert.doesNotMatch(src, /RED\._\(/);
-      assert.ok(shared.keysOf('E.hint').has('hint.notDeployed'), 'the analysis follows E.hint to failText');
+      assert.ok(shared.keysOf('E.hint', 'common').has('hint.notDeployed'), 'the analysis follows E.hint to failText');
+      const missing = [...shared.units.values()].flatMap((u) => [...u.common]).filter((k) => !commonKeys.has(`common.${k}`));
+      assert.deepStrictEqual(missing, [], 'common() keys missing from the common en-US texts');
     });
 
     it('is plain browser script: ES5, one global, no module syntax', function () {
@@ -261,6 +284,10 @@ describe('editor i18n', function () {
         for (const name of sharedUsed(read(type, `${type}.html`))) {
           for (const k of shared.keysOf(`E.${name}`)) {
             assert.ok(en.has(`${type}.${k}`), `${type} calls IotOpenEditor.${name}, which reads ${k}`);
+            checked++;
+          }
+          for (const k of shared.keysOf(`E.${name}`, 'common')) {
+            assert.ok(commonKeys.has(`common.${k}`), `${type} calls IotOpenEditor.${name}, which reads common ${k}`);
             checked++;
           }
         }
