@@ -24,7 +24,7 @@ export interface Bus {
 interface AedesLike {
   handle: (socket: net.Socket) => unknown;
   publish(packet: object, cb: (err?: Error) => void): void;
-  on(ev: string, fn: (...a: any[]) => void): unknown;
+  on(ev: string, fn: (...a: never[]) => void): unknown;
   close(cb?: () => void): void;
   authenticate: unknown;
   authorizePublish: unknown;

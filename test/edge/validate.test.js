@@ -61,7 +61,7 @@ describe('edge validate: instance config', function () {
   });
 
   it('names a missing required input', function () {
-    const { setpoint, ...rest } = good;
+    const { setpoint: _setpoint, ...rest } = good;
     const p = v.checkInstanceConfig(m, rest);
     assert.deepEqual(p.map((x) => x.field), ['config.setpoint']);
     assert.match(p[0].message, /"setpoint" is required/);

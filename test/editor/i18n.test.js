@@ -301,7 +301,7 @@ describe('editor i18n', function () {
     // exactly what src/util/cron.ts accepts, or a red field would disagree with the deployed node.
     it('iotopen-schedule: cron fields', function () {
       const html = read('iotopen-schedule', 'iotopen-schedule.html');
-      const src = /function cronProblem\(value, min, max\) \{[\s\S]*?\n  \}\n/.exec(html);
+      const src = /function cronProblem\(value, min, max\) \{[\s\S]*?\n {2}\}\n/.exec(html);
       assert.ok(src, 'cronProblem not found in iotopen-schedule.html');
       const cronProblem = new Function(`${src[0]}; return cronProblem;`)();
       const { validateCronField, CRON_RANGES } = require(path.join(root, 'dist', 'src', 'util', 'cron.js'));

@@ -49,7 +49,6 @@ async function startSandbox() {
 function modelxSuite(kind) {
   const type = `iotopen-${kind}`;
   const idField = kind === 'devicex' ? 'device_id' : 'function_id';
-  const coll = kind === 'devicex' ? 'devices' : 'functions';
 
   describe(`${type} (shared ModelX operations)`, function () {
     let sb;
