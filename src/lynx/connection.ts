@@ -1,6 +1,7 @@
-// Connection settings of the iotopen-config node: URL checks, the default MQTT
-// URL, and the words shown to a user when "Test connection" fails. Pure code:
-// no Node-RED here, so the rules can be unit-tested and reused.
+// Connection settings of a Lynx server (the iotopen-config node's fields): URL
+// checks, the default MQTT URL, and the words shown to a user when "Test
+// connection" fails. Pure code: no Node-RED here, so the rules can be
+// unit-tested and reused.
 
 /** MQTT URL schemes the pack accepts. */
 export const MQTT_SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
