@@ -5,7 +5,7 @@
 import type { Node, NodeAPI, NodeStatus } from 'node-red';
 import { ApiClient } from '../../src/api';
 import { MqttHub } from '../../src/mqtt';
-import type { MqttHubOptions } from '../../src/mqtt';
+import type { HubState, MqttHubOptions } from '../../src/mqtt';
 import { Catalog } from '../../src/catalog';
 import { InputError } from '../lib';
 import { bounded } from '../lib/input';
@@ -13,22 +13,15 @@ import { ConfigError, normaliseApiUrl, parseQueueLimit, parseShareGroup, resolve
 import { asApiTls, authFrom, tlsOptions, unusableApi, type ApiClientAuth, type ConfigDef, type ConfigNode, type Credentials } from './options';
 import { registerAdminRoutes } from './admin-routes';
 
-type HubState = 'connecting' | 'connected' | 'disconnected' | 'auth-failed' | 'closed';
-interface StateEvent {
-  state: HubState;
-  reason?: string;
-  queued?: number;
-}
-
 const CLOSE_BUDGET_MS = 1800;
 
 module.exports = function (RED: NodeAPI) {
   function IotOpenConfigNode(this: ConfigNode, def: ConfigDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const creds: Credentials = node.credentials || {};
+    const creds: Credentials = (node.credentials || {}) as Credentials;
     const users = new Map<string, Node>();
-    let state: StateEvent = { state: 'closed', queued: 0 };
+    let state: HubState = { state: 'closed', queued: 0 };
     let hub: MqttHub | null = null;
     let catalog: Catalog | null = null;
     let closing = false;
@@ -67,7 +60,7 @@ module.exports = function (RED: NodeAPI) {
       ? new ApiClient({ baseUrl: node.apiUrl, auth, tls: asApiTls(tls) })
       : unusableApi(node.configError as ConfigError);
 
-    function statusFor(s: StateEvent): NodeStatus {
+    function statusFor(s: HubState): NodeStatus {
       if (node.configError) return { fill: 'red', shape: 'ring', text: RED._('iotopen-config.status.config-error') };
       switch (s.state) {
         case 'connecting':
@@ -85,7 +78,7 @@ module.exports = function (RED: NodeAPI) {
       }
     }
 
-    function pushState(s: StateEvent) {
+    function pushState(s: HubState) {
       state = s;
       const status = statusFor(s);
       for (const user of users.values()) user.status(status);
@@ -106,7 +99,7 @@ module.exports = function (RED: NodeAPI) {
         shareGroup,
         log: { warn: (m: string) => node.warn(m), info: (m: string) => node.log(m) },
       });
-      hub.on('state', (s: StateEvent) => pushState(s));
+      hub.on('state', (s: HubState) => pushState(s));
       return hub;
     }
 
@@ -131,7 +124,7 @@ module.exports = function (RED: NodeAPI) {
       try {
         const h = getHub();
         h.acquire(user.id);
-        state = h.state as StateEvent;
+        state = h.state;
         if (state.state === 'closed' || (state.state === 'disconnected' && state.reason === 'not started')) {
           state = { state: 'connecting', queued: h.queued };
         }

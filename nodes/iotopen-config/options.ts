@@ -1,10 +1,9 @@
 // What the iotopen-config node builds its clients from: the node's fields and
 // credentials, the TLS options of a tls-config node, the ApiClient's auth, and
 // the stand-in client used while the settings are broken.
-import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { ApiClient } from '../../src/api';
-import type { MqttHub } from '../../src/mqtt';
-import type { Catalog } from '../../src/catalog';
+import type { LynxServer } from '../lib';
 import { ConfigError } from '../../src/lynx/connection';
 
 export type AuthMode = 'apikey' | 'login';
@@ -36,23 +35,8 @@ export interface TlsOptions {
   ALPNProtocols?: string[];
 }
 
-export interface ConfigNode extends Node<Credentials> {
-  name: string;
-  apiUrl: string;
-  mqttUrl: string;
-  authMode: AuthMode;
-  api: ApiClient;
-  readonly hub: MqttHub;
-  readonly catalog: Catalog;
-  /** Why the node cannot work (a field is wrong), or null. */
-  configError: ConfigError | null;
-  register(node: Node, opts?: { mqtt?: boolean }): void;
-  deregister(node: Node, done?: () => void): void;
-  /** The status register({ mqtt: true }) shows: a node puts it back after a warning of its own. */
-  connectionStatus(): NodeStatus;
-  /** Functions or devices of an installation changed: refresh the catalog's list, if there is a catalog. */
-  functionsChanged(iid: number): void;
-}
+/** The config node as its own code sees it: the LynxServer the other nodes use, writable. */
+export type ConfigNode = { -readonly [K in keyof LynxServer]: LynxServer[K] };
 
 interface TlsConfigNode extends Node {
   addTLSOptions(opts: TlsOptions): TlsOptions;
