@@ -26,7 +26,10 @@ export function registerAdminRoutes(RED: NodeAPI) {
   // protected_meta may hold secrets: the editor never needs it.
   route('functions', async (s, req) => pick((await s.api.functionx.list(installationOf(req))) as object[], ['id', 'installation_id', 'type', 'meta']));
   route('devices', async (s, req) => pick((await s.api.devicex.list(installationOf(req))) as object[], ['id', 'installation_id', 'type', 'meta']));
-  route('schedules', async (s, req) => s.api.schedules.list(installationOf(req)));
+  // What the schedule picker shows (cron fields, topic, value, active), like the other lists.
+  route('schedules', async (s, req) =>
+    pick((await s.api.schedules.list(installationOf(req))) as object[], ['id', 'installation_id', 'active', 'topic', 'value', 'minute', 'hour', 'day_of_month', 'month', 'day_of_week']),
+  );
   // An output's config may hold webhook tokens or addresses: only what a picker shows.
   route('outputs', async (s, req) =>
     pick((await s.api.notifications.listOutputs(installationOf(req))) as object[], ['id', 'name', 'installation_id', 'notification_output_executor_id', 'notification_message_id']),
