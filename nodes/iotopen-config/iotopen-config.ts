@@ -12,6 +12,7 @@ import { bounded } from '../lib/input';
 import { ConfigError, normaliseApiUrl, parseQueueLimit, parseShareGroup, resolveMqttUrl } from '../../src/lynx/connection';
 import { asApiTls, authFrom, tlsOptions, unusableApi, type ApiClientAuth, type ConfigDef, type ConfigNode, type Credentials } from './options';
 import { registerAdminRoutes } from './admin-routes';
+import { TEST_HOSTS_SETTING } from './test-connection';
 
 const CLOSE_BUDGET_MS = 1800;
 
@@ -173,6 +174,8 @@ module.exports = function (RED: NodeAPI) {
       username: { type: 'text' },
       password: { type: 'password' },
     },
+    // settings.js: the hosts Test connection may reach (unset: any; see test-connection.ts).
+    settings: { [TEST_HOSTS_SETTING]: { value: null, exportable: false } },
   });
 
   registerAdminRoutes(RED);

@@ -1,12 +1,25 @@
 // "Test connection" of the iotopen-config dialog: tries the dialog's values
 // (before they are deployed) and answers in words a user can act on.
+//
+// It is kept narrow, because it makes the runtime connect where a user types:
+// http(s) only (normaliseApiUrl), only the Lynx API's own requests under the
+// typed base address (GET /api/v2/installationinfo, and POST /api/v2/auth first
+// in login mode: nothing else is ever requested), no redirect followed (a 3xx
+// is reported, see describeConnectionError), one attempt, TEST_TIMEOUT_MS for
+// the whole test, one test at a time per runtime, and, when settings.js sets
+// `iotopenConfigTestHosts`, only the hosts listed there (checked before any
+// connection is made).
 import type { NodeAPI } from 'node-red';
 import { ApiClient } from '../../src/api';
-import { describeConnectionError, normaliseApiUrl } from '../../src/lynx/connection';
+import { describeConnectionError, hostAllowed, normaliseApiUrl, parseHostList } from '../../src/lynx/connection';
 import { asApiTls, authFrom, tlsOptions, type ApiClientAuth, type AuthMode, type ConfigNode, type Credentials } from './options';
 
-const TEST_TIMEOUT_MS = 8000;
+export const TEST_TIMEOUT_MS = 5000;
+/** The settings.js setting restricting the hosts Test connection may reach (unset: any host). */
+export const TEST_HOSTS_SETTING = 'iotopenConfigTestHosts';
 const SECRET_PLACEHOLDER = '__PWRD__';
+/** Tests in flight (one at a time: a test cannot be used to probe many ports at once). */
+let running = 0;
 
 interface TestBody {
   id?: string;
@@ -17,8 +30,34 @@ interface TestBody {
   credentials?: Credentials;
 }
 
+type Answer = { ok: boolean; message: string };
+
 /** Tries the dialog's settings against GET /api/v2/installationinfo; answers {ok, message}. */
-export async function testConnection(RED: NodeAPI, deployed: (id: string) => ConfigNode | null, raw: unknown): Promise<{ ok: boolean; message: string }> {
+export async function testConnection(RED: NodeAPI, deployed: (id: string) => ConfigNode | null, raw: unknown): Promise<Answer> {
+  if (running > 0) return { ok: false, message: 'Another connection test is still running: try again when it has finished.' };
+  running++;
+  try {
+    return await runTest(RED, deployed, raw);
+  } finally {
+    running--;
+  }
+}
+
+/** Why settings.js does not let Test connection reach this URL, or null. */
+function refusedHost(RED: NodeAPI, apiUrl: string): string | null {
+  const setting = (RED.settings as unknown as Record<string, unknown>)[TEST_HOSTS_SETTING];
+  if (setting === undefined || setting === null) return null;
+  let patterns;
+  try {
+    patterns = parseHostList(setting, TEST_HOSTS_SETTING);
+  } catch (err) {
+    return `Test connection is restricted, but ${(err as Error).message}.`;
+  }
+  if (hostAllowed(apiUrl, patterns)) return null;
+  return `Test connection may only reach the hosts listed in ${TEST_HOSTS_SETTING} in settings.js, and ${new URL(apiUrl).host} is not one of them: ask your Node-RED administrator, or deploy and watch the nodes' status.`;
+}
+
+async function runTest(RED: NodeAPI, deployed: (id: string) => ConfigNode | null, raw: unknown): Promise<Answer> {
   const body = (raw && typeof raw === 'object' ? raw : {}) as TestBody;
   const authMode: AuthMode = body.authMode === 'login' ? 'login' : 'apikey';
   let apiUrl: string;
@@ -27,6 +66,8 @@ export async function testConnection(RED: NodeAPI, deployed: (id: string) => Con
   } catch (err) {
     return { ok: false, message: (err as Error).message };
   }
+  const refused = refusedHost(RED, apiUrl);
+  if (refused) return { ok: false, message: refused };
   const given = body.credentials || {};
   const creds: Credentials = { apiKey: given.apiKey, username: given.username, password: given.password };
   const secret: keyof Credentials = authMode === 'login' ? 'password' : 'apiKey';
@@ -57,8 +98,11 @@ export async function testConnection(RED: NodeAPI, deployed: (id: string) => Con
     retries: 0,
     tls: asApiTls(tlsOptions(RED, body.usetls, body.tls)),
   });
+  // One deadline for the whole test (a login and the list, in login mode).
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), TEST_TIMEOUT_MS);
   try {
-    const list = (await api.installations.list()) as unknown;
+    const list = (await api.installations.list({ signal: deadline.signal })) as unknown;
     if (!Array.isArray(list)) {
       return { ok: false, message: `${new URL(apiUrl).host} answered, but not like a Lynx API (no installation list). Check the API URL.` };
     }
@@ -68,8 +112,10 @@ export async function testConnection(RED: NodeAPI, deployed: (id: string) => Con
       message: n === 0 ? 'Connected, but this account sees no installations yet.' : `Connected: ${n} installation${n === 1 ? '' : 's'} visible.`,
     };
   } catch (err) {
-    return { ok: false, message: describeConnectionError(err, { apiUrl, authMode, timeoutMs: TEST_TIMEOUT_MS }) };
+    const why = deadline.signal.aborted ? { code: 'ETIMEDOUT' } : err;
+    return { ok: false, message: describeConnectionError(why, { apiUrl, authMode, timeoutMs: TEST_TIMEOUT_MS }) };
   } finally {
+    clearTimeout(timer);
     api.close().catch(() => undefined);
   }
 }
