@@ -3,6 +3,7 @@
 // "Test connection". Added once per runtime, not per node.
 import type { NodeAPI } from 'node-red';
 import { deployableApps } from '../../src/edge/deploy';
+import { mask } from '../lib/secrets';
 import { pick, pickerRoute, installationOf, type AdminApp, type Handler } from '../lib/admin';
 import type { ConfigNode } from './options';
 import { testConnection } from './test-connection';
@@ -40,7 +41,7 @@ export function registerAdminRoutes(RED: NodeAPI) {
   app.post('/iotopen/test', write, (req, res) => {
     testConnection(RED, deployed, req.body).then(
       (answer) => res.json(answer),
-      (err) => res.json({ ok: false, message: `Unexpected error: ${(err as Error).message}` }),
+      (err) => res.json({ ok: false, message: mask(`Unexpected error: ${(err as Error).message}`) }),
     );
   });
 }

@@ -8,6 +8,7 @@ import { MqttHub } from '../../src/mqtt';
 import type { HubState, MqttHubOptions } from '../../src/mqtt';
 import { Catalog } from '../../src/catalog';
 import { InputError } from '../lib';
+import { addSecrets, maskNode, removeSecrets, trackTokens } from '../lib/secrets';
 import { bounded } from '../lib/input';
 import { ConfigError, normaliseApiUrl, parseQueueLimit, parseShareGroup, resolveMqttUrl } from '../../src/lynx/connection';
 import { asApiTls, authFrom, tlsOptions, unusableApi, type ApiClientAuth, type ConfigDef, type ConfigNode, type Credentials } from './options';
@@ -21,6 +22,10 @@ module.exports = function (RED: NodeAPI) {
     RED.nodes.createNode(this, def);
     const node = this;
     const creds: Credentials = (node.credentials || {}) as Credentials;
+    // This node's secrets are masked in whatever any node of the pack logs or shows.
+    let tokens = (): string[] => [];
+    addSecrets(node, () => [creds.apiKey, creds.password, ...tokens()]);
+    maskNode(node);
     const users = new Map<string, Node>();
     let state: HubState = { state: 'closed', queued: 0 };
     let hub: MqttHub | null = null;
@@ -60,6 +65,7 @@ module.exports = function (RED: NodeAPI) {
     node.api = auth && !node.configError
       ? new ApiClient({ baseUrl: node.apiUrl, auth, tls: asApiTls(tls) })
       : unusableApi(node.configError as ConfigError);
+    if (!node.configError) tokens = trackTokens(node.api);
 
     function statusFor(s: HubState): NodeStatus {
       if (node.configError) return { fill: 'red', shape: 'ring', text: RED._('iotopen-config.status.config-error') };
@@ -115,6 +121,7 @@ module.exports = function (RED: NodeAPI) {
     });
 
     node.register = function (user: Node, opts: { mqtt?: boolean } = {}) {
+      maskNode(user);
       if (node.configError) {
         user.status(statusFor(state));
         return;
@@ -154,6 +161,7 @@ module.exports = function (RED: NodeAPI) {
       if (done) done();
     };
 
+    node.on('close', () => removeSecrets(node));
     node.on('close', function (_removed: boolean, done: () => void) {
       closing = true;
       users.clear();

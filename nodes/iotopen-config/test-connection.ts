@@ -12,6 +12,7 @@
 import type { NodeAPI } from 'node-red';
 import { ApiClient } from '../../src/api';
 import { describeConnectionError, hostAllowed, normaliseApiUrl, parseHostList } from '../../src/lynx/connection';
+import { mask } from '../lib/secrets';
 import { asApiTls, authFrom, tlsOptions, type ApiClientAuth, type AuthMode, type ConfigNode, type Credentials } from './options';
 
 export const TEST_TIMEOUT_MS = 5000;
@@ -36,8 +37,11 @@ type Answer = { ok: boolean; message: string };
 export async function testConnection(RED: NodeAPI, deployed: (id: string) => ConfigNode | null, raw: unknown): Promise<Answer> {
   if (running > 0) return { ok: false, message: 'Another connection test is still running: try again when it has finished.' };
   running++;
+  const typed = (raw as TestBody | undefined)?.credentials;
   try {
-    return await runTest(RED, deployed, raw);
+    const answer = await runTest(RED, deployed, raw);
+    // Every known secret, and those the dialog sent, masked (a server may echo one).
+    return { ...answer, message: mask(answer.message, [typed?.apiKey, typed?.password]) };
   } finally {
     running--;
   }
