@@ -13,6 +13,7 @@ import { bounded } from '../lib/input';
 import { ConfigError, normaliseApiUrl, parseQueueLimit, parseShareGroup, resolveMqttUrl } from '../../src/lynx/connection';
 import { asApiTls, authFrom, tlsOptions, unusableApi, type ApiClientAuth, type ConfigDef, type ConfigNode, type Credentials } from './options';
 import { registerAdminRoutes } from './admin-routes';
+import { bindSecrets, SecretBindingError, takeEntered } from './binding';
 import { TEST_HOSTS_SETTING } from './test-connection';
 
 const CLOSE_BUDGET_MS = 1800;
@@ -26,6 +27,7 @@ module.exports = function (RED: NodeAPI) {
     let tokens = (): string[] => [];
     addSecrets(node, () => [creds.apiKey, creds.password, ...tokens()]);
     maskNode(node);
+    const entered = takeEntered(RED, node, creds);
     const users = new Map<string, Node>();
     let state: HubState = { state: 'closed', queued: 0 };
     let hub: MqttHub | null = null;
@@ -61,6 +63,14 @@ module.exports = function (RED: NodeAPI) {
       node.error((err as Error).message);
     }
     node.mqttUrl = mqttUrl;
+    // A stored secret goes only to the server it was entered for (binding.ts).
+    if (mqttUrl) {
+      const refused = bindSecrets(RED, node, creds, entered, { apiUrl: node.apiUrl, mqttUrl, authMode: node.authMode });
+      if (refused && !node.configError) {
+        node.configError = refused;
+        node.error(refused.message);
+      }
+    }
 
     node.api = auth && !node.configError
       ? new ApiClient({ baseUrl: node.apiUrl, auth, tls: asApiTls(tls) })
@@ -68,7 +78,13 @@ module.exports = function (RED: NodeAPI) {
     if (!node.configError) tokens = trackTokens(node.api);
 
     function statusFor(s: HubState): NodeStatus {
-      if (node.configError) return { fill: 'red', shape: 'ring', text: RED._('iotopen-config.status.config-error') };
+      if (node.configError) {
+        const e = node.configError;
+        const text = !(e instanceof SecretBindingError)
+          ? RED._('iotopen-config.status.config-error')
+          : e.field === 'password' ? RED._('iotopen-config.status.rebind-password') : RED._('iotopen-config.status.rebind-apikey');
+        return { fill: 'red', shape: 'ring', text };
+      }
       switch (s.state) {
         case 'connecting':
           return { fill: 'yellow', shape: 'ring', text: RED._('iotopen-config.status.connecting') };

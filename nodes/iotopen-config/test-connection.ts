@@ -13,6 +13,8 @@ import type { NodeAPI } from 'node-red';
 import { ApiClient } from '../../src/api';
 import { describeConnectionError, hostAllowed, normaliseApiUrl, parseHostList } from '../../src/lynx/connection';
 import { mask } from '../lib/secrets';
+import { apiOrigin, stripEntered } from '../../src/util/secret-binding';
+import { storedSecret } from './binding';
 import { asApiTls, authFrom, tlsOptions, type ApiClientAuth, type AuthMode, type ConfigNode, type Credentials } from './options';
 
 export const TEST_TIMEOUT_MS = 5000;
@@ -73,18 +75,23 @@ async function runTest(RED: NodeAPI, deployed: (id: string) => ConfigNode | null
   const refused = refusedHost(RED, apiUrl);
   if (refused) return { ok: false, message: refused };
   const given = body.credentials || {};
-  const creds: Credentials = { apiKey: given.apiKey, username: given.username, password: given.password };
-  const secret: keyof Credentials = authMode === 'login' ? 'password' : 'apiKey';
+  // A value typed in the dialog (maybe still marked as entered, before a deploy).
+  const typed = (v: unknown) => (typeof v === 'string' ? stripEntered(v).value : undefined);
+  const creds: Credentials = { apiKey: typed(given.apiKey), username: typed(given.username), password: typed(given.password) };
+  const secret: 'apiKey' | 'password' = authMode === 'login' ? 'password' : 'apiKey';
   if (creds[secret] === SECRET_PLACEHOLDER || creds[secret] === undefined || creds[secret] === '') {
     // The dialog sends a placeholder for a secret it did not change: use the
-    // stored one, but only towards the server it was saved for.
+    // stored one, but only towards the server it was entered for (binding.ts).
     const server = typeof body.id === 'string' && body.id ? deployed(body.id) : null;
-    const stored = server ? ((RED.nodes.getCredentials(server.id) || {}) as Credentials) : {};
-    creds[secret] = stored[secret] || undefined;
-    if (creds[secret] && server && server.apiUrl !== apiUrl) {
+    const stored = server ? storedSecret(server, secret) : {};
+    creds[secret] = stored.value || undefined;
+    if (creds[secret] && apiOrigin(apiUrl) !== stored.api) {
+      const name = secret === 'password' ? 'password' : 'API key';
       return {
         ok: false,
-        message: 'The API URL differs from the deployed one: enter the secret again to test against the new URL (a stored secret is only sent to the server it was saved for).',
+        message: stored.api
+          ? `The ${name} was entered for ${stored.api}: enter the secret again to test against ${apiOrigin(apiUrl)} (a stored secret is only sent to the server it was entered for).`
+          : `The deployed ${name} is not bound to a server yet: enter the secret again to test it (a stored secret is only sent to the server it was entered for).`,
       };
     }
     if (!creds.username && stored.username) creds.username = stored.username;
