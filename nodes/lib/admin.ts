@@ -3,6 +3,7 @@
 // behind iotopen-config.read, answered only through a deployed config node.
 import type { NodeAPI } from 'node-red';
 import { InputError, requireId } from './index';
+import { mask } from './secrets';
 
 export interface Req {
   params: Record<string, string>;
@@ -19,8 +20,9 @@ export interface AdminApp {
   post(path: string, ...h: Handler[]): void;
 }
 
-/** A bad request (400, naming the field), an API failure (502 with its status), or anything else (500). */
+/** A bad request (400, naming the field), an API failure (502 with its status), or anything else (500); secrets masked. */
 export function sendError(res: Res, err: unknown): void {
+  mask(err);
   const e = err as { status?: number; message?: string; name?: string; field?: string };
   if (err instanceof InputError || (err instanceof Error && err.name === 'ConfigError')) {
     res.status(400).json({ error: e.message, field: e.field });
@@ -28,7 +30,7 @@ export function sendError(res: Res, err: unknown): void {
     // A LynxApiError: its message is written for users and carries no secret.
     res.status(502).json({ error: e.message, status: e.status });
   } else {
-    res.status(500).json({ error: `Unexpected error: ${e.message || String(err)}` });
+    res.status(500).json({ error: mask(`Unexpected error: ${e.message || String(err)}`) });
   }
 }
 
@@ -67,7 +69,7 @@ export function pickerRoute<S extends Deployed>(
         return;
       }
       if (server.configError) {
-        res.status(409).json({ error: server.configError.message, field: server.configError.field });
+        res.status(409).json({ error: mask(server.configError.message), field: server.configError.field });
         return;
       }
       Promise.resolve()

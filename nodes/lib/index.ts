@@ -7,8 +7,13 @@ import type { Catalog } from '../../src/catalog';
 import type { InstallationInfo } from '../../src/api/models';
 import { id as parseId } from '../../src/api/ids';
 
-/** What an iotopen-config node offers the nodes that use it. */
+/** What an iotopen-config node offers the nodes that use it (the one declaration of it). */
 export interface LynxServer extends Node {
+  /** The API's base address, normalised (no trailing slash). */
+  readonly apiUrl: string;
+  /** The broker's address: the configured one, or mqtts://<api host>:8883. */
+  readonly mqttUrl: string;
+  readonly authMode: 'apikey' | 'login';
   api: ApiClient;
   readonly hub: MqttHub;
   readonly catalog: Catalog;

@@ -95,6 +95,28 @@ describe('iotopen-config node', function () {
       assert.ok(Array.isArray(apps.body));
     });
 
+    it('lists schedules with only the fields the picker shows', async () => {
+      const iid = sb.installations[0].id;
+      const url = `/iotopen/cfg/schedules?installation=${iid}`;
+      const first = await helper.request().get(url).expect(200);
+      assert.ok(first.body.length > 0, 'the seed has schedules in the first installation');
+      const stored = sb.store.schedules.get(first.body[0].id);
+      stored.extra_field = 'not for the editor';
+      try {
+        const res = await helper.request().get(url).expect(200);
+        const shown = ['id', 'installation_id', 'active', 'topic', 'value', 'minute', 'hour', 'day_of_month', 'month', 'day_of_week'];
+        for (const s of res.body) {
+          for (const k of Object.keys(s)) assert.ok(shown.includes(k), `schedule field ${k} is not sent to the editor`);
+          const orig = sb.store.schedules.get(s.id);
+          assert.equal(orig.installation_id, iid);
+          for (const k of shown) if (k in orig) assert.deepEqual(s[k], orig[k], k);
+        }
+        assert.ok(res.body.every((s) => !('executor' in s) && !('extra_field' in s)));
+      } finally {
+        delete stored.extra_field;
+      }
+    });
+
     it('answers 400 naming the field when the installation is missing or not an id', async () => {
       const missing = await helper.request().get('/iotopen/cfg/functions').expect(400);
       assert.equal(missing.body.field, 'installation');

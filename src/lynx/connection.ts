@@ -1,6 +1,7 @@
-// Connection settings of the iotopen-config node: URL checks, the default MQTT
-// URL, and the words shown to a user when "Test connection" fails. Pure code:
-// no Node-RED here, so the rules can be unit-tested and reused.
+// Connection settings of a Lynx server (the iotopen-config node's fields): URL
+// checks, the default MQTT URL, and the words shown to a user when "Test
+// connection" fails. Pure code: no Node-RED here, so the rules can be
+// unit-tested and reused.
 
 /** MQTT URL schemes the pack accepts. */
 export const MQTT_SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
@@ -158,10 +159,60 @@ export function describeConnectionError(err: unknown, ctx: TestContext): string 
   if (has('ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'EHOSTUNREACH', 'ENETUNREACH')) {
     return `The connection to ${host} was cut or the host is unreachable (${codes.find((c) => /^E|^UND/.test(c))}). Check the network, and https:// versus http:// in the API URL.`;
   }
+  if (status >= 300 && status < 400) {
+    return `${host} answered with a redirect (HTTP ${status}), which is not followed (the nodes do not follow redirects either): enter the address it redirects to as the API URL, often https:// instead of http://.`;
+  }
   if (status > 0) {
     const said = typeof e.serverMessage === 'string' && e.serverMessage ? `: ${e.serverMessage}` : '';
     return `${host} answered HTTP ${status}${said}.`;
   }
   const msg = typeof e.message === 'string' && e.message ? e.message : String(err);
   return `Could not reach ${host}: ${msg}`;
+}
+
+/** One entry of a host allowlist: a host name (or `*.` and a domain), maybe with a port. */
+export interface HostPattern {
+  /** lower-case host name; for `*.example.com` the `.example.com` suffix */
+  host: string;
+  wildcard: boolean;
+  /** the port, when the entry names one */
+  port?: string;
+}
+
+const HOST_ENTRY = /^(\*\.)?(\[[0-9a-f:.]+\]|[^\s:/?#@[\]*]+)(?::(\d{1,5}))?$/i;
+
+/**
+ * A host allowlist (e.g. settings.js `iotopenConfigTestHosts`): a list of `host`, `host:port`,
+ * `*.domain` or `*.domain:port` entries. Throws an Error naming `setting` for anything else, so
+ * a mistyped setting allows nothing rather than everything.
+ */
+export function parseHostList(value: unknown, setting: string): HostPattern[] {
+  const fail = (why: string): never => {
+    throw new Error(`${setting} in settings.js ${why}: list host names such as ["lynx.iotopen.se", "*.example.com", "10.0.0.5:8080"]`);
+  };
+  if (!Array.isArray(value)) return fail('is not a list');
+  return value.map((entry) => {
+    const m = typeof entry === 'string' ? HOST_ENTRY.exec(entry.trim()) : null;
+    if (!m) return fail(`has an entry that is not a host name (${JSON.stringify(entry)})`);
+    let host: string;
+    try {
+      host = new URL(`http://${m[2]}`).hostname;
+    } catch {
+      return fail(`has an entry that is not a host name (${JSON.stringify(entry)})`);
+    }
+    return { host: m[1] ? `.${host}` : host, wildcard: !!m[1], ...(m[3] ? { port: String(Number(m[3])) } : {}) };
+  });
+}
+
+/** Whether an http(s) URL's host (and port, when an entry names one) is on the list. */
+export function hostAllowed(url: string, patterns: HostPattern[]): boolean {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
+  const host = u.hostname.toLowerCase();
+  const port = u.port || (u.protocol === 'https:' ? '443' : u.protocol === 'http:' ? '80' : '');
+  return patterns.some((p) => (p.wildcard ? host.endsWith(p.host) && host.length > p.host.length : host === p.host) && (p.port === undefined || p.port === port));
 }
