@@ -27,7 +27,8 @@ export interface FaultConfig {
   /**
    * When drops, stalls and errors strike: 'before' (default) the route runs, so nothing
    * changes; 'after' the route has run and its change is kept, only the answer is lost or
-   * replaced; 'either' picks one of the two at random for each fault.
+   * replaced; 'either' picks one of the two at random for each fault. A 429 always strikes
+   * before: it says the request was refused unheard, so no server acts and then answers it.
    */
   phase?: FaultPhase | 'either';
   /** Only requests whose path starts with this string / matches this RegExp. */
@@ -97,7 +98,7 @@ export class Faults {
     if (this.remaining <= 0) this.cfg = undefined;
     this.counts.requests++;
     const latencyMs = c.latencyMs ?? 0;
-    const phase: FaultPhase = c.phase === 'either' ? (Math.random() < 0.5 ? 'before' : 'after') : c.phase ?? 'before';
+    let phase: FaultPhase = c.phase === 'either' ? (Math.random() < 0.5 ? 'before' : 'after') : c.phase ?? 'before';
     if (c.dropRate && Math.random() < c.dropRate) {
       this.counts[phase].drop++;
       return { kind: 'drop', latencyMs, phase };
@@ -107,9 +108,11 @@ export class Faults {
       return { kind: 'stall', latencyMs, phase, stallMs: c.stallMs ?? 60000 };
     }
     if (c.errorRate && Math.random() < c.errorRate) {
-      this.counts[phase].error++;
       const statuses = Array.isArray(c.errorStatus) ? c.errorStatus : [c.errorStatus ?? 503];
       const status = statuses[Math.floor(Math.random() * statuses.length)];
+      // 429 says the request was refused unheard (RFC 6585): a server never acts and then answers it
+      if (status === 429) phase = 'before';
+      this.counts[phase].error++;
       const headers: Record<string, string> = {};
       if (c.retryAfter !== undefined) headers['retry-after'] = String(c.retryAfter);
       return c.errorBody !== undefined

@@ -104,6 +104,16 @@ describe('sandbox: fault injection', function () {
     assert.equal(st.requests, 40);
     assert.ok(st.before.error > 0 && st.after.error > 0, JSON.stringify(st));
     assert.throws(() => sb.faults.set({ phase: 'later' }), /phase must be/);
+  });
+
+  it('a 429 always strikes before the route (a refusal unheard), whatever the phase', async () => {
+    const before = sb.store.functions.size;
+    sb.faults.set({ errorRate: 1, errorStatus: 429, phase: 'after', path: '/api/v2/functionx/101', methods: ['POST'], count: 3 });
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await call(sb, 'POST', '/api/v2/functionx/101', { body: { installation_id: 101, type: 'x', meta: {} } })).status, 429);
+    }
+    assert.equal(sb.store.functions.size, before);
+    assert.deepEqual(sb.faults.stats().before, { drop: 0, stall: 0, error: 3 });
     assert.throws(() => sb.faults.set({ stallRate: -1 }), /stallRate must be between 0 and 1/);
   });
 
