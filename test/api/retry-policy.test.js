@@ -295,6 +295,59 @@ describe('api: retry policy', function () {
       });
     });
 
+    describe('creates that look themselves up after an uncertain failure', () => {
+      const schedulesLike = (body) => [...sb.store.schedules.values()].filter((x) => x.topic === body.topic && Number(x.value) === body.value);
+
+      it('schedule create: a 500 after the server made it gives the new schedule, once; an identical older one is not taken for it', async () => {
+        const api = client();
+        const body = { topic: 'set/obj/once', value: 3, hour: '6', minute: '15' };
+        const older = await api.schedules.create(10, body); // an identical schedule made before
+        sb.faults.set({ errorRate: 1, errorStatus: 500, phase: 'after', path: '/api/v2/schedule/10', methods: ['POST'], count: 1 });
+        const made = await api.schedules.create(10, body);
+        assert.equal(typeof made.id, 'number');
+        assert.notEqual(made.id, older.id);
+        assert.equal(schedulesLike(body).length, 2, 'the older one and exactly one new one');
+
+        sb.faults.set({ errorRate: 1, errorStatus: 502, path: '/api/v2/schedule/10', methods: ['POST'], count: 1 });
+        const again = await api.schedules.create(10, body); // the 502 struck before: created on the retry
+        assert.ok(again.id > made.id);
+        assert.equal(schedulesLike(body).length, 3);
+      });
+
+      it('schedule create under 20 % faults, also with the spec\'s empty answer: one schedule per create', async () => {
+        const api = client();
+        sb.store.behaviour.scheduleCreateAnswer = 'empty';
+        sb.faults.set({ errorRate: 0.15, dropRate: 0.05, errorStatus: [500, 502, 503, 504, 429], phase: 'either', path: '/api/v2/schedule/10' });
+        const ids = [];
+        for (let i = 0; i < 15; i++) ids.push((await api.schedules.create(10, { topic: `set/obj/soak/${i}`, value: i })).id);
+        sb.faults.clear();
+        assert.ok(ids.every((x) => typeof x === 'number'));
+        for (let i = 0; i < 15; i++) assert.equal(schedulesLike({ topic: `set/obj/soak/${i}`, value: i }).length, 1, `schedule ${i}`);
+      });
+
+      it('meta create: a 500 after the server made the key answers the key, not a 409 on the retry', async () => {
+        const api = client();
+        sb.faults.set({ errorRate: 1, errorStatus: 500, phase: 'after', path: '/api/v2/functionx/10/1/meta/', methods: ['POST'], count: 1 });
+        const m = await api.functionx.createMeta(10, 1, 'serial', { value: 'S-9' });
+        assert.equal(m.value, 'S-9');
+        assert.equal(sb.store.functions.get(1).meta.serial, 'S-9');
+        // a key that was there before with another value is still a conflict
+        sb.faults.set({ errorRate: 1, errorStatus: 500, path: '/api/v2/functionx/10/1/meta/', methods: ['POST'], count: 1 });
+        await assert.rejects(api.functionx.createMeta(10, 1, 'serial', { value: 'other' }), (e) => e.status === 409);
+      });
+
+      it('findOrCreate: the oldest match, or one created once; refuses a body that does not match its filter', async () => {
+        const api = client();
+        sb.faults.set({ errorRate: 1, errorStatus: 500, phase: 'after', path: '/api/v2/devicex/10', methods: ['POST'], count: 1 });
+        const a = await api.devicex.findOrCreate(10, { type: 'meter', meta: { serial: 'M-1' } }, { type: 'meter', meta: { serial: 'M-1' } });
+        assert.equal(a.created, true);
+        const b = await api.devicex.findOrCreate(10, { type: 'meter', meta: { serial: 'M-1' } }, { type: 'meter', meta: { serial: 'M-1' } });
+        assert.deepEqual([b.created, b.obj.id, b.count], [false, a.obj.id, 1]);
+        assert.equal([...sb.store.devices.values()].filter((d) => d.meta.serial === 'M-1').length, 1);
+        await assert.rejects(api.devicex.findOrCreate(10, { type: 'meter', meta: { serial: 'M-2' } }, { meta: { serial: 'M-3' } }), /does not match the filter/);
+      });
+    });
+
     describe('refused login: backoff', () => {
       const login = (password, opts = {}) => client({ auth: { type: 'login', username: USER.email, password }, ...opts });
 
