@@ -225,6 +225,30 @@ describe('api: retry policy', function () {
       }
     });
 
+    it('retries a POST whose connection timed out before it was made (a TLS handshake that never ends)', async () => {
+      // a TCP server that never answers the TLS handshake: undici's connect timeout strikes, nothing was sent
+      const sockets = [];
+      const silent = net.createServer((s) => sockets.push(s));
+      await new Promise((r) => silent.listen(0, '127.0.0.1', r));
+      const api = new ApiClient({
+        baseUrl: `https://127.0.0.1:${silent.address().port}`, auth: { type: 'apikey', apiKey: API_KEY },
+        connectTimeoutMs: 100, timeoutMs: 2000, retries: 2, retryBaseMs: 5, retryMaxMs: 10,
+      });
+      clients.push(api);
+      try {
+        await assert.rejects(api.functionx.create(10, { type: 'x', meta: {} }), (e) => {
+          assert.equal(e.code, 'ENETWORK');
+          assert.equal(e.failure, 'not-sent');
+          assert.match(e.message, /connection timed out/);
+          return true;
+        });
+        assert.equal(sockets.length, 3, 'the POST was tried three times: each connection timed out before anything was sent');
+      } finally {
+        for (const s of sockets) s.destroy();
+        await new Promise((r) => silent.close(r));
+      }
+    });
+
     it('announces each retry (the retry event) with the failure that caused it', async () => {
       const api = client();
       const seen = [];
