@@ -3,7 +3,7 @@
 // with it to show the connection state, and the editor's pickers reach the
 // platform through its admin routes (never through a URL sent by the browser).
 import type { Node, NodeAPI, NodeStatus } from 'node-red';
-import { ApiClient } from '../../src/api';
+import { ApiClient, type AuthState } from '../../src/api';
 import { MqttHub } from '../../src/mqtt';
 import type { HubState, MqttHubOptions } from '../../src/mqtt';
 import { Catalog } from '../../src/catalog';
@@ -77,6 +77,18 @@ module.exports = function (RED: NodeAPI) {
       : unusableApi(node.configError as ConfigError);
     if (!node.configError) tokens = trackTokens(node.api);
 
+    // Refused credentials are backed off by the client (no login / no call until retryAt):
+    // the status says so and when it tries again, the log says why once per refusal.
+    let refused: AuthState | null = null;
+    if (node.api instanceof ApiClient) {
+      node.api.on('auth', (a: AuthState) => {
+        refused = a.state === 'refused' ? a : null;
+        if (refused) node.warn(refused.message ?? 'the credentials were refused');
+        else node.log('the server accepts the credentials again');
+        pushState(state);
+      });
+    }
+
     function statusFor(s: HubState): NodeStatus {
       if (node.configError) {
         const e = node.configError;
@@ -84,6 +96,10 @@ module.exports = function (RED: NodeAPI) {
           ? RED._('iotopen-config.status.config-error')
           : e.field === 'password' ? RED._('iotopen-config.status.rebind-password') : RED._('iotopen-config.status.rebind-apikey');
         return { fill: 'red', shape: 'ring', text };
+      }
+      if (refused) {
+        const seconds = Math.max(1, Math.ceil(((refused.retryAt ?? 0) - Date.now()) / 1000));
+        return { fill: 'red', shape: 'ring', text: RED._(`iotopen-config.status.${refused.auth === 'login' ? 'login-refused' : 'key-refused'}`, { seconds }) };
       }
       switch (s.state) {
         case 'connecting':

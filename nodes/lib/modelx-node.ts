@@ -228,12 +228,12 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
             }
             filter = { type: body.type, meta: validateMeta(meta) };
           }
+          if (!matchesFilter(body, filter)) {
+            throw new InputError(`msg.payload does not match msg.filter ${JSON.stringify(filter)}: the object created would not be found the next time, so every message would create another`, 'msg.filter');
+          }
           const lockKey = `${iid}:${JSON.stringify(filter)}`;
-          const result = await locks.run(lockKey, async () => {
-            const found = (await api.list(iid, filter)).filter((o) => matchesFilter(o, filter)).sort((a, b) => a.id - b.id);
-            if (found.length) return { obj: found[0], created: false, count: found.length };
-            return { obj: await api.create(iid, body, { silent }), created: true, count: 1 };
-          });
+          // exactly once also when a create's answer is lost: the client looks it up before creating again
+          const result = await locks.run(lockKey, () => api.findOrCreate(iid, body, filter, { silent }));
           if (result.created) changed();
           msg.payload = result.obj;
           msg.created = result.created;

@@ -1,7 +1,9 @@
 // Lynx REST client: one undici Agent (keep-alive pool) per client, API key or
 // login-token auth, per-attempt timeouts, retries with backoff, typed areas.
+import { EventEmitter } from 'node:events';
 import { Agent, FormData as UndiciFormData, request as undiciRequest } from 'undici';
-import { LynxApiError, describeNetworkError, isTlsFailure, stripQuery } from './errors';
+import { LynxApiError, describeNetworkError, stripQuery } from './errors';
+import { classifyFailure, classifyStatus, IDEMPOTENT_METHODS, mayRetry, type FailureKind } from './retry';
 import { InstallationsApi } from './installations';
 import { ModelXApi } from './modelx';
 import { StatusApi } from './status';
@@ -31,14 +33,26 @@ export interface ApiClientOptions {
   auth: ApiAuth;
   /** per attempt, default 10000 */
   timeoutMs?: number;
-  /** retries after the first attempt for GET/PUT/DELETE, default 3 */
+  /** time to connect (TCP + TLS) within an attempt, default half of timeoutMs (at most 10000) */
+  connectTimeoutMs?: number;
+  /**
+   * retries after the first attempt, default 5: for GET/PUT/DELETE (and idempotent POST
+   * queries) after any transient failure; for other POSTs only when the server certainly
+   * did not act (see retry.ts)
+   */
   retries?: number;
   tls?: ApiTlsOptions;
   /** backoff base (default 200 ms) and cap (default 5000 ms); full jitter */
   retryBaseMs?: number;
   retryMaxMs?: number;
-  /** upper bound for a server's Retry-After, default 30000 ms */
+  /** longest Retry-After waited for, default 30000 ms; a longer one fails the call at once */
   retryAfterMaxMs?: number;
+  /** after a refused login: no login for this long (default 5000 ms), doubling per refusal in a row up to loginBackoffMaxMs (default 300000) */
+  loginBackoffMinMs?: number;
+  loginBackoffMaxMs?: number;
+  /** after a refused API key (a second 401 in a row): nothing sent for this long (default 2000 ms), doubling up to keyBackoffMaxMs (default 60000) */
+  keyBackoffMinMs?: number;
+  keyBackoffMaxMs?: number;
   /** max sockets to the API host, default 16 */
   connections?: number;
   userAgent?: string;
@@ -72,16 +86,49 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Whether the server accepts this client's credentials (`api.authState`, and the 'auth' event
+ * on every change). While 'refused', calls fail at once with `message` until `retryAt`; the
+ * first call after it tries again (a login, or the API key).
+ */
+export interface AuthState {
+  state: 'ok' | 'refused';
+  auth: 'apikey' | 'login';
+  /** refusals in a row (0 when ok) */
+  refusals: number;
+  /** epoch ms of the next try (refused only) */
+  retryAt?: number;
+  /** ms until then, at the time the state was read or emitted (refused only) */
+  retryInMs?: number;
+  /** what calls fail with meanwhile (refused only) */
+  message?: string;
+}
+
+/** One retry about to happen (the 'retry' event): after `delayMs` attempt number `attempt + 1` is made. */
+export interface RetryEvent {
+  method: string;
+  path: string;
+  attempt: number;
+  delayMs: number;
+  failure: FailureKind;
+  status: number;
+  code?: string;
+}
+
 export const DEFAULT_BASE_URL = 'https://lynx.iotopen.se';
-const RETRY_STATUS = new Set([429, 502, 503, 504]);
 const MAX_TEXT = 200;
+const LOOK_FIRST = 'look whether it exists before trying again';
 const RESERVED_HEADERS = new Set(['x-api-key', 'authorization', 'host', 'content-length', 'transfer-encoding', 'connection']);
 
 type Attempt =
   | { kind: 'ok'; status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
   | { kind: 'http'; status: number; headers: Record<string, string | string[] | undefined>; body: Buffer };
 
-export class ApiClient {
+/**
+ * Events: 'auth' (AuthState) when the credentials are refused or accepted again;
+ * 'retry' (RetryEvent) before each retry.
+ */
+export class ApiClient extends EventEmitter {
   readonly baseUrl: string;
   readonly installations: InstallationsApi;
   readonly functionx: ModelXApi;
@@ -99,14 +146,21 @@ export class ApiClient {
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   private readonly retryAfterMaxMs: number;
+  private readonly loginBackoff: { min: number; max: number };
+  private readonly keyBackoff: { min: number; max: number };
   private readonly userAgent: string;
   private readonly host: string;
   private readonly agent: Agent;
   private closed = false;
   private loginToken: string | undefined;
   private loginInFlight: Promise<string> | undefined;
+  /** the current (or, after retryAt, the last) refusal of the credentials */
+  private refusal: { retryAt: number; refusals: number; error: LynxApiError } | undefined;
+  /** API key: a 401 seen since the last success (the first one is not held against it) */
+  private keyStrike = false;
 
   constructor(opts: ApiClientOptions) {
+    super();
     if (!opts || !opts.auth) throw new TypeError('ApiClient: auth is required ({ type: "apikey", apiKey } or { type: "login", username, password })');
     const auth = opts.auth;
     if (auth.type === 'apikey') {
@@ -132,16 +186,22 @@ export class ApiClient {
     this.baseUrl = url.toString().replace(/\/+$/, '');
     this.host = url.host;
     this.timeoutMs = opts.timeoutMs ?? 10000;
-    this.retries = Math.max(0, opts.retries ?? 3);
+    this.retries = Math.max(0, opts.retries ?? 5);
     this.retryBaseMs = opts.retryBaseMs ?? 200;
     this.retryMaxMs = opts.retryMaxMs ?? 5000;
     this.retryAfterMaxMs = opts.retryAfterMaxMs ?? 30000;
+    this.loginBackoff = { min: opts.loginBackoffMinMs ?? 5000, max: opts.loginBackoffMaxMs ?? 300000 };
+    this.keyBackoff = { min: opts.keyBackoffMinMs ?? 2000, max: opts.keyBackoffMaxMs ?? 60000 };
+    // Shorter than the attempt: a connection that cannot be made fails as a connect timeout,
+    // which says the request never left (safe to retry, also for a POST).
+    const connectTimeout = opts.connectTimeoutMs ?? Math.max(1, Math.min(10000, Math.floor(this.timeoutMs / 2)));
     this.userAgent = opts.userAgent ?? 'node-red-iotopen';
     const tls = opts.tls ?? {};
     this.agent = new Agent({
       keepAliveTimeout: 10000,
       connections: opts.connections ?? 16,
       connect: {
+        timeout: connectTimeout,
         ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
         ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
         ...(tls.key !== undefined ? { key: tls.key } : {}),
@@ -173,14 +233,16 @@ export class ApiClient {
    * The key sent as X-API-Key (logs in first with login auth). Use it as the MQTT password.
    * `refresh: true` drops a login token another party (e.g. the MQTT broker) refused, so a
    * new login is made; with an API key there is nothing to refresh.
+   * After a refused login it fails at once, without a login, until the backoff has passed.
    */
   async token(opts: CallOptions & { refresh?: boolean } = {}): Promise<string> {
     if (this.auth.type === 'apikey') return this.auth.apiKey;
     if (opts.refresh && !this.loginInFlight) this.loginToken = undefined;
     if (this.loginToken) return this.loginToken;
     if (!this.loginInFlight) {
+      this.throwIfHeld();
       // Shared by every caller: one caller's abort must not fail the others' login.
-      const p = this.login();
+      const p = this.loginWithBackoff();
       this.loginInFlight = p;
       p.then(
         (t) => { if (this.loginInFlight === p) { this.loginToken = t; this.loginInFlight = undefined; } },
@@ -191,6 +253,11 @@ export class ApiClient {
     return opts.signal ? raceAbort(inFlight, opts.signal, () => this.abortError('POST', '/api/v2/auth')) : inFlight;
   }
 
+  /** Whether the credentials are refused (then calls fail at once until `retryAt`). */
+  get authState(): AuthState {
+    return this.stateNow();
+  }
+
   /** URL of a path with an encoded query (arrays repeat the key). */
   url(path: string, query?: Query): string {
     const q = encodeQuery(query);
@@ -198,29 +265,35 @@ export class ApiClient {
     return this.baseUrl + (q && p.includes('?') ? p + '&' + q.slice(1) : p + q);
   }
 
-  /** Generic call. Returns parsed JSON (text or Buffer with responseType), undefined on 204/empty. */
+  /**
+   * Generic call. Returns parsed JSON (text or Buffer with responseType), undefined on 204/empty.
+   * Retried (bounded, backoff with full jitter, Retry-After honoured) when the failure allows
+   * it for this method: see retry.ts. Every error thrown carries `failure`.
+   */
   async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     method = method.toUpperCase();
     const cleanPath = stripQuery(path);
-    const retryable = method === 'GET' || method === 'PUT' || method === 'DELETE' || method === 'HEAD' || !!opts.idempotent;
+    const idempotent = IDEMPOTENT_METHODS.has(method) || !!opts.idempotent;
     let reloggedIn = false;
+    let mayHaveActed = false; // an earlier attempt failed uncertainly
     for (let attempt = 0; ; attempt++) {
       const key = await this.token({ signal: opts.signal });
+      if (this.auth.type === 'apikey') this.throwIfHeld(method, cleanPath);
       let res: Attempt;
       try {
         res = await this.attempt(method, path, opts, key);
       } catch (err) {
         const e = err as LynxApiError;
-        // A refused certificate will be refused again: only transient failures are retried.
-        if ((e.code === 'ENETWORK' && !isTlsFailure(e.cause)) || e.code === 'ETIMEDOUT') {
-          if (retryable && attempt < this.retries) {
-            await this.sleep(this.backoff(attempt), method, cleanPath, opts.signal);
-            continue;
-          }
+        const kind = classifyFailure(e);
+        if (attempt < this.retries && mayRetry(kind, idempotent)) {
+          if (kind === 'uncertain') mayHaveActed = true;
+          await this.pauseBeforeRetry(this.backoff(attempt), { method, path: cleanPath, attempt, failure: kind, status: 0, code: e.code }, opts.signal);
+          continue;
         }
-        throw err;
+        throw this.finalError(e, kind, idempotent);
       }
       if (res.kind === 'ok') {
+        this.accepted();
         opts.onStatus?.(res.status);
         return this.parse<T>(res, opts.responseType, method, cleanPath);
       }
@@ -231,13 +304,22 @@ export class ApiClient {
         attempt--; // the re-login retry does not count against the retry budget
         continue;
       }
-      if (RETRY_STATUS.has(res.status) && retryable && attempt < this.retries) {
+      if (res.status === 401 && this.auth.type === 'apikey') this.keyRefused(method, cleanPath);
+      // A DELETE retried after an attempt that may have acted finds nothing: it is gone, which
+      // is what was asked (most likely the lost attempt removed it).
+      if (res.status === 404 && method === 'DELETE' && mayHaveActed) return undefined as T;
+      const kind = classifyStatus(res.status);
+      if (attempt < this.retries && mayRetry(kind, idempotent)) {
+        if (kind === 'uncertain') mayHaveActed = true;
         const after = parseRetryAfter(res.headers['retry-after']);
-        const delay = after !== undefined ? Math.min(after, this.retryAfterMaxMs) : this.backoff(attempt);
-        await this.sleep(delay, method, cleanPath, opts.signal);
-        continue;
+        if (after === undefined || after <= this.retryAfterMaxMs) {
+          // a little jitter on a server's delay too, so many clients do not come back in step
+          const delay = after !== undefined ? after + Math.floor(Math.random() * Math.min(1000, after / 10 + 1)) : this.backoff(attempt);
+          await this.pauseBeforeRetry(delay, { method, path: cleanPath, attempt, failure: kind, status: res.status }, opts.signal);
+          continue;
+        }
       }
-      throw this.httpError(res, method, cleanPath);
+      throw this.httpError(res, method, cleanPath, kind, idempotent);
     }
   }
 
@@ -317,7 +399,7 @@ export class ApiClient {
     }
   }
 
-  private httpError(res: Attempt, method: string, path: string): LynxApiError {
+  private httpError(res: Attempt, method: string, path: string, failure: FailureKind = classifyStatus(res.status), idempotent = true): LynxApiError {
     const serverMessage = this.redact(extractMessage(res.body));
     const s = res.status;
     let hint: string;
@@ -333,10 +415,103 @@ export class ApiClient {
     else if (s === 400 || s === 422) hint = 'the server refused the request data';
     else if (s === 414) hint = 'the request URL is too long';
     else if (s === 429) hint = 'too many requests: the server is rate limiting, try again later';
+    else if (s >= 500 && failure === 'uncertain' && !idempotent) hint = `the server had a problem and may or may not have done it: ${LOOK_FIRST}`;
     else if (s >= 500) hint = 'the server had a problem, try again later';
     else hint = 'unexpected answer';
+    const wait = parseRetryAfter(res.headers['retry-after']);
+    if (wait !== undefined && wait > this.retryAfterMaxMs && (s === 429 || s === 503)) hint += ` (the server asks to wait ${Math.ceil(wait / 1000)} s)`;
     const msg = `${method} ${path} failed with HTTP ${s}: ${hint}${serverMessage ? ` (server said: ${serverMessage})` : ''}`;
-    return new LynxApiError(this.redact(msg), { status: s, method, path, code, serverMessage });
+    return new LynxApiError(this.redact(msg), { status: s, method, path, code, serverMessage, failure });
+  }
+
+  /** The error a call fails with after its last attempt: `failure` set; an uncertain POST says to look first. */
+  private finalError(e: LynxApiError, failure: FailureKind, idempotent: boolean): LynxApiError {
+    if (!(e instanceof LynxApiError)) return e;
+    if (failure === 'uncertain' && !idempotent) {
+      return new LynxApiError(`${e.message}; the server may or may not have done it: ${LOOK_FIRST}`, {
+        status: e.status, method: e.method, path: e.path, code: e.code, serverMessage: e.serverMessage, cause: e.cause, failure,
+      });
+    }
+    e.failure = failure;
+    return e;
+  }
+
+  private async pauseBeforeRetry(delayMs: number, ev: Omit<RetryEvent, 'delayMs'>, signal?: AbortSignal): Promise<void> {
+    if (this.listenerCount('retry') > 0) this.emit('retry', { ...ev, delayMs } satisfies RetryEvent);
+    await this.sleep(delayMs, ev.method, ev.path, signal);
+  }
+
+  // ------------------------------------------------------- refused credentials
+
+  private stateNow(): AuthState {
+    const r = this.refusal;
+    if (!r) return { state: 'ok', auth: this.auth.type, refusals: 0 };
+    return { state: 'refused', auth: this.auth.type, refusals: r.refusals, retryAt: r.retryAt, retryInMs: Math.max(0, r.retryAt - Date.now()), message: this.heldMessage(r) };
+  }
+
+  private heldMessage(r: NonNullable<ApiClient['refusal']>): string {
+    const secs = Math.max(1, Math.ceil((r.retryAt - Date.now()) / 1000));
+    return `${r.error.message}; ${this.auth.type === 'login' ? 'the next login is tried' : 'it is tried again'} in ${secs} s`;
+  }
+
+  /** While the credentials are refused: fail at once, without contacting the server. */
+  private throwIfHeld(method?: string, path?: string): void {
+    const r = this.refusal;
+    if (!r || Date.now() >= r.retryAt) return;
+    const e = r.error;
+    const prefix = method && path && this.auth.type === 'apikey' ? `${method} ${path} was not sent: ` : '';
+    throw new LynxApiError(prefix + this.heldMessage(r), {
+      status: e.status, method: method ?? e.method, path: path ?? e.path, code: e.code, serverMessage: e.serverMessage, failure: 'final',
+    });
+  }
+
+  /** The server accepted the credentials: a refusal is over. */
+  private accepted(): void {
+    this.keyStrike = false;
+    if (!this.refusal) return;
+    this.refusal = undefined;
+    this.emit('auth', this.stateNow());
+  }
+
+  private refuse(error: LynxApiError, backoff: { min: number; max: number }): LynxApiError {
+    const refusals = (this.refusal?.refusals ?? 0) + 1;
+    const delay = Math.min(backoff.max, backoff.min * 2 ** Math.min(refusals - 1, 30));
+    this.refusal = { retryAt: Date.now() + delay, refusals, error };
+    this.emit('auth', this.stateNow());
+    return new LynxApiError(this.heldMessage(this.refusal), {
+      status: error.status, method: error.method, path: error.path, code: error.code, serverMessage: error.serverMessage, failure: 'final',
+    });
+  }
+
+  /**
+   * A 401 for the API key. The first one since the last success is let pass (a proxy's or
+   * server's glitch); a second one holds every call for keyBackoff (doubling while refused),
+   * so a revoked key does not send every call of every flow to the server.
+   */
+  private keyRefused(method: string, path: string): void {
+    if (this.refusal && Date.now() < this.refusal.retryAt) return; // calls that were in flight
+    if (!this.refusal && !this.keyStrike) {
+      this.keyStrike = true;
+      return;
+    }
+    this.refuse(new LynxApiError(`the API key was refused by ${this.host} (HTTP 401): check the API key in the config node`, {
+      status: 401, method, path, code: 'EAUTH', failure: 'final',
+    }), this.keyBackoff);
+  }
+
+  /** login(), with a refusal (wrong credentials, or a second factor) held for loginBackoff. */
+  private async loginWithBackoff(): Promise<string> {
+    try {
+      const token = await this.login();
+      this.accepted();
+      return token;
+    } catch (err) {
+      const e = err as LynxApiError;
+      if (e instanceof LynxApiError && (e.code === 'E2FA' || (e.code === 'EAUTH' && (e.status === 401 || e.status === 403)))) {
+        throw this.refuse(e, this.loginBackoff);
+      }
+      throw err;
+    }
   }
 
   private async login(): Promise<string> {
@@ -344,14 +519,35 @@ export class ApiClient {
     const method = 'POST';
     const path = '/api/v2/auth';
     const basic = Buffer.from(`${this.auth.username}:${this.auth.password}`, 'utf8').toString('base64');
-    // The login is never retried: a refused login must not lock the account.
-    const res = await this.attempt(method, path, {}, undefined, { authorization: `Basic ${basic}` });
-    if (res.status === 401 || res.status === 403) {
-      throw new LynxApiError(`login to ${this.host} failed: the username or password was refused; check them in the config node, or use an API key`, {
-        status: res.status, method, path, code: 'EAUTH', serverMessage: this.redact(extractMessage(res.body)),
-      });
+    // A refused login is never retried here (loginWithBackoff holds it): a server may lock the
+    // account. Transient failures are: a second login only makes a second token.
+    let res: Attempt;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        res = await this.attempt(method, path, {}, undefined, { authorization: `Basic ${basic}` });
+      } catch (err) {
+        const e = err as LynxApiError;
+        const kind = classifyFailure(e);
+        if (attempt < this.retries && mayRetry(kind, true)) {
+          await this.pauseBeforeRetry(this.backoff(attempt), { method, path, attempt, failure: kind, status: 0, code: e.code });
+          continue;
+        }
+        throw this.finalError(e, kind, true);
+      }
+      if (res.status === 401 || res.status === 403) {
+        throw new LynxApiError(`login to ${this.host} failed: the username or password was refused; check the username and password in the config node, or use an API key`, {
+          status: res.status, method, path, code: 'EAUTH', serverMessage: this.redact(extractMessage(res.body)), failure: 'final',
+        });
+      }
+      if (res.kind === 'ok') break;
+      const kind = classifyStatus(res.status);
+      const after = parseRetryAfter(res.headers['retry-after']);
+      if (attempt < this.retries && mayRetry(kind, true) && (after === undefined || after <= this.retryAfterMaxMs)) {
+        await this.pauseBeforeRetry(after ?? this.backoff(attempt), { method, path, attempt, failure: kind, status: res.status });
+        continue;
+      }
+      throw this.httpError(res, method, path, kind, true);
     }
-    if (res.kind !== 'ok') throw this.httpError(res, method, path);
     let answer: { token?: unknown; nextstep?: unknown; next_step?: unknown } = {};
     try {
       const parsed: unknown = JSON.parse(res.body.toString('utf8'));
@@ -365,12 +561,12 @@ export class ApiClient {
     if (step !== undefined && step !== null && step !== '') {
       const what = step === 'smslogin' ? 'a second factor (SMS code)' : `a second factor (${String(step).slice(0, 40)})`;
       throw new LynxApiError(`login to ${this.host} needs ${what}, which Node-RED cannot answer: create an API key for this account and use API key authentication instead`, {
-        status: res.status, method, path, code: 'E2FA',
+        status: res.status, method, path, code: 'E2FA', failure: 'final',
       });
     }
     if (typeof answer.token !== 'string' || answer.token === '') {
       throw new LynxApiError(`login to ${this.host} answered without a token; is the API URL pointing at a Lynx server?`, {
-        status: res.status, method, path, code: 'EAUTH',
+        status: res.status, method, path, code: 'EAUTH', failure: 'final',
       });
     }
     return answer.token;
@@ -458,9 +654,10 @@ function extractMessage(body: Buffer): string | undefined {
 }
 
 /** Keep only code and message of an underlying error (it never carries headers). */
-function sanitizeCause(err: unknown): { code?: string; message?: string } {
-  const e = err as { code?: string; message?: string; cause?: { code?: string } };
-  return { code: e?.cause?.code ?? e?.code, message: e?.message };
+function sanitizeCause(err: unknown): { code?: string; syscall?: string; message?: string } {
+  const e = err as { code?: string; syscall?: string; message?: string; cause?: { code?: string; syscall?: string } };
+  const syscall = e?.syscall ?? e?.cause?.syscall;
+  return { code: e?.cause?.code ?? e?.code, ...(syscall ? { syscall } : {}), message: e?.message };
 }
 
 function toFormData(form: NonNullable<RequestOptions['form']>): UndiciFormData {

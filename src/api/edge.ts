@@ -103,14 +103,16 @@ export class EdgeApi {
   /**
    * Upload app.lua + app.json as a new (unnamed) version. The server answers 204 when
    * both are identical to its latest version: then the latest version's hash is returned
-   * with `unchanged: true`.
+   * with `unchanged: true`. That makes a second upload of the same files a no-op, so the
+   * upload is retried like a PUT after an uncertain failure (a lost answer of a stored upload
+   * then reads `unchanged: true`).
    */
   async uploadVersion(id: number, files: { appLua: string | Buffer; appJson: string | Buffer }, opts: Opts = {}): Promise<{ hash: string; unchanged: boolean }> {
     const form = {
       app_lua: { value: toBuffer(files.appLua), filename: 'app.lua', contentType: 'text/x-lua' },
       app_json: { value: toBuffer(files.appJson), filename: 'app.json', contentType: 'application/json' },
     };
-    const res = await this.client.request<{ hash?: string } | undefined>('POST', `/api/v2/edge/app/${seg(id)}/version`, { form, signal: opts.signal });
+    const res = await this.client.request<{ hash?: string } | undefined>('POST', `/api/v2/edge/app/${seg(id)}/version`, { form, signal: opts.signal, idempotent: true });
     if (res && typeof res.hash === 'string') return { hash: res.hash, unchanged: false };
     const versions = await this.listVersions(id, { untagged: true }, opts);
     const latest = latestVersion(versions);

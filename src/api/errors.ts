@@ -10,6 +10,8 @@ export interface LynxApiErrorInit {
   code: LynxErrorCode;
   serverMessage?: string;
   cause?: unknown;
+  /** What the failure says about the server's side (see retry.ts); set by the client. */
+  failure?: 'not-sent' | 'refused' | 'uncertain' | 'final';
 }
 
 export class LynxApiError extends Error {
@@ -21,6 +23,12 @@ export class LynxApiError extends Error {
   /** the server's `message` (or raw text, truncated) for HTTP errors */
   readonly serverMessage?: string;
   readonly code: LynxErrorCode;
+  /**
+   * What the failure says about the server's side: 'not-sent' (no connection was made),
+   * 'refused' (429), 'uncertain' (the server may have acted: 5xx, timeout, connection lost
+   * after sending), 'final' (anything else). Set on every error the client throws.
+   */
+  failure?: 'not-sent' | 'refused' | 'uncertain' | 'final';
 
   constructor(message: string, init: LynxApiErrorInit) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -30,6 +38,7 @@ export class LynxApiError extends Error {
     this.path = stripQuery(init.path);
     this.serverMessage = init.serverMessage;
     this.code = init.code;
+    if (init.failure) this.failure = init.failure;
   }
 
   toJSON(): Record<string, unknown> {

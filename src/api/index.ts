@@ -1,5 +1,6 @@
 export * from './client';
 export * from './errors';
+export * from './retry';
 export * from './models';
 export { InstallationsApi } from './installations';
 export { ModelXApi } from './modelx';

@@ -2,6 +2,9 @@
 import type { ApiClient, CallOptions, Query } from './client';
 import type { MessageResponse, MetaX, ModelX, ModelXFilter, Meta } from './models';
 import { flags, id, segment } from './ids';
+import { createOnce } from './retry';
+import { LynxApiError } from './errors';
+import { matchesFilter } from '../util/modelx';
 
 export interface SilentOptions extends CallOptions {
   /** do not publish the `evt/<kind>/updated` MQTT event */
@@ -10,6 +13,14 @@ export interface SilentOptions extends CallOptions {
 export interface UpdateMetaOptions extends SilentOptions {
   /** create the key when it does not exist (else 404) */
   createMissing?: boolean;
+}
+
+export interface FindOrCreateResult {
+  obj: ModelX;
+  /** this call made it (also when the create's answer was lost and the lookup found it) */
+  created: boolean;
+  /** objects matching the filter (the oldest is `obj`) */
+  count: number;
 }
 
 export class ModelXApi {
@@ -47,6 +58,27 @@ export class ModelXApi {
     });
   }
 
+  /**
+   * The oldest object matching `filter` (the server's filter, checked again here), or else one
+   * created from `body`, exactly once: after an uncertain failure of the create (500, timeout,
+   * connection lost) the filter is listed again before another create (createOnce). `body` must
+   * match `filter`, else the object made would not be found the next time. Two calls at once
+   * for the same filter may both create: callers serialise them (the devicex/functionx nodes do).
+   */
+  async findOrCreate(iid: number, body: { type: string; meta?: Meta }, filter: ModelXFilter, opts: SilentOptions = {}): Promise<FindOrCreateResult> {
+    if (!matchesFilter({ type: body?.type, meta: body?.meta ?? {} }, filter)) {
+      throw new TypeError(`${this.kind} find-or-create: the new object does not match the filter ${JSON.stringify(filter)}, so it would not be found next time and every call would create another`);
+    }
+    const find = async (): Promise<ModelX[]> => {
+      const listed = await this.list(iid, filter, { signal: opts.signal });
+      return (Array.isArray(listed) ? listed : []).filter((o) => o && matchesFilter(o, filter)).sort((a, b) => a.id - b.id);
+    };
+    const found = await find();
+    if (found.length) return { obj: found[0], created: false, count: found.length };
+    const r = await createOnce({ create: () => this.create(iid, body, opts), lookup: async () => (await find())[0] });
+    return { obj: r.value, created: true, count: 1 };
+  }
+
   /** Replace type and meta (PUT). Without `type` the current type is kept (one extra GET). */
   async update(iid: number, xid: number, body: { type?: string; meta: Meta }, opts: SilentOptions = {}): Promise<ModelX> {
     const installation_id = id(iid, 'installation id');
@@ -65,10 +97,26 @@ export class ModelXApi {
     return this.client.request<MetaX>('GET', this.metaPath(iid, xid, key), { signal: opts.signal });
   }
 
+  /**
+   * Create a meta key (409 when it exists). After an uncertain failure the key is read back: the
+   * value sent there means it was created (createOnce), so a lost answer never turns into a 409.
+   */
   async createMeta(iid: number, xid: number, key: string, meta: { value: string; protected?: boolean }, opts: SilentOptions = {}): Promise<MetaX> {
-    return this.client.request<MetaX>('POST', this.metaPath(iid, xid, key), {
-      query: flags(opts), body: { value: String(meta.value), protected: !!meta.protected }, signal: opts.signal,
+    const body = { value: String(meta.value), protected: !!meta.protected };
+    const r = await createOnce({
+      create: () => this.client.request<MetaX>('POST', this.metaPath(iid, xid, key), { query: flags(opts), body, signal: opts.signal }),
+      lookup: async () => {
+        try {
+          const got = await this.getMeta(iid, xid, key, { signal: opts.signal });
+          // a protected value may be hidden from reads: its key being there, protected, is the sign
+          return got && !!got.protected === body.protected && (body.protected || got.value === body.value) ? got : undefined;
+        } catch (err) {
+          if (err instanceof LynxApiError && err.status === 404) return undefined;
+          throw err;
+        }
+      },
     });
+    return r.value;
   }
 
   async updateMeta(iid: number, xid: number, key: string, meta: { value: string; protected?: boolean }, opts: UpdateMetaOptions = {}): Promise<MetaX> {

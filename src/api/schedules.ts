@@ -1,6 +1,7 @@
 import type { ApiClient, CallOptions } from './client';
 import type { MessageResponse, Schedule } from './models';
 import { flags, id } from './ids';
+import { createOnce } from './retry';
 
 export interface ScheduleCallOptions extends CallOptions {
   /** do not publish the `evt/schedule/updated` MQTT event */
@@ -24,23 +25,34 @@ export class SchedulesApi {
   }
 
   /**
-   * Creates a schedule and returns it with its id. The spec documents no answer body (200 with
-   * nothing); IoT Open's own clients read a Schedule from it. When the answer has no id, the
-   * installation's schedules are listed and the one just sent is picked (the newest, by id, of
-   * those matching every field sent); without a match the sent body comes back without an id.
+   * Creates a schedule, exactly once, and returns it with its id. The spec documents no answer
+   * body (200 with nothing); IoT Open's own clients read a Schedule from it. The installation's
+   * matching schedules (same executor, every field sent) are listed first; the new one is the
+   * newest match not listed before. That finds it when the answer has no id, and after an
+   * uncertain failure of the create (500, timeout, connection lost) decides whether it was made
+   * before another create is tried (createOnce). Without a match the sent body comes back without an id.
    */
   async create(iid: number, body: Omit<Schedule, 'id'>, opts: ScheduleCallOptions = {}): Promise<Schedule> {
     const installation_id = id(iid, 'installation id');
     // active is required by the spec's Schedule schema; cron fields default to '*' on the server
     const sent = { ...body, active: (body as Partial<Schedule>).active ?? true, installation_id } as Schedule;
-    const answer = await this.client.request<Schedule | undefined>('POST', this.base(iid), { query: flags(opts), body: sent, signal: opts.signal });
+    const matching = async (): Promise<Schedule[]> => {
+      const listed = await this.list(iid, { executor: sent.executor }, { signal: opts.signal });
+      return (Array.isArray(listed) ? listed : []).filter((s) => s && typeof s.id === 'number' && sameSchedule(s, sent));
+    };
+    const before = new Set((await matching()).map((s) => s.id));
+    const newest = async (): Promise<Schedule | undefined> => {
+      let found: Schedule | undefined;
+      for (const s of await matching()) if (!before.has(s.id) && (!found || (s.id as number) > (found.id as number))) found = s;
+      return found;
+    };
+    const r = await createOnce<Schedule | undefined>({
+      create: () => this.client.request<Schedule | undefined>('POST', this.base(iid), { query: flags(opts), body: sent, signal: opts.signal }),
+      lookup: newest,
+    });
+    const answer = r.value;
     if (answer && typeof answer === 'object' && typeof answer.id === 'number') return answer;
-    const listed = await this.list(iid, { executor: sent.executor }, opts);
-    let found: Schedule | undefined;
-    for (const s of Array.isArray(listed) ? listed : []) {
-      if (typeof s.id === 'number' && sameSchedule(s, sent) && (!found || s.id > (found.id as number))) found = s;
-    }
-    return found ?? sent;
+    return (await newest()) ?? sent;
   }
 
   async update(iid: number, sid: number, body: Partial<Schedule>, opts: ScheduleCallOptions = {}): Promise<Schedule> {

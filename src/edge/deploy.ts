@@ -23,6 +23,7 @@
  */
 import type { EdgeApi, EdgeApp, EdgeAppCreate, EdgeAppInstance } from '../api/edge';
 import { latestVersion } from '../api/edge';
+import { createOnce } from '../api/retry';
 import {
   checkInstanceConfig, EdgeAppManifest, EdgeProblem, EdgeValidationError, neededRefs, parseManifest,
   sourceText, withDefaults,
@@ -154,12 +155,14 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
   // the listing's name identifies it within its organisation when no id is given: re-runs reuse it
   // instead of creating another. `available=true` lists the organisation's own apps, unpublished
   // ones included, under either reading of the spec; the publisher check drops other organisations' apps.
+  const listingsNamed = async (owner: number): Promise<EdgeApp[]> =>
+    listOf(await api.edge.listOrganizationApps(owner, { available: true }, { signal }))
+      .filter((a) => a && a.name === listingName && a.publisher?.id === owner)
+      .sort((a, b) => a.id - b.id);
   const resolveByName = async (): Promise<void> => {
     if (appId !== undefined || !listingName) return;
     const owner = await listingOrg();
-    const mine = listOf(await api.edge.listOrganizationApps(owner, { available: true }, { signal }))
-      .filter((a) => a && a.name === listingName && a.publisher?.id === owner)
-      .sort((a, b) => a.id - b.id);
+    const mine = await listingsNamed(owner);
     const existing = mine[0];
     if (existing) {
       appId = existing.id;
@@ -270,7 +273,13 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
   if (appId === undefined) {
     result.changes.push(`create edge app listing "${o.listing!.name}"`);
     if (!dryRun) {
-      const app = await api.edge.createApp(completeListing(o.listing!, await listingOrg()), { signal });
+      const owner = await listingOrg();
+      const body = completeListing(o.listing!, owner);
+      // exactly once: after an uncertain failure the organisation's listing of that name is looked up
+      const app = (await createOnce({
+        create: () => api.edge.createApp(body, { signal }),
+        lookup: async () => (listingName ? (await listingsNamed(owner))[0] : undefined),
+      })).value;
       appId = app.id;
       result.app = { id: app.id, created: true, name: app.name };
     } else {
@@ -315,7 +324,13 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
       }
     } else {
       result.changes.push(`publish version "${wanted}"`);
-      if (!dryRun) await api.edge.publishVersion(appId!, { name: wanted, hash: hash! }, { signal });
+      if (!dryRun) {
+        // a lost answer: the version listed under that name means it was published
+        await createOnce({
+          create: () => api.edge.publishVersion(appId!, { name: wanted, hash: hash! }, { signal }),
+          lookup: async () => listOf(await api.edge.listVersions(appId!, { untagged: true }, { signal })).find((v) => v.hash === hash && v.name === wanted),
+        });
+      }
       result.version.published = true;
       versionName = wanted;
     }
@@ -355,7 +370,11 @@ async function configureOne(
       return { installation_id: iid, status: 'ok', action: 'update', instance_id: upd?.id ?? existing.id };
     }
     if (dryRun) return { installation_id: iid, status: 'ok', action: 'create' };
-    const created = await api.edge.createInstance(iid, { app_id: appId!, version, config, name }, { silent, signal });
+    // exactly once: after an uncertain failure the instance of that name is looked up
+    const created = (await createOnce({
+      create: () => api.edge.createInstance(iid, { app_id: appId!, version, config, name }, { silent, signal }),
+      lookup: async () => listOf(await api.edge.listInstances(iid, { signal })).find((i) => i.app_id === appId && i.name === name),
+    })).value;
     return { installation_id: iid, status: 'ok', action: 'create', instance_id: created.id };
   } catch (err) {
     return failed(iid, existing ? 'update' : 'create', err);

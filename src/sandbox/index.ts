@@ -6,7 +6,7 @@ import path from 'node:path';
 import type net from 'node:net';
 import { Router, HttpError, normalisePath, type SbRequest, type Reply, type Principal } from './router';
 import { Store, type Seed, type Installation } from './store';
-import { Faults, type FaultConfig } from './faults';
+import { Faults, type FaultConfig, type FaultStats } from './faults';
 import { EmbeddedBroker, ExternalBroker, type Bus } from './broker';
 import { registerRoutes } from './routes';
 import { registerEdgeRoutes } from './edge';
@@ -16,7 +16,7 @@ export { Router, HttpError, json, noContent, empty, raw } from './router';
 export type { SbRequest, Reply, Principal, Handler, Method, RouteOptions } from './router';
 export { Store, InstallationLog, bareTopic, defaultBehaviour } from './store';
 export type { Seed, SandboxBehaviour, SeedBehaviour, AggrMethod, LogQuery, ApiKeyEntry, User, Installation, ModelX, Schedule, StatusEntry, LogEntry, NotificationMessage, NotificationOutput, NotificationExecutor, SentNotification } from './store';
-export type { FaultConfig } from './faults';
+export type { FaultConfig, FaultPhase, FaultStats } from './faults';
 export type { SandboxContext } from './context';
 
 export const DEFAULT_SEED_PATH = path.join(__dirname, 'default-seed.json');
@@ -40,7 +40,8 @@ export interface Sandbox {
   apiKey: string;
   installations: Array<Pick<Installation, 'id' | 'client_id' | 'name'>>;
   store: Store;
-  faults: { set(cfg: FaultConfig): void; clear(): void };
+  /** Test facility: inject faults before or after a route acts (see faults.ts); stats() counts what was injected. */
+  faults: { set(cfg: FaultConfig): void; clear(): void; stats(): FaultStats };
   requests: Array<{ method: string; path: string }>;
   resetRequests(): void;
   /** Embedded broker only: ACL refusals so far. */
@@ -118,7 +119,20 @@ function send(res: http.ServerResponse, r: Reply): void {
   res.end(body);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits ms, or less when the socket closes first (a client that gave up); never holds the process open. */
+function hold(ms: number, socket: net.Socket): Promise<void> {
+  if (socket.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      socket.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    timer.unref?.();
+    socket.once('close', done);
+  });
+}
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const host = opts.host ?? '127.0.0.1';
@@ -192,44 +206,64 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const pathname = normalisePath(qi >= 0 ? url.slice(0, qi) : url);
     requests.push({ method, path: pathname });
     if (Buffer.byteLength(url) > MAX_URL_BYTES) return send(res, { status: 414, body: { message: 'Request-URI Too Long' } });
-    const f = faults.decide(pathname);
-    if (f.latencyMs > 0) await sleep(f.latencyMs);
-    if (f.kind === 'drop') {
-      req.socket.destroy();
-      return;
-    }
-    if (f.kind === 'error') {
-      return send(res, { status: f.status, raw: f.body, contentType: f.contentType, headers: f.headers });
+    const f = faults.decide(pathname, method);
+    // A fault before the route: nothing changes. After it: the change is kept, the answer is lost.
+    const strike = async (): Promise<void> => {
+      if (f.latencyMs > 0) await hold(f.latencyMs, req.socket);
+      if (f.kind === 'drop') {
+        req.socket.destroy();
+      } else if (f.kind === 'stall') {
+        await hold(f.stallMs, req.socket);
+        req.socket.destroy();
+      } else if (f.kind === 'error') {
+        send(res, { status: f.status, raw: f.body, contentType: f.contentType, headers: f.headers });
+      }
+    };
+    if (f.phase === 'before') {
+      if (f.kind !== 'none') return strike();
+      if (f.latencyMs > 0) await hold(f.latencyMs, req.socket);
     }
     const body = await readBody(req);
-    const { match, pathKnown } = router.match(method, pathname);
-    if (!match) {
-      return send(res, pathKnown ? { status: 405, body: { message: `Method ${method} not allowed on ${pathname}` } }
-        : { status: 404, body: { message: 'Not found' } });
+    let reply: Reply;
+    try {
+      reply = await route(method, pathname, url, qi, body);
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      reply = { status: err.status, body: { message: err.message }, headers: err.headers };
     }
-    const principal = principalOf(store, req) as (Principal & { pending2fa?: boolean }) | undefined;
-    if (match.auth) {
-      if (!principal) return send(res, { status: 401, body: { message: 'Unauthorized' } });
-      // a token waiting for its SMS challenge may only complete the challenge
-      if (principal.pending2fa && !(method === 'PUT' && pathname === '/api/v2/auth')) {
-        return send(res, { status: 401, body: { message: 'Unauthorized' } });
+    if (f.phase === 'after' && f.kind !== 'none') return strike();
+    send(res, reply);
+
+    async function route(method: string, pathname: string, url: string, qi: number, body: Buffer): Promise<Reply> {
+      const { match, pathKnown } = router.match(method, pathname);
+      if (!match) {
+        return pathKnown ? { status: 405, body: { message: `Method ${method} not allowed on ${pathname}` } }
+          : { status: 404, body: { message: 'Not found' } };
       }
-    }
-    const sreq: SbRequest = {
-      method, path: pathname, params: match.params,
-      query: new URLSearchParams(qi >= 0 ? url.slice(qi + 1) : ''),
-      headers: req.headers, body,
-      json<T>(): T {
-        try {
-          return JSON.parse(body.toString('utf8')) as T;
-        } catch {
-          throw new HttpError(400, 'malformed JSON body: send valid JSON with Content-Type: application/json');
+      const principal = principalOf(store, req) as (Principal & { pending2fa?: boolean }) | undefined;
+      if (match.auth) {
+        if (!principal) return { status: 401, body: { message: 'Unauthorized' } };
+        // a token waiting for its SMS challenge may only complete the challenge
+        if (principal.pending2fa && !(method === 'PUT' && pathname === '/api/v2/auth')) {
+          return { status: 401, body: { message: 'Unauthorized' } };
         }
-      },
-      principal,
-    };
-    const r = await match.handler(sreq);
-    send(res, r ?? { status: 204 });
+      }
+      const sreq: SbRequest = {
+        method, path: pathname, params: match.params,
+        query: new URLSearchParams(qi >= 0 ? url.slice(qi + 1) : ''),
+        headers: req.headers, body,
+        json<T>(): T {
+          try {
+            return JSON.parse(body.toString('utf8')) as T;
+          } catch {
+            throw new HttpError(400, 'malformed JSON body: send valid JSON with Content-Type: application/json');
+          }
+        },
+        principal,
+      };
+      const r = await match.handler(sreq);
+      return r ?? { status: 204 };
+    }
   };
 
   const server = http.createServer({ maxHeaderSize: 1024 * 1024 }, (req, res) => {
@@ -261,7 +295,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     apiKey: store.apiKey,
     installations: store.installations.map((i) => ({ id: i.id, client_id: i.client_id, name: i.name })),
     store,
-    faults: { set: (c) => faults.set(c), clear: () => faults.clear() },
+    faults: { set: (c) => faults.set(c), clear: () => faults.clear(), stats: () => faults.stats() },
     requests,
     resetRequests() {
       requests.length = 0;

@@ -48,7 +48,8 @@ describe('Catalog', () => {
 
   it('does not cache a failure: the next call asks again', async () => {
     catalog = new Catalog(api, hub);
-    sb.faults.set({ errorRate: 1, errorStatus: 500, path: '/api/v2/functionx/101', count: 1 });
+    // 403: a failure the client does not retry (a 500 on a GET is retried and would succeed)
+    sb.faults.set({ errorRate: 1, errorStatus: 403, path: '/api/v2/functionx/101', count: 1 });
     await assert.rejects(catalog.functions(101));
     sb.faults.clear();
     const list = await catalog.functions(101);

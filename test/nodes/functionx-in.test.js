@@ -184,7 +184,7 @@ for (const v of variants()) {
     });
 
     it('puts the connection status back once a sync succeeds after an error', async () => {
-      const { got, last, server } = await deployLate({ selectBy: 'function', function: '10' }, { errorRate: 1, errorStatus: 500 });
+      const { got, last, server } = await deployLate({ selectBy: 'function', function: '10' }, { errorRate: 1, errorStatus: 403 }); // 403: not retried
       await until(() => server.hub.connected && last().fill === 'red', 'the error status after the connection');
       // A change event: the catalog fetches the list again and the node syncs.
       await dev.publishAsync(`${CLIENT}/evt/functionx/updated`, '{}', { qos: 1 });

@@ -178,6 +178,39 @@ function modelxSuite(kind) {
       await fails(run, { payload: { type: 'x', meta: { serial: 'S-2' } } }, /Match keys/);
     });
 
+    it('under 20 % API faults (5xx and 429 before or after the server acted, lost connections): every operation succeeds, find-or-create makes each object once', async function () {
+      this.timeout(60000);
+      const { run } = await flow(sb, type, { operation: 'find-or-create', matchKeys: 'serial' });
+      const keys = Array.from({ length: 8 }, (_, i) => `soak-${kind}-${i}`);
+      sb.faults.set({ errorRate: 0.15, dropRate: 0.05, errorStatus: [500, 502, 503, 504, 429], phase: 'either', path: `/api/v2/${kind}/101` });
+      try {
+        // each key twice: the second message must find what the first made, lost answers or not
+        // (one message at a time: run() takes the node's next output)
+        for (const round of [0, 1]) {
+          for (const serial of keys) {
+            const out = await ok(run, { payload: { type: 'soak', meta: { serial, round: String(round) } } });
+            assert.equal(out.payload.meta.serial, serial);
+            assert.equal(out.created, round === 0, `${serial} round ${round}: created ${out.created}`);
+          }
+        }
+        // idempotent operations on what was made: get, update, meta-set, meta-get
+        const made = (await ok(run, { operation: 'list', filter: { type: 'soak' } })).payload.filter((o) => keys.includes(o.meta.serial));
+        assert.equal(made.length, keys.length);
+        for (const o of made) {
+          await ok(run, { operation: 'get', [idField]: o.id });
+          await ok(run, { operation: 'update', [idField]: o.id, payload: { meta: { ...o.meta, touched: 'yes' } } });
+          await ok(run, { operation: 'meta-set', [idField]: o.id, meta_key: 'note', payload: 'kept' });
+          assert.equal((await ok(run, { operation: 'meta-get', [idField]: o.id, meta_key: 'note' })).payload, 'kept');
+        }
+        const st = sb.faults.stats();
+        assert.ok(st.before.error + st.after.error + st.before.drop + st.after.drop > 0, 'faults were injected');
+      } finally {
+        sb.faults.clear();
+      }
+      const all = [...sb.store.collection(kind).values()].filter((o) => o.type === 'soak');
+      for (const serial of keys) assert.equal(all.filter((o) => o.meta.serial === serial).length, 1, `one ${kind} with serial ${serial}`);
+    });
+
     describe('bad input reaches a Catch node with a message naming the field', () => {
       it('missing or wrong installation id', async () => {
         const { run } = await flow(sb, type, { operation: 'list', installation: '' });
