@@ -7,7 +7,8 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from 'node-red';
 import { getServer, requireId, type LynxServer } from '../lib';
 import { deregisterOnClose } from '../lib/input';
 import { decodeLynxPayload } from '../../src/mqtt';
-import { compileMetaFilter, fullTopic, presenter, type FunctionLike, type Presenter } from '../../src/functionx/present';
+import { compileMetaFilter, presenter, type FunctionLike, type Presenter } from '../../src/lynx/present';
+import { fullTopic } from '../../src/lynx/topics';
 
 const TYPE = 'iotopen-functionx-in';
 const WARN_INTERVAL_MS = 10_000;

@@ -8,7 +8,8 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { evaluate, getServer, InputError, requireId, type LynxServer } from '../lib';
 import { deregisterOnClose } from '../lib/input';
 import { encodeLynxPayload } from '../../src/mqtt';
-import { fullTopic, presenter, topicKeys, type FunctionLike } from '../../src/functionx/present';
+import { presenter, topicKeys, type FunctionLike } from '../../src/lynx/present';
+import { fullTopic } from '../../src/lynx/topics';
 
 const TYPE = 'iotopen-functionx-out';
 

@@ -4,7 +4,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { evaluate, getServer, InputError, optionalBoolean, requireId, type LynxServer } from '../lib/index';
 import { deregisterOnClose, managementInput } from '../lib/input';
-import { validateSchedule, CRON_FIELDS, type ScheduleBody } from '../../src/util/cron';
+import { validateSchedule, CRON_FIELDS, type ScheduleBody } from '../../src/lynx/schedule';
 
 const SCHEDULE_OPERATIONS = ['list', 'get', 'create', 'update', 'delete', 'enable', 'disable'] as const;
 type ScheduleOperation = (typeof SCHEDULE_OPERATIONS)[number];

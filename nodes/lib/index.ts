@@ -1,11 +1,11 @@
 // Small Node-RED glue shared by the nodes. Kept tiny on purpose: anything that
-// does not need Node-RED belongs in src/.
-import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
+// does not need Node-RED belongs in src/. The node life cycle is frame.ts.
+import type { Node, NodeAPI, NodeStatus } from 'node-red';
 import type { ApiClient } from '../../src/api';
 import type { MqttHub } from '../../src/mqtt';
 import type { Catalog } from '../../src/catalog';
-import type { InstallationInfo } from '../../src/api/models';
-import { id as parseId } from '../../src/api/ids';
+import { LynxError } from '../../src/errors';
+import { positiveId } from '../../src/lynx/values';
 
 /** What an iotopen-config node offers the nodes that use it. */
 export interface LynxServer extends Node {
@@ -34,29 +34,37 @@ export function getServer(RED: NodeAPI, id: string | undefined): LynxServer | nu
   return n && typeof n.register === 'function' ? n : null;
 }
 
+/**
+ * A request the editor or a user got wrong (the admin routes answer it with 400, naming
+ * the field): the library's LynxError, told apart from a failed call (LynxApiError).
+ */
+export class InputError extends LynxError {
+  constructor(message: string, field?: string, key?: string, params?: LynxError['params']) {
+    super(message, field, key, params);
+    this.name = 'InputError';
+  }
+}
+
+/** Parse an id from config or msg: a positive integer, or an InputError naming the field and the fix. */
+export function requireId(value: unknown, field: string): number {
+  try {
+    return positiveId(value, field, field);
+  } catch (e) {
+    const err = e as LynxError;
+    throw new InputError(err.message, field, err.key, err.params);
+  }
+}
+
+// ---- legacy: used by the nodes not yet on the frame (removed with the last of them) ----
+import type { NodeMessage } from 'node-red';
+import type { InstallationInfo } from '../../src/api/models';
+
 /** RED.util.evaluateNodeProperty as a promise (it is async for flow/global contexts). */
 export function evaluate(RED: NodeAPI, node: Node, msg: NodeMessage, type: string | undefined, value: string | undefined): Promise<unknown> {
   if (!type || value === undefined || value === '') return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     RED.util.evaluateNodeProperty(value, type as never, node, msg, (err: Error | null, result: unknown) => (err ? reject(err) : resolve(result)));
   });
-}
-
-/** An Error whose message names the field and the fix; `code` lets tests and Catch nodes tell kinds apart. */
-export class InputError extends Error {
-  constructor(message: string, public readonly field?: string) {
-    super(message);
-    this.name = 'InputError';
-  }
-}
-
-/** Parse an id from config or msg: a positive integer (src/api/ids.ts), or throw naming the field and the fix. */
-export function requireId(value: unknown, field: string): number {
-  try {
-    return parseId(value, field);
-  } catch (e) {
-    throw new InputError(`${(e as Error).message}: pick one in the node or set ${field} on the message`, field);
-  }
 }
 
 /** Function ids picked in a node: an array or a comma separated string; each must be an id. */

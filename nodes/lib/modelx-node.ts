@@ -5,7 +5,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { evaluate, getServer, InputError, optionalBoolean, requireId, type LynxServer } from './index';
 import { deregisterOnClose, managementInput } from './input';
 import type { ModelXApi } from '../../src/api/modelx';
-import { matchesFilter, validateFilter, validateMeta, validateModelXBody, type ModelXFilter } from '../../src/util/modelx';
+import { matchesFilter, validateModelXFilter as validateFilter, validateMeta, validateModelXBody, type ModelXFilter } from '../../src/lynx/modelx';
 
 export type ModelXKind = 'devicex' | 'functionx';
 

@@ -1,5 +1,6 @@
 // The one error type of the API client. Messages are written for the user of a
 // flow: what failed and what to do. They never hold a key, token or password.
+import { LynxError } from '../errors';
 
 export type LynxErrorCode = 'ETIMEDOUT' | 'EABORT' | 'ENETWORK' | 'EAUTH' | 'E2FA' | 'EHTTP';
 
@@ -12,7 +13,8 @@ export interface LynxApiErrorInit {
   cause?: unknown;
 }
 
-export class LynxApiError extends Error {
+/** A failed call: the library's LynxError (src/errors.ts) with the HTTP side of it. */
+export class LynxApiError extends LynxError {
   /** HTTP status, 0 for network errors, timeouts and aborts */
   readonly status: number;
   readonly method: string;
@@ -20,16 +22,15 @@ export class LynxApiError extends Error {
   readonly path: string;
   /** the server's `message` (or raw text, truncated) for HTTP errors */
   readonly serverMessage?: string;
-  readonly code: LynxErrorCode;
+  declare readonly code: LynxErrorCode;
 
   constructor(message: string, init: LynxApiErrorInit) {
-    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    super(message, undefined, undefined, undefined, init.code, init.cause);
     this.name = 'LynxApiError';
     this.status = init.status;
     this.method = init.method;
     this.path = stripQuery(init.path);
     this.serverMessage = init.serverMessage;
-    this.code = init.code;
   }
 
   toJSON(): Record<string, unknown> {

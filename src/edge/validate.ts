@@ -10,6 +10,7 @@
  *     "guide": [ { "id": "stage_1", "title": "Choose", "input_fields": ["heater", "setpoint"] } ] }
  */
 
+import { LynxError, type ErrorParams } from '../errors';
 export interface EdgeInputDef {
   type: string;
   required?: boolean;
@@ -43,10 +44,12 @@ export interface EdgeProblem {
   message: string;
 }
 
-export class EdgeValidationError extends Error {
-  constructor(message: string, public readonly field: string, public readonly problems: EdgeProblem[] = [{ field, message }]) {
-    super(message);
+export class EdgeValidationError extends LynxError {
+  readonly problems: EdgeProblem[];
+  constructor(message: string, field: string, problems?: EdgeProblem[], key?: string, params?: ErrorParams) {
+    super(message, field, key, params);
     this.name = 'EdgeValidationError';
+    this.problems = problems ?? [{ field, message }];
   }
 }
 

@@ -2,6 +2,7 @@
 // own apps do: `state_<name>` = value (with `text_<name>` as its label), else
 // `format` (printf-like, e.g. "%.1f") and `unit`. Computed once per function so
 // the per-message path only looks values up. No Node-RED here.
+import { wildcard } from './match';
 
 /** The part of a FunctionX this module needs. */
 export interface FunctionLike {
@@ -126,12 +127,8 @@ export function compileMetaFilter(rows: Array<{ key: string; value: string }>): 
     .filter((r) => r && typeof r.key === 'string' && r.key.trim() !== '')
     .map((r) => {
       const key = r.key.trim();
-      const value = r.value == null ? '*' : String(r.value);
-      if (!value.includes('*')) return (meta: Record<string, string>) => meta[key] === value;
-      const re = new RegExp('^' + value.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$', 's');
-      return (meta: Record<string, string>) => meta[key] !== undefined && re.test(meta[key]);
+      const m = wildcard(r.value == null ? '*' : String(r.value));
+      return (meta: Record<string, string>) => m(meta[key]);
     });
   return (f) => tests.length > 0 && tests.every((t) => t(f.meta || {}));
 }
-
-export { fullTopic } from '../lynx/topics';
