@@ -15,6 +15,7 @@ const LANGS = ['en-US', 'sv-SE'];
 
 /** The shared groups each flow node uses (every one uses `frame`). */
 const USES = {
+  'iotopen-functionx-in': ['topicKey', 'follow'],
 };
 
 function merge(into, from) {

@@ -183,104 +183,129 @@ export function toNodeError(err: unknown, tr?: (key: string, params?: ErrorParam
 export function defineNode<C extends NodeDef, F extends Fields = Record<string, never>>(RED: NodeAPI, type: string, spec: NodeSpec<C, F>): void {
   const tr = translator(RED, type);
   const t = (key: string, params?: ErrorParams): string => tr(key, params) ?? `${type}.${key}`;
-  const evaluate = (node: Node) => (value: string, vtype: string, msg: object): Promise<unknown> =>
-    new Promise((resolve, reject) => {
-      RED.util.evaluateNodeProperty(value, vtype as never, node, msg as NodeMessage, (err: Error | null, result: unknown) => (err ? reject(err) : resolve(result)));
-    });
+  const fields = spec.fields ?? ({} as F);
+  const typed = Object.values(fields).some((f) => f.type !== undefined);
+  const errorStatus = (err: unknown): NodeStatus => {
+    const r = reasonOf(err);
+    return { fill: 'red', shape: 'ring', text: t('status.error', { reason: t(`reason.${r.key}`, r.params) }) };
+  };
 
-  // What every node of the type shares; each node's ctx adds its node, config and server.
-  const shared = {
-    RED,
-    t,
-    error: (key: string, params?: ErrorParams, field?: string) => new LynxError(t(`errors.${key}`, params), field, key, params),
-    async installation(this: Ctx<C>, iid: number, field: string): Promise<InstallationInfo> {
+  /**
+   * One per node: its ctx, and what the frame keeps of it. Everything else is on the
+   * prototype, shared by the type's nodes (t, error... need no `this`: they may be
+   * destructured), so a deployed node costs a few fields, not a set of closures.
+   */
+  class NodeCtx implements Ctx<C> {
+    hooks: Hooks<Values<F>> = {};
+    read: ((msg: Record<string, unknown>) => Promise<Values<F>>) | null = null;
+    /** Set when the node cannot work: every message fails with it. */
+    broken: NodeFacingError | null = null;
+    constructor(
+      readonly node: Node,
+      readonly config: C,
+      readonly server: LynxServer,
+    ) {}
+    declare readonly RED: NodeAPI;
+    declare t: (key: string, params?: ErrorParams) => string;
+    declare error: (key: string, params?: ErrorParams, field?: string) => LynxError;
+    declare errorStatus: (err: unknown) => NodeStatus;
+    declare nodeError: (err: unknown) => NodeFacingError;
+    async installation(iid: number, field: string): Promise<InstallationInfo> {
       const inst = await this.server.catalog.installation(iid);
       if (!inst) throw this.error('notVisible', { name: field, id: iid }, field);
       return inst;
-    },
-    errorStatus(err: unknown): NodeStatus {
-      const r = reasonOf(err);
-      return { fill: 'red', shape: 'ring', text: t('status.error', { reason: t(`reason.${r.key}`, r.params) }) };
-    },
-    nodeError: (err: unknown) => toNodeError(err, tr),
-  };
-
-  function FrameNode(this: Node, def: C): void {
-    RED.nodes.createNode(this, def);
-    const node = this;
-    const config = migrate(type, def);
-    const server = getServer(RED, (config as { server?: string }).server);
-    let hooks: Hooks<Values<F>> = {};
-    let read: ((msg: Record<string, unknown>) => Promise<Values<F>>) | null = null;
-    /** Set when the node cannot work: every message fails with it. */
-    let broken: NodeFacingError | null = null;
-    const ctx: Ctx<C> = Object.assign(Object.create(shared) as typeof shared, { node, config, server: server as LynxServer });
-
-    const fail = (msg: Msg, err: unknown, done: Done): void => {
+    }
+    /** A message failed: msg.statusCode (when asked), the red status, done(err) translated. */
+    fail(msg: Msg, err: unknown, done: Done): void {
       const e = toNodeError(err, tr);
       if (spec.statusCode && typeof e.status === 'number' && e.status > 0) msg.statusCode = e.status;
       const own = spec.failStatus ? spec.failStatus(e) : undefined;
-      if (own !== null) node.status(own ?? ctx.errorStatus(e));
+      if (own !== null) this.node.status(own ?? errorStatus(e));
       done(e);
-    };
-
-    if (!server) {
-      broken = new LynxError(t('errors.noServer'), 'server', 'noServer', undefined, 'ENOSERVER');
-      node.status({ fill: 'red', shape: 'ring', text: t('status.noServer') });
-      node.error(broken.message);
-    } else if (server.configError) {
-      // Its hub and catalog getters throw: neither is touched. register() shows its error status.
-      server.register(node);
-      broken = new LynxError(server.configError.message, server.configError.field, undefined, undefined, 'ECONFIG');
-      // A node without input could not report it otherwise.
-      if (spec.inputs === 0) node.error(broken.message);
-    } else {
-      const mqtt = typeof spec.mqtt === 'function' ? spec.mqtt(config) : !!spec.mqtt;
-      server.register(node, mqtt ? { mqtt: true } : undefined);
-      try {
-        const fields = fieldReader(spec.fields ?? ({} as F), config as unknown as Record<string, unknown>, evaluate(node));
-        hooks = spec.setup(ctx, fields.fixed) || {};
-        read = fields.read;
-      } catch (err) {
-        broken = toNodeError(err, tr);
-        node.status({ fill: 'red', shape: 'ring', text: t('status.config') });
-        node.error(broken.message);
-      }
     }
-
-    node.on('input', (raw: NodeMessage, send: Send, done: Done) => {
-      const msg = raw as Msg;
+    input(msg: Msg, send: Send, done: Done): void {
+      const { broken, read } = this;
       if (broken || !read) {
-        fail(msg, broken, done);
+        this.fail(msg, broken, done);
         return;
       }
-      const input = hooks.input;
+      const input = this.hooks.input;
       if (!input) {
         done();
         return;
       }
       read(msg)
         .then((values) => input(msg, values, send))
-        .then(() => done(), (err: unknown) => fail(msg, err, done));
-    });
-
-    node.on('close', (removed: boolean, done: () => void) => {
+        .then(() => done(), (err: unknown) => this.fail(msg, err, done));
+    }
+    close(removed: boolean, done: () => void): void {
       try {
-        if (hooks.close) hooks.close(removed);
+        if (this.hooks.close) this.hooks.close(removed);
       } catch (err) {
-        node.warn((err as Error).message);
+        this.node.warn((err as Error).message);
       }
-      if (!server) {
+      if (!this.server) {
         done();
         return;
       }
       const finish = bounded(done);
       try {
-        server.deregister(node, finish);
+        this.server.deregister(this.node, finish);
       } catch {
         finish();
       }
-    });
+    }
+  }
+  Object.assign(NodeCtx.prototype, {
+    RED,
+    t,
+    error: (key: string, params?: ErrorParams, field?: string) => new LynxError(t(`errors.${key}`, params), field, key, params),
+    errorStatus,
+    nodeError: (err: unknown) => toNodeError(err, tr),
+  });
+
+  function start(ctx: NodeCtx): void {
+    const { node, config, server } = ctx;
+    if (!server) {
+      ctx.broken = new LynxError(t('errors.noServer'), 'server', 'noServer', undefined, 'ENOSERVER');
+      node.status({ fill: 'red', shape: 'ring', text: t('status.noServer') });
+      node.error(ctx.broken.message);
+      return;
+    }
+    if (server.configError) {
+      // Its hub and catalog getters throw: neither is touched. register() shows its error status.
+      server.register(node);
+      ctx.broken = new LynxError(server.configError.message, server.configError.field, undefined, undefined, 'ECONFIG');
+      // A node without input could not report it otherwise.
+      if (spec.inputs === 0) node.error(ctx.broken.message);
+      return;
+    }
+    const mqtt = typeof spec.mqtt === 'function' ? spec.mqtt(config) : !!spec.mqtt;
+    server.register(node, mqtt ? { mqtt: true } : undefined);
+    try {
+      const evaluate = typed
+        ? (value: string, vtype: string, msg: object): Promise<unknown> =>
+          new Promise((resolve, reject) => {
+            RED.util.evaluateNodeProperty(value, vtype as never, node, msg as NodeMessage, (err: Error | null, result: unknown) => (err ? reject(err) : resolve(result)));
+          })
+        : undefined;
+      const reader = fieldReader(fields, config as unknown as Record<string, unknown>, evaluate);
+      ctx.hooks = spec.setup(ctx, reader.fixed) || {};
+      if (spec.inputs !== 0) ctx.read = reader.read;
+    } catch (err) {
+      ctx.broken = toNodeError(err, tr);
+      node.status({ fill: 'red', shape: 'ring', text: t('status.config') });
+      node.error(ctx.broken.message);
+    }
+  }
+
+  function FrameNode(this: Node, def: C): void {
+    RED.nodes.createNode(this, def);
+    const config = migrate(type, def);
+    const ctx = new NodeCtx(this, config, getServer(RED, (config as { server?: string }).server) as LynxServer);
+    start(ctx);
+    if (spec.inputs !== 0) this.on('input', (msg: NodeMessage, send: Send, done: Done) => ctx.input(msg as Msg, send, done));
+    this.on('close', (removed: boolean, done: () => void) => ctx.close(removed, done));
   }
 
   RED.nodes.registerType(type, FrameNode as never);

@@ -9,7 +9,9 @@
 // raise `configVersion: { value: N + 1 }` in its .html, and add a case to
 // test/nodes/migrations.test.js. An `up` gets the settings of version N and
 // returns those of N + 1; it fills in or renames, it never throws (a value it
-// cannot read stays for the node's own check to report, naming the field).
+// cannot read stays for the node's own check to report, naming the field); it
+// returns its argument itself when it changes nothing, else a new object (it never
+// changes the one it gets).
 // test/nodes/saved-flow.test.js deploys a flow saved by 0.1.0 through all of them.
 // No Node-RED here.
 
@@ -49,17 +51,24 @@ export function versionOf(config: Record<string, unknown>): number {
 }
 
 /**
- * Saved settings brought up to today's version, step by step; a copy (the
- * saved object is never changed). Settings of a later version than this
- * runtime knows (a flow from a newer pack) are given back as they are.
+ * Saved settings brought up to today's version, step by step. The saved object is
+ * never changed: a step that changes something gives a copy, which carries its
+ * `configVersion`; when no step changes anything (as 0 -> 1), the saved settings
+ * are given back as they are (no copy per node). Settings of a later version than
+ * this runtime knows (a flow from a newer pack) are given back as they are too.
  */
 export function migrate<C extends object>(type: string, config: C): C {
-  let c = { ...(config as Record<string, unknown>) };
-  let v = versionOf(c);
-  for (const m of MIGRATIONS[type] ?? []) {
-    if (m.version <= v) continue;
-    c = { ...m.up(c), configVersion: m.version };
-    v = m.version;
+  return migrateWith(MIGRATIONS[type] ?? [], config);
+}
+
+/** migrate() with the given migrations (tests). */
+export function migrateWith<C extends object>(migrations: readonly Migration[], config: C): C {
+  let c = config as Record<string, unknown>;
+  const from = versionOf(c);
+  for (const m of migrations) {
+    if (m.version <= from) continue;
+    const next = m.up(c);
+    if (next !== c) c = { ...next, configVersion: m.version };
   }
   return c as C;
 }

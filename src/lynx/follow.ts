@@ -39,7 +39,8 @@ export function functionSelector(s: Selection): (f: FunctionLike) => boolean {
 
 /** What a topic's functions are: a change of id, type or meta changes it. */
 export function signature(fns: readonly FunctionLike[]): string {
-  return fns.map((f) => `${f.id}\u0000${f.type}\u0000${JSON.stringify(f.meta || {})}`).join('\u0001');
+  // joined, not concatenated: one flat string kept per topic
+  return fns.map((f) => [f.id, f.type, JSON.stringify(f.meta || {})].join('\u0000')).join('\u0001');
 }
 
 export interface TopicPlan {
