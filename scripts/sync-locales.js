@@ -16,6 +16,7 @@ const LANGS = ['en-US', 'sv-SE'];
 /** The shared groups each flow node uses (every one uses `frame`). */
 const USES = {
   'iotopen-functionx-in': ['topicKey', 'follow'],
+  'iotopen-functionx-out': ['qos', 'topicKey', 'write'],
 };
 
 function merge(into, from) {
