@@ -17,6 +17,7 @@ const LANGS = ['en-US', 'sv-SE'];
 const USES = {
   'iotopen-functionx-in': ['topicKey', 'follow'],
   'iotopen-functionx-out': ['qos', 'topicKey', 'write'],
+  'iotopen-mqtt-publish': ['qos', 'publish'],
 };
 
 function merge(into, from) {

@@ -82,6 +82,14 @@ export interface NodeSpec<C, F extends Fields> {
 }
 
 /**
+ * A LynxError of a node's own (errors.<key> of its catalogue), for checks that run
+ * without a ctx (a field's check): the frame puts its translated text in at the node edge.
+ */
+export function inputError(key: string, params?: ErrorParams, field?: string): LynxError {
+  return new LynxError(`errors.${key}`, field, key, params);
+}
+
+/**
  * A close handler's done, bounded: the returned finish() calls done once, and is
  * called by itself after `ms` (Node-RED waits for done; a deploy must not hang).
  */

@@ -111,3 +111,42 @@ export function writePayload(p: unknown, states: ReadonlyMap<string, number>, no
   if (value === null) throw badValue(`payload.value: ${describe(o.value)}`, states);
   return { value, timestamp, msg: text };
 }
+
+/** A payload to publish as it is: a string or Buffer as given, anything else as JSON. */
+export function publishPayload(p: unknown): string | Buffer {
+  if (p === undefined || p === null) throw new LynxError('msg.payload is missing: set the value to publish, e.g. {"value": 1}', 'payload', 'publish.missing');
+  if (typeof p === 'string' || Buffer.isBuffer(p)) return p;
+  return JSON.stringify(p);
+}
+
+/**
+ * The payload of the REST API's publish (the spec's MQTTPublish.payload, a JSON
+ * object such as {"value": 22.1}): an object as it is, a string or Buffer holding
+ * a JSON object, a finite number as {"value": n}; anything else is refused naming
+ * msg.payload and what is accepted.
+ */
+export function apiPublishPayload(p: unknown): Record<string, unknown> {
+  const refuse = (key: string, english: string, got?: string): never => {
+    const accepts = 'API mode sends a JSON object (the spec\'s MQTTPublish payload): send an object such as {"value": 1}, a JSON string of one, or a number (sent as {"value": n}); use MQTT mode for other payloads';
+    throw new LynxError(`msg.payload is ${english}: ${accepts}`, 'msg.payload', `publish.${key}`, got === undefined ? undefined : { got });
+  };
+  if (typeof p === 'string' || Buffer.isBuffer(p)) {
+    let v: unknown;
+    try {
+      v = JSON.parse(typeof p === 'string' ? p : p.toString('utf8'));
+    } catch {
+      return typeof p === 'string' ? refuse('stringNotJson', 'a string that is not JSON') : refuse('bufferNotJson', 'a Buffer that is not JSON');
+    }
+    if (!v || typeof v !== 'object' || Array.isArray(v)) {
+      return typeof p === 'string' ? refuse('stringNotObject', 'a string whose JSON is not an object') : refuse('bufferNotObject', 'a Buffer whose JSON is not an object');
+    }
+    return v as Record<string, unknown>;
+  }
+  if (typeof p === 'number') {
+    if (!Number.isFinite(p)) return refuse('notFinite', `${p}, not a finite number`, String(p));
+    return { value: p };
+  }
+  if (p && typeof p === 'object' && !Array.isArray(p)) return p as Record<string, unknown>;
+  const got = Array.isArray(p) ? 'an array' : typeof p;
+  return refuse('type', got, got);
+}

@@ -113,6 +113,7 @@ describe('runtime strings', () => {
       const keys = new Set();
       for (const m of ts.matchAll(/(?:^|[^\w$.])t\(\s*'([^']+)'/g)) keys.add(m[1]);
       for (const m of ts.matchAll(/(?:ctx\.|[^\w$.])error\(\s*'([^']+)'/g)) keys.add(`errors.${m[1]}`);
+      for (const m of ts.matchAll(/\binputError\(\s*'([^']+)'/g)) keys.add(`errors.${m[1]}`);
       for (const lang of ['en-US', 'sv-SE']) {
         const c = cat(type, lang);
         const missing = [...keys].filter((k) => typeof get(c, k) !== 'string');
