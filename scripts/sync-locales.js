@@ -18,6 +18,7 @@ const USES = {
   'iotopen-functionx-in': ['topicKey', 'follow'],
   'iotopen-functionx-out': ['qos', 'topicKey', 'write'],
   'iotopen-mqtt-publish': ['qos', 'publish'],
+  'iotopen-status': ['topics', 'picked'],
 };
 
 function merge(into, from) {

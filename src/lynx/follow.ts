@@ -6,7 +6,7 @@
 import { LynxError } from '../errors';
 import { wildcard } from './match';
 import { compileMetaFilter, type FunctionLike } from './present';
-import { fullTopic } from './topics';
+import { bareTopic, fullTopic } from './topics';
 import { positiveId } from './values';
 
 export interface Selection {
@@ -94,4 +94,25 @@ export function planTopics(
     else if (sig !== signature(list)) changed.push(topic);
   }
   return { wanted, add, remove, changed, matched, missingKey };
+}
+
+/**
+ * The bare topics (`obj/...`, each once, in pick order) the picked functions are
+ * read from (their topic_read), for the status and log APIs; a picked function
+ * that is gone or has no topic_read is a LynxError naming `functions`.
+ */
+export function pickedTopics(functions: readonly FunctionLike[], ids: readonly number[], iid: number, clientId: number | string): string[] {
+  const topics: string[] = [];
+  for (const id of ids) {
+    const fn = functions.find((f) => f.id === id);
+    if (!fn) throw new LynxError(`function ${id} does not exist in installation ${iid} (deleted?): pick the functions again`, 'functions', 'picked.gone', { id, iid });
+    const tr = fn.meta && fn.meta.topic_read;
+    if (!tr) {
+      const name = (fn.meta && fn.meta.name) || fn.type;
+      throw new LynxError(`function ${id} (${name}) has no topic_read meta: give it one, or name its topic in the node or msg.topics`, 'functions', 'picked.noTopic', { id, name });
+    }
+    const t = bareTopic(clientId, tr);
+    if (!topics.includes(t)) topics.push(t);
+  }
+  return topics;
 }
