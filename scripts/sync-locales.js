@@ -19,6 +19,8 @@ const USES = {
   'iotopen-functionx-out': ['qos', 'topicKey', 'write'],
   'iotopen-mqtt-publish': ['qos', 'publish'],
   'iotopen-status': ['topics', 'picked'],
+  'iotopen-devicex': ['operation', 'modelx'],
+  'iotopen-functionx': ['operation', 'modelx'],
 };
 
 function merge(into, from) {

@@ -26,7 +26,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from 'node-red';
 import { LynxError, fillParams, reasonOf, type ErrorParams } from '../../src/errors';
 import type { InstallationInfo } from '../../src/api/models';
 import { getServer, type LynxServer } from './index';
-import { fieldReader, type Fields, type Values } from './fields';
+import { fieldReader, readField, type Field, type Fields, type Values } from './fields';
 import { migrate } from './migrations';
 
 /** Node-RED waits for a close handler's done: a deploy must not hang on a dead server. */
@@ -60,6 +60,10 @@ export interface Ctx<C> {
   errorStatus(err: unknown): NodeStatus;
   /** The Error a failure is reported as (translated, API status kept): for node.error / node.warn. */
   nodeError(err: unknown): NodeFacingError;
+  /** A TypedInput setting's value for a message (RED.util.evaluateNodeProperty); nothing for a blank one. */
+  evaluate(value: string | undefined, type: string, msg: object): Promise<unknown>;
+  /** Read a field only when it is needed (an id only some operations take), named like the declared ones. */
+  read<T>(field: Field<T>, msg: object): Promise<T>;
 }
 
 export interface Hooks<V> {
@@ -205,7 +209,7 @@ export function defineNode<C extends NodeDef, F extends Fields = Record<string, 
    */
   class NodeCtx implements Ctx<C> {
     hooks: Hooks<Values<F>> = {};
-    read: ((msg: Record<string, unknown>) => Promise<Values<F>>) | null = null;
+    readAll: ((msg: Record<string, unknown>) => Promise<Values<F>>) | null = null;
     /** Set when the node cannot work: every message fails with it. */
     broken: NodeFacingError | null = null;
     constructor(
@@ -218,6 +222,15 @@ export function defineNode<C extends NodeDef, F extends Fields = Record<string, 
     declare error: (key: string, params?: ErrorParams, field?: string) => LynxError;
     declare errorStatus: (err: unknown) => NodeStatus;
     declare nodeError: (err: unknown) => NodeFacingError;
+    evaluate(value: string | undefined, vtype: string, msg: object): Promise<unknown> {
+      if (value === undefined || value === '') return Promise.resolve(undefined);
+      return new Promise((resolve, reject) => {
+        RED.util.evaluateNodeProperty(value, vtype as never, this.node, msg as NodeMessage, (err: Error | null, result: unknown) => (err ? reject(err) : resolve(result)));
+      });
+    }
+    read<T>(field: Field<T>, msg: object): Promise<T> {
+      return readField(field, msg as Record<string, unknown>, this.config as unknown as Record<string, unknown>, (v, vt, m) => this.evaluate(v, vt, m)) as Promise<T>;
+    }
     async installation(iid: number, field: string): Promise<InstallationInfo> {
       const inst = await this.server.catalog.installation(iid);
       if (!inst) throw this.error('notVisible', { name: field, id: iid }, field);
@@ -232,8 +245,8 @@ export function defineNode<C extends NodeDef, F extends Fields = Record<string, 
       done(e);
     }
     input(msg: Msg, send: Send, done: Done): void {
-      const { broken, read } = this;
-      if (broken || !read) {
+      const { broken, readAll } = this;
+      if (broken || !readAll) {
         this.fail(msg, broken, done);
         return;
       }
@@ -242,7 +255,7 @@ export function defineNode<C extends NodeDef, F extends Fields = Record<string, 
         done();
         return;
       }
-      read(msg)
+      readAll(msg)
         .then((values) => input(msg, values, send))
         .then(() => done(), (err: unknown) => this.fail(msg, err, done));
     }
@@ -291,15 +304,10 @@ export function defineNode<C extends NodeDef, F extends Fields = Record<string, 
     const mqtt = typeof spec.mqtt === 'function' ? spec.mqtt(config) : !!spec.mqtt;
     server.register(node, mqtt ? { mqtt: true } : undefined);
     try {
-      const evaluate = typed
-        ? (value: string, vtype: string, msg: object): Promise<unknown> =>
-          new Promise((resolve, reject) => {
-            RED.util.evaluateNodeProperty(value, vtype as never, node, msg as NodeMessage, (err: Error | null, result: unknown) => (err ? reject(err) : resolve(result)));
-          })
-        : undefined;
+      const evaluate = typed ? (value: string, vtype: string, msg: object) => ctx.evaluate(value, vtype, msg) : undefined;
       const reader = fieldReader(fields, config as unknown as Record<string, unknown>, evaluate);
       ctx.hooks = spec.setup(ctx, reader.fixed) || {};
-      if (spec.inputs !== 0) ctx.read = reader.read;
+      if (spec.inputs !== 0) ctx.readAll = reader.read;
     } catch (err) {
       ctx.broken = toNodeError(err, tr);
       node.status({ fill: 'red', shape: 'ring', text: t('status.config') });
