@@ -21,6 +21,7 @@ const USES = {
   'iotopen-status': ['topics', 'picked'],
   'iotopen-devicex': ['operation', 'modelx'],
   'iotopen-functionx': ['operation', 'modelx'],
+  'iotopen-schedule': ['operation', 'schedule'],
 };
 
 function merge(into, from) {
