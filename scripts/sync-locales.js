@@ -22,6 +22,7 @@ const USES = {
   'iotopen-devicex': ['operation', 'modelx'],
   'iotopen-functionx': ['operation', 'modelx'],
   'iotopen-schedule': ['operation', 'schedule'],
+  'iotopen-log': ['wholeNumber', 'topics', 'picked', 'time', 'aggregation'],
 };
 
 function merge(into, from) {

@@ -95,3 +95,24 @@ export function aggregationInterval(value: unknown, field = 'aggr_interval'): st
   }
   return formatGoDuration(ms);
 }
+
+/**
+ * The aggregation of a log query from msg.aggregation (`{method, interval?}`, a
+ * method name, or false / "none" for raw entries) or, without it, the node's
+ * method and interval; undefined for raw entries.
+ */
+export function aggregationOf(msgValue: unknown, method: string | undefined, interval: string | undefined): { method: string; interval?: string } | undefined {
+  const check = (m: unknown, i: unknown, mField: string, iField: string) => ({
+    method: aggregationMethod(m, mField),
+    ...(i === undefined || i === null || i === '' ? {} : { interval: aggregationInterval(i, iField) }),
+  });
+  if (msgValue === undefined) return method ? check(method, interval, 'aggrMethod', 'aggrInterval') : undefined;
+  if (msgValue === false || msgValue === null || msgValue === '' || msgValue === 'none') return undefined;
+  if (typeof msgValue === 'string') return check(msgValue, interval, 'msg.aggregation', 'aggrInterval');
+  if (typeof msgValue === 'object' && !Array.isArray(msgValue)) {
+    const a = msgValue as { method?: unknown; interval?: unknown };
+    return check(a.method, a.interval, 'msg.aggregation.method', 'msg.aggregation.interval');
+  }
+  const got = JSON.stringify(msgValue);
+  throw new AggregationError(`msg.aggregation must be {"method": "avg", "interval": "15m"}, a method name, or false for raw entries; got ${got}`, 'msg.aggregation', 'aggregation.form', { got });
+}
