@@ -23,6 +23,7 @@ const USES = {
   'iotopen-functionx': ['operation', 'modelx'],
   'iotopen-schedule': ['operation', 'schedule'],
   'iotopen-log': ['wholeNumber', 'topics', 'picked', 'time', 'aggregation'],
+  'iotopen-notify': ['template'],
 };
 
 function merge(into, from) {
