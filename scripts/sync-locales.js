@@ -24,6 +24,7 @@ const USES = {
   'iotopen-schedule': ['operation', 'schedule'],
   'iotopen-log': ['wholeNumber', 'topics', 'picked', 'time', 'aggregation'],
   'iotopen-notify': ['template'],
+  'iotopen-api': ['path'],
 };
 
 function merge(into, from) {
