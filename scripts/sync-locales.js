@@ -25,6 +25,7 @@ const USES = {
   'iotopen-log': ['wholeNumber', 'topics', 'picked', 'time', 'aggregation'],
   'iotopen-notify': ['template'],
   'iotopen-api': ['path'],
+  'iotopen-edge-app': ['edge'],
 };
 
 function merge(into, from) {
