@@ -8,8 +8,8 @@ import type { NodeAPI, NodeDef } from 'node-red';
 import { defineNode, inputError, type Msg } from '../lib/frame';
 import { asBoolean, asOptionalId, type At, type Fields, type Values } from '../lib/fields';
 import { LynxError } from '../../src/errors';
-import { positiveId } from '../../src/lynx/values';
-import { deployEdgeApp, type EdgeDeployOptions, type EdgeDeployResult, type EdgeTarget } from '../../src/edge/deploy';
+import { deployEdgeApp, type EdgeDeployOptions, type EdgeDeployResult } from '../../src/edge/deploy';
+import { edgeTargets, listingOf } from '../../src/edge/targets';
 
 interface EdgeNodeDef extends NodeDef {
   server: string;
@@ -94,43 +94,6 @@ const FIELDS = {
   dryRun: { msg: 'dryRun', setting: 'dryRun', check: asBoolean(false) },
 } satisfies Fields;
 
-/**
- * Targets from `installations`: "all", ids as a number, a comma separated string or an
- * array, or objects `{installation_id, config?}` (per-installation config).
- */
-async function targetsOf(value: unknown, field: string, all: () => Promise<number[]>): Promise<EdgeTarget[]> {
-  if (value === undefined || value === null || value === '') return [];
-  if (typeof value === 'string' && value.trim().toLowerCase() === 'all') return (await all()).map((id) => ({ installation_id: id }));
-  const list: unknown[] = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : [value];
-  return list.map((entry, i) => {
-    if (entry && typeof entry === 'object' && !Array.isArray(entry)) {
-      const e = entry as { installation_id?: unknown; id?: unknown; config?: unknown };
-      const iid = positiveId(e.installation_id ?? e.id, `${field}[${i}].installation_id`);
-      if (e.config !== undefined && (e.config === null || typeof e.config !== 'object' || Array.isArray(e.config))) {
-        throw inputError('targetConfig', { field: `${field}[${i}].config` }, `${field}[${i}].config`);
-      }
-      return { installation_id: iid, config: e.config as Record<string, unknown> | undefined };
-    }
-    return { installation_id: positiveId(entry, Array.isArray(value) ? `${field}[${i}]` : field) };
-  });
-}
-
-/**
- * The listing's organisation: msg.listing.publisher ({id, name?} or an id), else the node's
- * publisher field; undefined lets the deployer take the organisation of the installations.
- */
-function publisherOf(fromMsg: unknown, fromNode: string | undefined): { id: number; name?: string } | undefined {
-  if (fromMsg !== undefined && fromMsg !== null && fromMsg !== '') {
-    if (typeof fromMsg === 'object' && !Array.isArray(fromMsg)) {
-      const p = fromMsg as { id?: unknown; name?: unknown };
-      return { id: positiveId(p.id, 'msg.listing.publisher.id'), ...(typeof p.name === 'string' ? { name: p.name } : {}) };
-    }
-    return { id: positiveId(fromMsg, 'msg.listing.publisher') };
-  }
-  const n = (fromNode ?? '').trim();
-  return n ? { id: positiveId(n, 'publisher') } : undefined;
-}
-
 export = function (RED: NodeAPI): void {
   const userDir = (): string => (RED.settings as unknown as { userDir?: string }).userDir || process.cwd();
 
@@ -159,26 +122,16 @@ export = function (RED: NodeAPI): void {
         const appLua = await source(msg.app_lua, config.luaFile, 'msg.app_lua', 'luaFile');
         const appJson = await source(msg.app_json, config.jsonFile, 'msg.app_json', 'jsonFile');
         const hasSources = appLua !== undefined || appJson !== undefined;
-        const targets = await targetsOf(v.installations.value, v.installations.label, async () =>
+        const targets = await edgeTargets(v.installations.value, v.installations.label, async () =>
           (await server.api.installations.list({ signal: ac.signal })).map((i: { id: number }) => i.id));
         const nameRaw = v.instanceName;
-        const listing = msg.listing && typeof msg.listing === 'object' ? (msg.listing as Record<string, unknown>) : {};
-        const appName = (typeof listing.name === 'string' ? listing.name : config.appName || '').trim();
-        const instanceName = typeof nameRaw === 'string' && nameRaw.trim() ? nameRaw.trim() : appName || undefined;
-        const publisher = publisherOf(listing.publisher, config.publisher);
+        const listing = listingOf(msg.listing, { name: config.appName, category: config.category, description: config.description, publisher: config.publisher });
+        const instanceName = typeof nameRaw === 'string' && nameRaw.trim() ? nameRaw.trim() : listing?.name;
         const upload = hasSources && v.upload;
         return {
           mode: v.mode,
           appId: v.appId,
-          listing: appName ? {
-            name: appName,
-            category: typeof listing.category === 'string' ? listing.category : config.category || 'other',
-            short_description: typeof listing.short_description === 'string' ? listing.short_description : config.description || '',
-            description: typeof listing.description === 'string' ? listing.description : config.description || '',
-            tags: Array.isArray(listing.tags) ? (listing.tags as string[]) : [],
-            ...(publisher ? { publisher } : {}),
-            ...(typeof listing.public === 'boolean' ? { public: listing.public } : {}),
-          } : undefined,
+          listing,
           appLua: appLua as string | Buffer | undefined,
           appJson,
           upload,
