@@ -7,7 +7,7 @@
 import type { NodeAPI, NodeDef, NodeMessage, NodeStatus } from 'node-red';
 import { defineNode, type Ctx as FrameCtx } from '../lib/frame';
 import type { Fields } from '../lib/fields';
-import { decodeLynxPayload, lynxObject, type DecodedPayload } from '../../src/lynx/codec';
+import { lynxObject, readLynxPayload, type PayloadSink } from '../../src/lynx/codec';
 import { functionSelector, planTopics, signature } from '../../src/lynx/follow';
 import { presenter, type FunctionLike, type Presenter } from '../../src/lynx/present';
 import { fullTopic } from '../../src/lynx/topics';
@@ -65,7 +65,7 @@ type Ctx = FrameCtx<Def>;
  * One deployed node: its state in fields, its work in shared methods (a flow may
  * hold thousands of these nodes: each costs its fields and its subscriptions).
  */
-class Follower {
+class Follower implements PayloadSink<TopicEntry, string> {
   readonly topics = new Map<string, TopicEntry>();
   clientId: number | string | null = null;
   closed = false;
@@ -97,11 +97,11 @@ class Follower {
     this.ctx.node.status(st);
   }
 
-  // Hot path: one decode, one msg (with its lynx object) per function on the
-  // topic; everything else was computed when the topic was subscribed.
-  sendValue(te: TopicEntry, topic: string, d: DecodedPayload & { ok: true }): void {
+  // Hot path: one JSON.parse (readLynxPayload), one msg (with its lynx object) per
+  // function on the topic; everything else was computed when the topic was subscribed.
+  lynxValue(te: TopicEntry, topic: string, value: unknown, timestamp: number | undefined, text: string | undefined): void {
     if (this.onlyChange) {
-      const k = `${typeof d.value}:${String(d.value)}\u0000${d.msg ?? ''}`;
+      const k = `${typeof value}:${String(value)}\u0000${text ?? ''}`;
       if (k === te.last) return;
       te.last = k;
     }
@@ -111,13 +111,13 @@ class Follower {
       const fe = fns[i];
       node.send({
         topic,
-        payload: this.wholeObject ? lynxObject(d) : d.value,
-        lynx: { installation_id: this.iid, client_id: this.clientId, function: fe.info, timestamp: d.timestamp, text: d.msg, formatted: fe.pres.format(d.value, d.msg) },
+        payload: this.wholeObject ? lynxObject({ value, timestamp, msg: text }) : value,
+        lynx: { installation_id: this.iid, client_id: this.clientId, function: fe.info, timestamp, text, formatted: fe.pres.format(value, text) },
       } as unknown as NodeMessage);
     }
   }
 
-  sendRaw(te: TopicEntry, topic: string, raw: string, error: string): void {
+  lynxRaw(te: TopicEntry, topic: string, raw: string, error: string): void {
     const now = Date.now();
     if (now - te.warnedAt >= WARN_INTERVAL_MS) {
       te.warnedAt = now;
@@ -131,11 +131,6 @@ class Follower {
     for (const fe of te.fns) {
       this.ctx.node.send({ topic, payload: raw, lynx: { installation_id: this.iid, client_id: this.clientId, function: fe.info, error } } as unknown as NodeMessage);
     }
-  }
-
-  deliver(te: TopicEntry, topic: string, d: DecodedPayload): void {
-    if (d.ok) this.sendValue(te, topic, d);
-    else this.sendRaw(te, topic, d.raw, d.error);
   }
 
   /** Bring subscriptions in line with the installation's current function list. */
@@ -162,7 +157,7 @@ class Follower {
       try {
         te.sub = server.hub.subscribe(node.id, topic, (tp: string, buf: Buffer) => {
           te.seen = true;
-          this.deliver(te, tp, decodeLynxPayload(buf));
+          readLynxPayload(buf, this, te, tp);
         });
         topics.set(topic, te);
       } catch (err) {
@@ -218,7 +213,7 @@ class Follower {
       const te = this.topics.get(topic);
       if (!te || te.seen) continue; // a live value already went out: it is newer
       te.seen = true;
-      this.deliver(te, topic, { ok: true, value: e.value, timestamp: e.timestamp, msg: e.msg });
+      this.lynxValue(te, topic, e.value, e.timestamp, e.msg);
     }
   }
 

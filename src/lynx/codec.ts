@@ -13,28 +13,53 @@ export type DecodedPayload =
   | { ok: true; value: unknown; timestamp?: number; msg?: string }
   | { ok: false; raw: string; error: string };
 
+/** Where readLynxPayload() hands a payload: a Lynx object's fields, or the raw text and what is wrong. */
+export interface PayloadSink<A, B> {
+  lynxValue(a: A, b: B, value: unknown, timestamp: number | undefined, msg: string | undefined): void;
+  lynxRaw(a: A, b: B, raw: string, error: string): void;
+}
+
 /**
- * Decodes a Lynx payload. Fast path: one JSON.parse. Anything that is not a
- * JSON object (invalid JSON, a bare number, an array, null) gives
- * `{ ok: false, raw, error }` so callers can pass the raw text on.
+ * Reads a Lynx payload into `sink` (with the caller's `a` and `b` passed on): one
+ * JSON.parse and no object per message, for the realtime path. Anything that is
+ * not a JSON object (invalid JSON, a bare number, an array, null) goes to lynxRaw
+ * with the raw text, so callers can pass it on. Fields of the wrong type are left out.
  */
-export function decodeLynxPayload(buf: Buffer | string): DecodedPayload {
+export function readLynxPayload<A, B>(buf: Buffer | string, sink: PayloadSink<A, B>, a: A, b: B): void {
   const raw = typeof buf === 'string' ? buf : buf.toString('utf8');
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch (err) {
-    return { ok: false, raw, error: `payload is not JSON: ${(err as Error).message}` };
+    sink.lynxRaw(a, b, raw, `payload is not JSON: ${(err as Error).message}`);
+    return;
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     const kind = parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : `a ${typeof parsed}`;
-    return { ok: false, raw, error: `payload is ${kind}, not a Lynx JSON object {value, timestamp, msg}` };
+    sink.lynxRaw(a, b, raw, `payload is ${kind}, not a Lynx JSON object {value, timestamp, msg}`);
+    return;
   }
   const o = parsed as Record<string, unknown>;
-  const out: { ok: true; value: unknown; timestamp?: number; msg?: string } = { ok: true, value: o.value };
-  if (typeof o.timestamp === 'number') out.timestamp = o.timestamp;
-  if (typeof o.msg === 'string') out.msg = o.msg;
-  return out;
+  sink.lynxValue(a, b, o.value, typeof o.timestamp === 'number' ? o.timestamp : undefined, typeof o.msg === 'string' ? o.msg : undefined);
+}
+
+const DECODER: PayloadSink<{ out?: DecodedPayload }, undefined> = {
+  lynxValue(h, _b, value, timestamp, msg) {
+    const out: { ok: true; value: unknown; timestamp?: number; msg?: string } = { ok: true, value };
+    if (timestamp !== undefined) out.timestamp = timestamp;
+    if (msg !== undefined) out.msg = msg;
+    h.out = out;
+  },
+  lynxRaw(h, _b, raw, error) {
+    h.out = { ok: false, raw, error };
+  },
+};
+
+/** Decodes a Lynx payload (readLynxPayload's rule) into `{ ok: true, value, timestamp?, msg? }` or `{ ok: false, raw, error }`. */
+export function decodeLynxPayload(buf: Buffer | string): DecodedPayload {
+  const h: { out?: DecodedPayload } = {};
+  readLynxPayload(buf, DECODER, h, undefined);
+  return h.out!;
 }
 
 /** The payload as Lynx sends it, as an object: {value, timestamp?, msg?}, undefined fields left out. */
