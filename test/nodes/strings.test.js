@@ -30,6 +30,7 @@ async function corpus() {
   const tpl = require(path.join(dist, 'util/notify-template'));
   const topics = require(path.join(dist, 'lynx/topics'));
   const targets = require(path.join(dist, 'edge/targets'));
+  const edge = require(path.join(dist, 'edge/validate'));
   const states = new Map([['on', 1]]);
   const calls = [
     () => values.positiveId('x', 'installation'), () => values.positiveId(undefined, 'msg.function_id', 'function_id'),
@@ -62,6 +63,7 @@ async function corpus() {
     () => follow.pickedTopics([], [9], 1, 7), () => follow.pickedTopics([{ id: 9, type: 't', meta: { name: 'N' } }], [9], 1, 7),
     () => aggr.aggregationOf(5), () => targets.listingPublisher({ id: 'x' }), () => targets.listingOf({ publisher: 0 }, {}),
     () => targets.edgeTargets([{ id: 1, config: 5 }], 'msg.installations', async () => []),
+    () => edge.sourceText(5, 'app_lua'), () => edge.parseManifest(' '), () => edge.parseManifest('{x'), () => edge.parseManifest('[1]'), () => edge.parseManifest('{}'),
   ];
   const errors = [];
   for (const c of calls) {
