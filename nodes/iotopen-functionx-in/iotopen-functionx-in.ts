@@ -1,15 +1,18 @@
 // iotopen-functionx-in: values of FunctionX topics, live from the Lynx broker.
 // Selects functions by id, by type or by meta filter, follows the installation's
-// function list live (subscribes/unsubscribes the difference, no redeploy), and
-// enriches each value with what the function says about it. Everything a message
-// needs except its value is computed when a topic is subscribed, not per message.
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from 'node-red';
-import { getServer, requireId, type LynxServer } from '../lib';
-import { deregisterOnClose } from '../lib/input';
-import { decodeLynxPayload } from '../../src/mqtt';
-import { compileMetaFilter, fullTopic, presenter, type FunctionLike, type Presenter } from '../../src/functionx/present';
+// function list live (subscribes/unsubscribes the difference, no redeploy:
+// planTopics in src/lynx/follow.ts), and enriches each value with what the
+// function says about it. Everything a message needs except its value is
+// computed when a topic is subscribed, not per message.
+import type { NodeAPI, NodeDef, NodeMessage, NodeStatus } from 'node-red';
+import { defineNode, type Ctx as FrameCtx } from '../lib/frame';
+import type { Fields } from '../lib/fields';
+import { lynxObject, readLynxPayload, type PayloadSink } from '../../src/lynx/codec';
+import { functionSelector, planTopics, signature } from '../../src/lynx/follow';
+import { presenter, type FunctionLike, type Presenter } from '../../src/lynx/present';
+import { fullTopic } from '../../src/lynx/topics';
+import { positiveId, topicKey } from '../../src/lynx/values';
 
-const TYPE = 'iotopen-functionx-in';
 const WARN_INTERVAL_MS = 10_000;
 
 interface Def extends NodeDef {
@@ -27,29 +30,18 @@ interface Def extends NodeDef {
 
 /** One function followed by this node; `info` goes out as msg.lynx.function. */
 interface FnEntry {
-  id: number;
   info: Readonly<{ id: number; type: string; meta: Readonly<Record<string, string>> }>;
   pres: Presenter;
-  signature: string;
 }
 
 /** One subscribed topic (normally one function; several when functions share a topic). */
 interface TopicEntry {
-  topic: string;
   fns: FnEntry[];
+  signature: string;
   sub: { unsubscribe(): void } | null;
   last: string | undefined;
   seen: boolean;
   warnedAt: number;
-}
-
-interface Decoded {
-  ok: boolean;
-  value?: unknown;
-  timestamp?: number;
-  msg?: string;
-  raw?: string;
-  error?: string;
 }
 
 function deepFreeze<T extends object>(o: T): Readonly<T> {
@@ -57,284 +49,196 @@ function deepFreeze<T extends object>(o: T): Readonly<T> {
   return Object.freeze(o);
 }
 
-function glob(pattern: string): (s: string) => boolean {
-  if (!pattern.includes('*')) return (s) => s === pattern;
-  const re = new RegExp('^' + pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$', 's');
-  return (s) => re.test(s);
+function entryFor(f: FunctionLike): FnEntry {
+  const meta = { ...(f.meta || {}) };
+  return { info: deepFreeze({ id: f.id, type: f.type, meta }), pres: presenter(meta) };
 }
 
-/** The payload as Lynx sent it: {value, timestamp?, msg?}, absent fields left out. */
-function lynxObject(value: unknown, timestamp: number | undefined, text: string | undefined): Record<string, unknown> {
-  const o: Record<string, unknown> = { value };
-  if (timestamp !== undefined) o.timestamp = timestamp;
-  if (text !== undefined) o.msg = text;
-  return o;
+const FIELDS = {
+  installation: { setting: 'installation', check: (v, at) => positiveId(v, at.label) },
+  topicKey: { setting: 'topicKey', name: 'Topic key', default: 'topic_read', check: (v, at) => topicKey(v, at.label) },
+} satisfies Fields;
+
+type Ctx = FrameCtx<Def>;
+
+/**
+ * One deployed node: its state in fields, its work in shared methods (a flow may
+ * hold thousands of these nodes: each costs its fields and its subscriptions).
+ */
+class Follower implements PayloadSink<TopicEntry, string> {
+  readonly topics = new Map<string, TopicEntry>();
+  clientId: number | string | null = null;
+  closed = false;
+  refreshing: Promise<void> | null = null;
+  again = false;
+  /** Set while the status shows this node's own error or warning, not the connection state. */
+  warned = false;
+  readonly wholeObject: boolean;
+  readonly onlyChange: boolean;
+  readonly byFunction: boolean;
+  readonly onFunctions = (changed: unknown): void => {
+    if (!this.closed && Number(changed) === this.iid) void this.refresh();
+  };
+
+  constructor(
+    readonly ctx: Ctx,
+    readonly iid: number,
+    readonly key: string,
+    readonly matches: (f: FunctionLike) => boolean,
+  ) {
+    const c = ctx.config;
+    this.wholeObject = c.output === 'object';
+    this.onlyChange = !!c.onlyChange;
+    this.byFunction = (c.selectBy || 'function') === 'function';
+  }
+
+  ownStatus(st: NodeStatus): void {
+    this.warned = true;
+    this.ctx.node.status(st);
+  }
+
+  // Hot path: one JSON.parse (readLynxPayload), one msg (with its lynx object) per
+  // function on the topic; everything else was computed when the topic was subscribed.
+  lynxValue(te: TopicEntry, topic: string, value: unknown, timestamp: number | undefined, text: string | undefined): void {
+    if (this.onlyChange) {
+      const k = `${typeof value}:${String(value)}\u0000${text ?? ''}`;
+      if (k === te.last) return;
+      te.last = k;
+    }
+    const fns = te.fns;
+    const node = this.ctx.node;
+    for (let i = 0; i < fns.length; i++) {
+      const fe = fns[i];
+      node.send({
+        topic,
+        payload: this.wholeObject ? lynxObject({ value, timestamp, msg: text }) : value,
+        lynx: { installation_id: this.iid, client_id: this.clientId, function: fe.info, timestamp, text, formatted: fe.pres.format(value, text) },
+      } as unknown as NodeMessage);
+    }
+  }
+
+  lynxRaw(te: TopicEntry, topic: string, raw: string, error: string): void {
+    const now = Date.now();
+    if (now - te.warnedAt >= WARN_INTERVAL_MS) {
+      te.warnedAt = now;
+      this.ctx.node.warn(this.ctx.t('warn.badPayload', { topic, error }));
+    }
+    if (this.onlyChange) {
+      const k = `raw:${raw}`;
+      if (k === te.last) return;
+      te.last = k;
+    }
+    for (const fe of te.fns) {
+      this.ctx.node.send({ topic, payload: raw, lynx: { installation_id: this.iid, client_id: this.clientId, function: fe.info, error } } as unknown as NodeMessage);
+    }
+  }
+
+  /** Bring subscriptions in line with the installation's current function list. */
+  async sync(): Promise<void> {
+    const { ctx, topics } = this;
+    const { node, server, t } = ctx;
+    if (this.clientId === null) this.clientId = (await ctx.installation(this.iid, 'installation')).client_id;
+    const fns = (await server.catalog.functions(this.iid)) as FunctionLike[];
+    if (this.closed) return;
+    const current = new Map([...topics].map(([topic, te]) => [topic, te.signature]));
+    const plan = planTopics(fns, this.matches, this.key, this.clientId, current);
+    for (const topic of plan.remove) {
+      topics.get(topic)?.sub?.unsubscribe();
+      topics.delete(topic);
+    }
+    for (const topic of plan.changed) {
+      // Same topic: keep the subscription, take the new meta (state names, format, unit...).
+      const list = plan.wanted.get(topic)!;
+      Object.assign(topics.get(topic)!, { fns: list.map(entryFor), signature: signature(list) });
+    }
+    for (const topic of plan.add) {
+      const list = plan.wanted.get(topic)!;
+      const te: TopicEntry = { fns: list.map(entryFor), signature: signature(list), sub: null, last: undefined, seen: false, warnedAt: 0 };
+      try {
+        te.sub = server.hub.subscribe(node.id, topic, (tp: string, buf: Buffer) => {
+          te.seen = true;
+          readLynxPayload(buf, this, te, tp);
+        });
+        topics.set(topic, te);
+      } catch (err) {
+        // One function with an unusable topic must not stop the others.
+        node.warn(t('warn.badTopic', { topic, id: list[0].id, message: (err as Error).message }));
+      }
+    }
+    if (plan.matched === 0) {
+      this.ownStatus({ fill: 'yellow', shape: 'ring', text: t('status.noMatch') });
+    } else if (topics.size === 0 || (plan.missingKey > 0 && this.byFunction)) {
+      this.ownStatus({ fill: 'yellow', shape: 'ring', text: t('status.noTopic', { key: this.key }) });
+    } else if (this.warned) {
+      // In sync again: the connection state replaces an earlier error or warning.
+      this.warned = false;
+      node.status(server.connectionStatus());
+    }
+  }
+
+  refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.again = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.sync();
+        } catch (err) {
+          if (this.closed) return;
+          this.ownStatus(this.ctx.errorStatus(err));
+          this.ctx.node.error(this.ctx.t('errors.load', { id: this.iid, message: this.ctx.nodeError(err).message }));
+        }
+      } while (this.again && !this.closed);
+    })().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  async sendLatest(): Promise<void> {
+    let entries: Array<{ topic: string; value: unknown; timestamp?: number; msg?: string }>;
+    try {
+      entries = (await this.ctx.server.catalog.latestStatus(this.iid)) as typeof entries;
+    } catch (err) {
+      if (!this.closed) this.ctx.node.warn(this.ctx.t('warn.latest', { id: this.iid, message: (err as Error).message }));
+      return;
+    }
+    if (this.closed || this.clientId === null) return;
+    for (const e of entries || []) {
+      if (!e || typeof e.topic !== 'string') continue;
+      const topic = fullTopic(this.clientId, e.topic);
+      const te = this.topics.get(topic);
+      if (!te || te.seen) continue; // a live value already went out: it is newer
+      te.seen = true;
+      this.lynxValue(te, topic, e.value, e.timestamp, e.msg);
+    }
+  }
+
+  start(): void {
+    this.ctx.server.catalog.on('functions', this.onFunctions);
+    void this.refresh().then(() => (this.ctx.config.emitLatest && !this.closed && this.topics.size > 0 ? this.sendLatest() : undefined));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.ctx.server.catalog.off('functions', this.onFunctions);
+    for (const te of this.topics.values()) te.sub?.unsubscribe();
+    this.topics.clear();
+  }
 }
 
 export = function register(RED: NodeAPI): void {
-  function FunctionxIn(this: Node, config: Def) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const t = (key: string, params?: Record<string, unknown>) => RED._(`${TYPE}.${key}`, params as never);
-    const server: LynxServer | null = getServer(RED, config.server);
-    if (!server) {
-      node.status({ fill: 'red', shape: 'ring', text: t('status.no-server') });
-      node.error(t('errors.no-server'));
-      return;
-    }
-    const srv: LynxServer = server;
-
-    const selectBy = config.selectBy || 'function';
-    const topicKey = (config.topicKey || 'topic_read').trim();
-    const wholeObject = config.output === 'object';
-    const onlyChange = !!config.onlyChange;
-    const emitLatest = !!config.emitLatest;
-
-    let iid = 0;
-    let configError: string | null = null;
-    let matches: (f: FunctionLike) => boolean = () => false;
-    try {
-      iid = requireId(config.installation, 'installation');
-      if (selectBy === 'function') {
-        const fid = requireId(config.function, 'function');
-        matches = (f) => f.id === fid;
-      } else if (selectBy === 'type') {
-        if (!config.ftype || !config.ftype.trim()) throw new Error(t('errors.no-type'));
-        const m = glob(config.ftype.trim());
-        matches = (f) => m(f.type);
-      } else if (selectBy === 'meta') {
-        const rows = (config.metaFilter || []).filter((r) => r && r.key && r.key.trim());
-        if (rows.length === 0) throw new Error(t('errors.no-filter'));
-        matches = compileMetaFilter(rows);
-      } else {
-        throw new Error(t('errors.bad-select', { selectBy }));
-      }
-      if (!topicKey.startsWith('topic_')) throw new Error(t('errors.bad-topic-key', { key: topicKey }));
-    } catch (err) {
-      configError = (err as Error).message;
-    }
-
-    // A broken config node (no key, bad URL): its hub and catalog getters throw, so
-    // neither is touched; register() shows its error status, the log names the fix once.
-    if (srv.configError) {
-      srv.register(node);
-      node.error(srv.configError.message);
-      deregisterOnClose(node, srv);
-      return;
-    }
-
-    srv.register(node, { mqtt: true });
-    if (configError) {
-      node.status({ fill: 'red', shape: 'ring', text: t('status.config') });
-      node.error(configError);
-    }
-
-    /** Set while the status shows this node's own error or warning, not the connection state. */
-    let warned = false;
-    const ownStatus = (st: NodeStatus) => {
-      warned = true;
-      node.status(st);
-    };
-
-    const topics = new Map<string, TopicEntry>();
-    let clientId: number | string | null = null;
-    let closed = false;
-    let refreshing: Promise<void> | null = null;
-    let again = false;
-
-    // Hot path: one JSON.parse, one msg (with its lynx object) per function on the
-    // topic; everything else was computed when the topic was subscribed.
-    const sendValue = (te: TopicEntry, topic: string, value: unknown, timestamp: number | undefined, text: string | undefined) => {
-      if (onlyChange) {
-        const key = `${typeof value}:${String(value)}\u0000${text ?? ''}`;
-        if (key === te.last) return;
-        te.last = key;
-      }
-      const fns = te.fns;
-      for (let i = 0; i < fns.length; i++) {
-        const fe = fns[i];
-        node.send({
-          topic,
-          payload: wholeObject ? lynxObject(value, timestamp, text) : value,
-          lynx: {
-            installation_id: iid,
-            client_id: clientId,
-            function: fe.info,
-            timestamp,
-            text,
-            formatted: fe.pres.format(value, text),
-          },
-        } as unknown as NodeMessage);
-      }
-    };
-
-    const sendRaw = (te: TopicEntry, topic: string, raw: string, error: string) => {
-      const now = Date.now();
-      if (now - te.warnedAt >= WARN_INTERVAL_MS) {
-        te.warnedAt = now;
-        node.warn(t('warn.bad-payload', { topic, error }));
-      }
-      if (onlyChange) {
-        const key = `raw:${raw}`;
-        if (key === te.last) return;
-        te.last = key;
-      }
-      for (const fe of te.fns) {
-        node.send({
-          topic,
-          payload: raw,
-          lynx: { installation_id: iid, client_id: clientId, function: fe.info, error },
-        } as unknown as NodeMessage);
-      }
-    };
-
-    const deliver = (te: TopicEntry, topic: string, d: Decoded) => {
-      if (d.ok) sendValue(te, topic, d.value, d.timestamp, d.msg);
-      else sendRaw(te, topic, d.raw as string, d.error as string);
-    };
-
-    const subscribe = (te: TopicEntry) => {
-      te.sub = srv.hub.subscribe(node.id, te.topic, (topic: string, buf: Buffer) => {
-        te.seen = true;
-        let o: { value?: unknown; timestamp?: unknown; msg?: unknown } | null = null;
-        try {
-          o = JSON.parse(buf.toString());
-        } catch {
-          o = null;
-        }
-        if (o !== null && typeof o === 'object' && !Array.isArray(o)) {
-          sendValue(te, topic, o.value, typeof o.timestamp === 'number' ? o.timestamp : undefined, typeof o.msg === 'string' ? o.msg : undefined);
-        } else {
-          // Not Lynx JSON: the codec says precisely what is wrong.
-          deliver(te, topic, decodeLynxPayload(buf) as Decoded);
-        }
-      });
-    };
-
-    const entryFor = (f: FunctionLike): FnEntry => {
-      const meta = { ...(f.meta || {}) };
-      return {
-        id: f.id,
-        info: deepFreeze({ id: f.id, type: f.type, meta }),
-        pres: presenter(meta),
-        signature: `${f.type}\u0000${JSON.stringify(meta)}`,
-      };
-    };
-
-    /** Bring subscriptions in line with the installation's current function list. */
-    const sync = async (): Promise<number> => {
-      const catalog = srv.catalog;
-      if (clientId === null) {
-        const insts = (await catalog.installations()) as Array<{ id: number; client_id: number | string }>;
-        const inst = insts.find((i) => Number(i.id) === iid);
-        if (!inst) throw new Error(t('errors.no-installation', { id: iid }));
-        clientId = inst.client_id;
-      }
-      const fns = (await catalog.functions(iid)) as FunctionLike[];
-      if (closed) return 0;
-      const wanted = new Map<string, FnEntry[]>();
-      let matched = 0;
-      let missingKey = 0;
-      for (const f of fns) {
-        if (!matches(f)) continue;
-        matched++;
-        const mt = f.meta && f.meta[topicKey];
-        if (!mt) { missingKey++; continue; }
-        const topic = fullTopic(clientId, mt);
-        let list = wanted.get(topic);
-        if (!list) wanted.set(topic, (list = []));
-        list.push(entryFor(f));
-      }
-      for (const [topic, te] of topics) {
-        if (!wanted.has(topic)) {
-          te.sub?.unsubscribe();
-          topics.delete(topic);
-        }
-      }
-      for (const [topic, list] of wanted) {
-        const te = topics.get(topic);
-        if (te) {
-          // Same topic: keep the subscription, take the new meta (state names, format, unit...).
-          const old = te.fns.map((e) => e.signature).join('\u0001');
-          const neu = list.map((e) => e.signature).join('\u0001');
-          if (old !== neu) te.fns = list;
-        } else {
-          const entry: TopicEntry = { topic, fns: list, sub: null, last: undefined, seen: false, warnedAt: 0 };
-          try {
-            subscribe(entry);
-            topics.set(topic, entry);
-          } catch (err) {
-            // One function with an unusable topic must not stop the others.
-            node.warn(t('warn.bad-topic', { topic, id: list[0].id, message: (err as Error).message }));
-          }
-        }
-      }
-      if (matched === 0) {
-        ownStatus({ fill: 'yellow', shape: 'ring', text: t('status.no-match') });
-      } else if (topics.size === 0 || (missingKey > 0 && selectBy === 'function')) {
-        ownStatus({ fill: 'yellow', shape: 'ring', text: t('status.no-topic', { key: topicKey }) });
-      } else if (warned) {
-        // In sync again: the connection state replaces an earlier error or warning.
-        warned = false;
-        node.status(srv.connectionStatus());
-      }
-      return topics.size;
-    };
-
-    const refresh = (): Promise<void> => {
-      if (refreshing) { again = true; return refreshing; }
-      refreshing = (async () => {
-        do {
-          again = false;
-          try {
-            await sync();
-          } catch (err) {
-            if (closed) return;
-            ownStatus({ fill: 'red', shape: 'ring', text: t('status.error') });
-            node.error(t('errors.load', { id: iid, message: (err as Error).message }));
-          }
-        } while (again && !closed);
-      })().finally(() => { refreshing = null; });
-      return refreshing;
-    };
-
-    const sendLatest = async () => {
-      let entries: Array<{ topic: string; value: unknown; timestamp?: number; msg?: string }>;
-      try {
-        entries = (await srv.catalog.latestStatus(iid)) as typeof entries;
-      } catch (err) {
-        if (!closed) node.warn(t('warn.latest', { id: iid, message: (err as Error).message }));
-        return;
-      }
-      if (closed || clientId === null) return;
-      for (const e of entries || []) {
-        if (!e || typeof e.topic !== 'string') continue;
-        const topic = fullTopic(clientId, e.topic);
-        const te = topics.get(topic);
-        if (!te || te.seen) continue; // a live value already went out: it is newer
-        te.seen = true;
-        const d: Decoded = { ok: true, value: e.value, timestamp: e.timestamp, msg: e.msg };
-        deliver(te, topic, d);
-      }
-    };
-
-    const onFunctions = (changed: unknown) => {
-      if (closed || Number(changed) !== iid) return;
-      void refresh();
-    };
-
-    if (!configError) {
-      srv.catalog.on('functions', onFunctions);
-      void refresh().then(() => (emitLatest && !closed && topics.size > 0 ? sendLatest() : undefined));
-    }
-
-    deregisterOnClose(node, srv, () => {
-      closed = true;
-      if (!configError) srv.catalog.off('functions', onFunctions);
-      for (const te of topics.values()) te.sub?.unsubscribe();
-      topics.clear();
-    });
-  }
-
-  RED.nodes.registerType(TYPE, FunctionxIn as never);
+  defineNode<Def, typeof FIELDS>(RED, 'iotopen-functionx-in', {
+    inputs: 0,
+    mqtt: true,
+    fields: FIELDS,
+    setup(ctx, fixed) {
+      const follower = new Follower(ctx, fixed.installation as number, fixed.topicKey as string, functionSelector(ctx.config));
+      follower.start();
+      return follower;
+    },
+  });
 };

@@ -1,18 +1,18 @@
 // Runtime shared by iotopen-devicex and iotopen-functionx: both manage Lynx
 // ModelX objects (same API shape), so the operations, overrides and validation
-// live here once. Each node file only says which kind it is.
-import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { evaluate, getServer, InputError, optionalBoolean, requireId, type LynxServer } from './index';
-import { deregisterOnClose, managementInput } from './input';
+// live here once, on the node frame. Each node file only says which kind it is.
+import type { NodeAPI, NodeDef } from 'node-red';
+import { InputError } from './index';
+import { defineNode, type Msg } from './frame';
+import { asBoolean, asId, type Fields, type Values } from './fields';
 import type { ModelXApi } from '../../src/api/modelx';
-import { matchesFilter, validateFilter, validateMeta, validateModelXBody, type ModelXFilter } from '../../src/util/modelx';
+import { matchesFilter, metaWrite, validateModelXFilter as validateFilter, validateMeta, validateModelXBody, type ModelXFilter } from '../../src/lynx/modelx';
+import { operation } from '../../src/lynx/values';
 
 export type ModelXKind = 'devicex' | 'functionx';
 
 export const MODELX_OPERATIONS = ['list', 'get', 'create', 'update', 'delete', 'meta-get', 'meta-set', 'meta-delete', 'find-or-create'] as const;
 export type ModelXOperation = (typeof MODELX_OPERATIONS)[number];
-
-type MetaX = { value: string; protected?: boolean };
 
 export interface ModelXNodeDef extends NodeDef {
   server: string;
@@ -29,40 +29,14 @@ export interface ModelXNodeDef extends NodeDef {
   createMissing: boolean;
 }
 
-interface ModelXNode extends Node {
-  server: LynxServer | null;
-}
-
-type Msg = NodeMessage & Record<string, unknown>;
-
 const ID_FIELD: Record<ModelXKind, string> = { devicex: 'device_id', functionx: 'function_id' };
 
-/** Parse an operation name (from the node or msg.operation), accepting meta_get / metaGet spellings. */
-export function parseOperation(value: unknown): ModelXOperation {
-  const raw = typeof value === 'string' ? value.trim() : value;
-  const norm = typeof raw === 'string' ? raw.replace(/([a-z])([A-Z])/g, '$1-$2').replace(/_/g, '-').toLowerCase() : raw;
-  if (typeof norm === 'string' && (MODELX_OPERATIONS as readonly string[]).includes(norm)) return norm as ModelXOperation;
-  throw new InputError(`operation ${JSON.stringify(raw) ?? 'nothing'} is unknown: use one of ${MODELX_OPERATIONS.join(', ')} (in the node or msg.operation)`, 'operation');
-}
-
-/** msg.payload as a meta value: a string, or {value, protected?}. */
-function metaValue(payload: unknown): MetaX {
-  if (typeof payload === 'string') return { value: payload };
-  if (payload && typeof payload === 'object' && !Array.isArray(payload)) {
-    const p = payload as Record<string, unknown>;
-    if (typeof p.value !== 'string') {
-      throw new InputError(`msg.payload.value must be a string, got ${JSON.stringify(p.value) ?? 'nothing'}: meta values are strings`, 'msg.payload.value');
-    }
-    if (p.protected !== undefined && typeof p.protected !== 'boolean') {
-      throw new InputError(`msg.payload.protected must be true or false, got ${JSON.stringify(p.protected)}`, 'msg.payload.protected');
-    }
-    return p.protected === undefined ? { value: p.value } : { value: p.value, protected: p.protected };
-  }
-  throw new InputError(
-    `msg.payload must be the meta value as a string (or {value, protected}), got ${JSON.stringify(payload) ?? 'nothing'}${typeof payload === 'number' || typeof payload === 'boolean' ? `: write "${String(payload)}"` : ''}`,
-    'msg.payload',
-  );
-}
+const FIELDS = {
+  operation: { msg: 'operation', setting: 'operation', default: 'list', check: (v) => operation(v, MODELX_OPERATIONS) },
+  installation: { msg: 'installation_id', setting: 'installation', name: 'installation_id', check: asId },
+  silent: { msg: 'silent', setting: 'silent', check: asBoolean(false) },
+  createMissing: { msg: 'create_missing', setting: 'createMissing', check: asBoolean(true) },
+} satisfies Fields;
 
 /** A tiny keyed mutex: find-or-create runs one at a time per installation and key, so two quick messages cannot both create. */
 class KeyedQueue {
@@ -82,27 +56,27 @@ class KeyedQueue {
 export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
   const type = `iotopen-${kind}`;
   const idField = ID_FIELD[kind];
-  const t = (key: string, params?: Record<string, unknown>): string => RED._(`${type}.${key}`, params as never);
+  // Read only by the operations that take them.
+  const OBJECT_ID = { msg: [idField, 'id'], setting: 'objectId', name: idField, check: asId };
+  const META_KEY = { msg: 'meta_key', setting: 'metaKey', type: 'metaKeyType', defaultType: 'str', name: 'meta_key' };
 
-  function ModelXNodeCtor(this: ModelXNode, config: ModelXNodeDef): void {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    node.server = getServer(RED, config.server);
+  defineNode<ModelXNodeDef, typeof FIELDS>(RED, type, {
+    fields: FIELDS,
+    setup(ctx) {
+    const { node, config, server, t } = ctx;
     const locks = new KeyedQueue();
-    if (node.server) node.server.register(node);
-    else node.status({ fill: 'red', shape: 'ring', text: t('status.noServer') });
 
     async function filterFrom(msg: Msg): Promise<ModelXFilter> {
       let raw: unknown = msg.filter;
       let where = 'msg.filter';
       if (raw === undefined) {
         where = 'the node\'s meta filter';
-        raw = await evaluate(RED, node, msg, config.filterType || 'json', config.filter);
+        raw = await ctx.evaluate(config.filter, config.filterType || 'json', msg);
         if (typeof raw === 'string') {
           try {
             raw = JSON.parse(raw);
           } catch {
-            throw new InputError(`${where} is not valid JSON: write it like {"meta": {"device_id": "12"}}`, 'filter');
+            throw ctx.error('filterJson', undefined, 'filter');
           }
         }
         if (raw && typeof raw === 'object' && !Array.isArray(raw) && !('meta' in raw) && !('type' in raw)) raw = { meta: raw };
@@ -112,21 +86,15 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
       return f;
     }
 
-    async function run(msg: Msg, server: LynxServer): Promise<void> {
+    async function run(msg: Msg, v: Values<typeof FIELDS>): Promise<void> {
       const api: ModelXApi = server.api[kind];
-      const op = parseOperation(msg.operation ?? config.operation ?? 'list');
-      const iid = requireId(msg.installation_id ?? (config.installation || undefined), 'installation_id');
-      const silent = optionalBoolean(msg.silent, 'msg.silent', !!config.silent);
-      const objectId = (): number => {
-        const fromMsg = msg[idField] ?? msg.id;
-        const field = msg[idField] !== undefined ? idField : 'id';
-        return requireId(fromMsg ?? (config.objectId || undefined), fromMsg !== undefined ? field : idField);
-      };
+      const op = v.operation;
+      const iid = v.installation;
+      const silent = v.silent;
+      const objectId = (): Promise<number> => ctx.read(OBJECT_ID, msg);
       const metaKey = async (): Promise<string> => {
-        const k = msg.meta_key ?? (await evaluate(RED, node, msg, config.metaKeyType || 'str', config.metaKey));
-        if (typeof k !== 'string' || k.trim() === '') {
-          throw new InputError(`meta key is missing: set Meta key in the node or msg.meta_key (a string such as "topic_read"), got ${JSON.stringify(k) ?? 'nothing'}`, 'meta_key');
-        }
+        const k = await ctx.read(META_KEY, msg);
+        if (typeof k !== 'string' || k.trim() === '') throw ctx.error('metaKey', { got: JSON.stringify(k) ?? 'nothing' }, 'meta_key');
         return k.trim();
       };
       msg.installation_id = iid;
@@ -145,7 +113,7 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
           return;
         }
         case 'get': {
-          const id = objectId();
+          const id = await objectId();
           msg.payload = await api.get(iid, id);
           msg[idField] = id;
           break;
@@ -159,7 +127,7 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
           break;
         }
         case 'update': {
-          const id = objectId();
+          const id = await objectId();
           // without a type the client keeps the current one (one GET)
           msg.payload = await api.update(iid, id, validateModelXBody(msg.payload, 'update'), { silent });
           changed();
@@ -167,7 +135,7 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
           break;
         }
         case 'delete': {
-          const id = objectId();
+          const id = await objectId();
           await api.delete(iid, id, { silent });
           changed();
           msg.payload = { deleted: true, id };
@@ -175,7 +143,7 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
           break;
         }
         case 'meta-get': {
-          const id = objectId();
+          const id = await objectId();
           const key = await metaKey();
           const meta = await api.getMeta(iid, id, key);
           msg.payload = meta.value;
@@ -185,10 +153,10 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
           break;
         }
         case 'meta-set': {
-          const id = objectId();
+          const id = await objectId();
           const key = await metaKey();
-          const value = metaValue(msg.payload);
-          const createMissing = optionalBoolean(msg.create_missing, 'msg.create_missing', config.createMissing !== false);
+          const value = metaWrite(msg.payload);
+          const createMissing = v.createMissing;
           const meta = await api.updateMeta(iid, id, key, value, { silent, createMissing });
           changed();
           msg.payload = meta?.value ?? value.value;
@@ -197,7 +165,7 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
           break;
         }
         case 'meta-delete': {
-          const id = objectId();
+          const id = await objectId();
           const key = await metaKey();
           await api.deleteMeta(iid, id, key, { silent });
           changed();
@@ -245,9 +213,12 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
       node.status({ fill: 'green', shape: 'dot', text: t('status.done', { operation: op }) });
     }
 
-    managementInput(node, t, (msg, server) => run(msg, server));
-    deregisterOnClose(node, node.server);
-  }
-
-  RED.nodes.registerType(type, ModelXNodeCtor as never);
+    return {
+      async input(msg, v, send) {
+        await run(msg, v);
+        send(msg);
+      },
+    };
+    },
+  });
 }

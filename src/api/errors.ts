@@ -1,5 +1,6 @@
 // The one error type of the API client. Messages are written for the user of a
 // flow: what failed and what to do. They never hold a key, token or password.
+import { LynxError } from '../errors';
 
 export type LynxErrorCode = 'ETIMEDOUT' | 'EABORT' | 'ENETWORK' | 'EAUTH' | 'E2FA' | 'EHTTP';
 
@@ -14,7 +15,8 @@ export interface LynxApiErrorInit {
   failure?: 'not-sent' | 'refused' | 'uncertain' | 'final';
 }
 
-export class LynxApiError extends Error {
+/** A failed call: the library's LynxError (src/errors.ts) with the HTTP side of it. */
+export class LynxApiError extends LynxError {
   /** HTTP status, 0 for network errors, timeouts and aborts */
   readonly status: number;
   readonly method: string;
@@ -22,7 +24,7 @@ export class LynxApiError extends Error {
   readonly path: string;
   /** the server's `message` (or raw text, truncated) for HTTP errors */
   readonly serverMessage?: string;
-  readonly code: LynxErrorCode;
+  declare readonly code: LynxErrorCode;
   /**
    * What the failure says about the server's side: 'not-sent' (no connection was made),
    * 'refused' (429), 'uncertain' (the server may have acted: 5xx, timeout, connection lost
@@ -31,13 +33,12 @@ export class LynxApiError extends Error {
   failure?: 'not-sent' | 'refused' | 'uncertain' | 'final';
 
   constructor(message: string, init: LynxApiErrorInit) {
-    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    super(message, undefined, undefined, undefined, init.code, init.cause);
     this.name = 'LynxApiError';
     this.status = init.status;
     this.method = init.method;
     this.path = stripQuery(init.path);
     this.serverMessage = init.serverMessage;
-    this.code = init.code;
     if (init.failure) this.failure = init.failure;
   }
 

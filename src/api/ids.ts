@@ -1,14 +1,9 @@
 // Small helpers shared by the API areas.
 import type { Query } from './client';
+import { positiveId } from '../lynx/values';
 
-/** A positive integer id, or a TypeError naming the field. */
-export function id(value: unknown, field: string): number {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) {
-    throw new TypeError(`${field} must be a positive integer id, got ${value === undefined ? 'nothing' : JSON.stringify(value)}`);
-  }
-  return n;
-}
+/** A positive integer id, or a LynxError naming the field (the platform's id rule, src/lynx/values.ts). */
+export const id = (value: unknown, field: string): number => positiveId(value, field);
 
 /** A non-empty string path segment (encoded), or a TypeError naming the field. */
 export function segment(value: unknown, field: string): string {

@@ -4,7 +4,7 @@ import type { MessageResponse, MetaX, ModelX, ModelXFilter, Meta } from './model
 import { flags, id, segment } from './ids';
 import { createOnce } from './retry';
 import { LynxApiError } from './errors';
-import { matchesFilter } from '../util/modelx';
+import { matchesFilter } from '../lynx/modelx';
 
 export interface SilentOptions extends CallOptions {
   /** do not publish the `evt/<kind>/updated` MQTT event */

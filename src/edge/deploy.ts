@@ -127,13 +127,15 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
     const given = o.listing?.publisher?.id;
     if (given !== undefined && given !== null) {
       if (typeof given !== 'number' || !Number.isInteger(given) || given <= 0) {
-        throw new EdgeValidationError(`listing.publisher.id must be the id of an organisation (a positive integer), got ${JSON.stringify(given)}`, 'publisher');
+        const got = JSON.stringify(given);
+        throw new EdgeValidationError(`listing.publisher.id must be the id of an organisation (a positive integer), got ${got}`, 'publisher', undefined, 'edge.publisher', { got });
       }
       return (org = given);
     }
     if (!targets.length) {
       throw new EdgeValidationError(
-        `cannot tell which organisation the edge app "${listingName}" belongs to: set the publisher (the organisation id, msg.listing.publisher.id), or the installations to roll out to`, 'publisher');
+        `cannot tell which organisation the edge app "${listingName}" belongs to: set the publisher (the organisation id, msg.listing.publisher.id), or the installations to roll out to`, 'publisher',
+        undefined, 'edge.noOrganisation', { name: listingName });
     }
     const seen = new Map((await api.installations.list({ signal })).map((i) => [i.id, i.organization_id]));
     const byOrg = new Map<number, number[]>();
@@ -174,8 +176,8 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
   };
 
   if (mode === 'remove') {
-    if (!targets.length) throw new EdgeValidationError('no installations to remove the instance from: set installations', 'installations');
-    if (!instanceName) throw new EdgeValidationError('no instance name: set the instance name of the instances to remove', 'instanceName');
+    if (!targets.length) throw new EdgeValidationError('no installations to remove the instance from: set installations', 'installations', undefined, 'edge.removeNoTargets');
+    if (!instanceName) throw new EdgeValidationError('no instance name: set the instance name of the instances to remove', 'instanceName', undefined, 'edge.removeNoName');
     await resolveByName();
     if (appId === undefined && listingName) {
       // no such listing: none of its instances can exist (and other apps' instances are not ours to remove)
@@ -195,30 +197,30 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
   let manifest: EdgeAppManifest | undefined;
   let jsonText: string | undefined;
   if (upload) {
-    if (o.appLua === undefined) throw new EdgeValidationError('app_lua is missing: give the contents of app.lua (msg.app_lua or a file path in the node)', 'app_lua');
-    if (o.appJson === undefined) throw new EdgeValidationError('app_json is missing: give the contents of app.json (msg.app_json or a file path in the node)', 'app_json');
+    if (o.appLua === undefined) throw new EdgeValidationError('app_lua is missing: give the contents of app.lua (msg.app_lua or a file path in the node)', 'app_lua', undefined, 'edge.noLua');
+    if (o.appJson === undefined) throw new EdgeValidationError('app_json is missing: give the contents of app.json (msg.app_json or a file path in the node)', 'app_json', undefined, 'edge.noJson');
     luaText = sourceText(o.appLua, 'app_lua');
-    if (luaText.trim() === '') throw new EdgeValidationError('app_lua is empty: give the contents of app.lua', 'app_lua');
+    if (luaText.trim() === '') throw new EdgeValidationError('app_lua is empty: give the contents of app.lua', 'app_lua', undefined, 'edge.emptyLua');
     ({ manifest, text: jsonText } = parseManifest(o.appJson, 'app_json'));
   } else if (o.appJson !== undefined) {
     ({ manifest } = parseManifest(o.appJson, 'app_json'));
   }
   if (publish && !(o.versionName ?? '').trim()) {
-    throw new EdgeValidationError('version name is missing: set the version (e.g. "1.0.2") to publish the upload under, or turn publishing off', 'version');
+    throw new EdgeValidationError('version name is missing: set the version (e.g. "1.0.2") to publish the upload under, or turn publishing off', 'version', undefined, 'edge.noVersionName');
   }
   await resolveByName();
   if (appId === undefined && (upload || configure)) {
     if (!listingName) {
-      throw new EdgeValidationError('no app id and no app name: pick an existing edge app, or give a name to create the listing', 'appId');
+      throw new EdgeValidationError('no app id and no app name: pick an existing edge app, or give a name to create the listing', 'appId', undefined, 'edge.noApp');
     }
-    if (!upload) throw new EdgeValidationError('a new listing has no version to configure: upload app.lua and app.json too', 'app_lua');
+    if (!upload) throw new EdgeValidationError('a new listing has no version to configure: upload app.lua and app.json too', 'app_lua', undefined, 'edge.newNoUpload');
   }
   if (!upload && configure && !(o.version ?? '').trim()) {
-    throw new EdgeValidationError('no version to configure: set the version name, or upload app.lua and app.json', 'version');
+    throw new EdgeValidationError('no version to configure: set the version name, or upload app.lua and app.json', 'version', undefined, 'edge.noVersion');
   }
   if (configure) {
-    if (!targets.length) throw new EdgeValidationError('no installations to configure: set installations (ids, or "all")', 'installations');
-    if (!instanceName) throw new EdgeValidationError('no instance name: set the instance name (it identifies the instance on re-runs)', 'instanceName');
+    if (!targets.length) throw new EdgeValidationError('no installations to configure: set installations (ids, or "all")', 'installations', undefined, 'edge.noTargets');
+    if (!instanceName) throw new EdgeValidationError('no instance name: set the instance name (it identifies the instance on re-runs)', 'instanceName', undefined, 'edge.noName');
     if (!manifest && appId !== undefined) {
       // configuring an existing version: its app.json tells what to check
       const raw = await api.edge.configureOptions(appId, { version: o.version!.trim() }, { signal });

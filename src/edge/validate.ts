@@ -10,6 +10,7 @@
  *     "guide": [ { "id": "stage_1", "title": "Choose", "input_fields": ["heater", "setpoint"] } ] }
  */
 
+import { LynxError, type ErrorParams } from '../errors';
 export interface EdgeInputDef {
   type: string;
   required?: boolean;
@@ -43,10 +44,12 @@ export interface EdgeProblem {
   message: string;
 }
 
-export class EdgeValidationError extends Error {
-  constructor(message: string, public readonly field: string, public readonly problems: EdgeProblem[] = [{ field, message }]) {
-    super(message);
+export class EdgeValidationError extends LynxError {
+  readonly problems: EdgeProblem[];
+  constructor(message: string, field: string, problems?: EdgeProblem[], key?: string, params?: ErrorParams) {
+    super(message, field, key, params);
     this.name = 'EdgeValidationError';
+    this.problems = problems ?? [{ field, message }];
   }
 }
 
@@ -71,7 +74,8 @@ export function sourceText(value: unknown, field: string): string {
   if (typeof value === 'string') return value;
   if (Buffer.isBuffer(value)) return value.toString('utf8');
   if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
-  throw new EdgeValidationError(`${field} must be a string or a Buffer with the file's contents, got ${describe(value)}`, field);
+  const got = describe(value);
+  throw new EdgeValidationError(`${field} must be a string or a Buffer with the file's contents, got ${got}`, field, undefined, 'edge.source', { field, got });
 }
 
 /**
@@ -86,19 +90,21 @@ export function parseManifest(value: unknown, field = 'app_json'): { manifest: E
     text = JSON.stringify(value, null, 2);
   } else {
     text = sourceText(value, field);
-    if (text.trim() === '') throw new EdgeValidationError(`${field} is empty: give the contents of app.json`, field);
+    if (text.trim() === '') throw new EdgeValidationError(`${field} is empty: give the contents of app.json`, field, undefined, 'edge.jsonEmpty', { field });
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      throw new EdgeValidationError(`${field} is not valid JSON (${(err as Error).message}): fix app.json`, field);
+      const reason = (err as Error).message;
+      throw new EdgeValidationError(`${field} is not valid JSON (${reason}): fix app.json`, field, undefined, 'edge.jsonInvalid', { field, reason });
     }
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new EdgeValidationError(`${field} must be a JSON object with an "input" object, got ${describe(parsed)}`, field);
+    const got = describe(parsed);
+    throw new EdgeValidationError(`${field} must be a JSON object with an "input" object, got ${got}`, field, undefined, 'edge.jsonObject', { field, got });
   }
   const m = parsed as Record<string, unknown>;
   if (m.input === null || typeof m.input !== 'object' || Array.isArray(m.input)) {
-    throw new EdgeValidationError(`${field} has no "input" object: app.json must declare its inputs as "input": { "<name>": { "type": ... } } (use {} for none)`, `${field}.input`);
+    throw new EdgeValidationError(`${field} has no "input" object: app.json must declare its inputs as "input": { "<name>": { "type": ... } } (use {} for none)`, `${field}.input`, undefined, 'edge.noInput', { field });
   }
   const problems: EdgeProblem[] = [];
   for (const [name, def] of Object.entries(m.input as Record<string, unknown>)) {

@@ -4,6 +4,8 @@
 // (time.Duration's String(): `1h0m0s`, `15m0s`, `30s`); the platform's
 // default interval, when a method comes without one, is one minute.
 
+import { LynxError, type ErrorParams } from '../errors';
+
 /** The methods IoT Open's Grafana data source offers, `percentile(N)` for any N in (0, 100]. */
 export const AGGREGATION_METHODS = ['avg', 'count', 'first', 'last', 'max', 'median', 'min', 'percentile(N)', 'spread', 'stddev', 'sum'] as const;
 
@@ -26,9 +28,9 @@ export function parseAggregationMethod(text: string): AggrMethod | undefined {
 export const AGGREGATION_FORM = `one of ${AGGREGATION_METHODS.join(', ')} (N above 0, at most 100, e.g. percentile(95))`;
 
 /** An aggregation error names the field (`aggr_method`, `aggr_interval`, or the caller's name for it). */
-export class AggregationError extends Error {
-  constructor(message: string, readonly field: string) {
-    super(message);
+export class AggregationError extends LynxError {
+  constructor(message: string, field: string, key?: string, params?: ErrorParams) {
+    super(message, field, key, params);
     this.name = 'AggregationError';
   }
 }
@@ -36,7 +38,9 @@ export class AggregationError extends Error {
 /** The canonical method text (`avg`, `percentile(95)`), or throws naming the field and what is accepted. */
 export function aggregationMethod(value: unknown, field = 'aggr_method'): string {
   const m = typeof value === 'string' ? parseAggregationMethod(value.trim()) : undefined;
-  if (m === undefined) throw new AggregationError(`${field} must be ${AGGREGATION_FORM}, got ${JSON.stringify(value)}`, field);
+  if (m === undefined) {
+    throw new AggregationError(`${field} must be ${AGGREGATION_FORM}, got ${JSON.stringify(value)}`, field, 'aggregation.method', { field, form: AGGREGATION_FORM, got: JSON.stringify(value) });
+  }
   return typeof m === 'string' ? m : `percentile(${m.percentile})`;
 }
 
@@ -86,7 +90,29 @@ export function aggregationInterval(value: unknown, field = 'aggr_interval'): st
   else if (typeof value === 'string') ms = /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) * 1000 : parseGoDuration(value);
   if (ms === undefined || !(ms >= 1000)) {
     throw new AggregationError(
-      `${field} must be a duration of at least 1 second such as 1m, 15m, 1h, 24h or 1h30m (or a number of seconds), got ${JSON.stringify(value)}`, field);
+      `${field} must be a duration of at least 1 second such as 1m, 15m, 1h, 24h or 1h30m (or a number of seconds), got ${JSON.stringify(value)}`, field,
+      'aggregation.interval', { field, got: JSON.stringify(value) });
   }
   return formatGoDuration(ms);
+}
+
+/**
+ * The aggregation of a log query from msg.aggregation (`{method, interval?}`, a
+ * method name, or false / "none" for raw entries) or, without it, the node's
+ * method and interval; undefined for raw entries.
+ */
+export function aggregationOf(msgValue: unknown, method: string | undefined, interval: string | undefined): { method: string; interval?: string } | undefined {
+  const check = (m: unknown, i: unknown, mField: string, iField: string) => ({
+    method: aggregationMethod(m, mField),
+    ...(i === undefined || i === null || i === '' ? {} : { interval: aggregationInterval(i, iField) }),
+  });
+  if (msgValue === undefined) return method ? check(method, interval, 'aggrMethod', 'aggrInterval') : undefined;
+  if (msgValue === false || msgValue === null || msgValue === '' || msgValue === 'none') return undefined;
+  if (typeof msgValue === 'string') return check(msgValue, interval, 'msg.aggregation', 'aggrInterval');
+  if (typeof msgValue === 'object' && !Array.isArray(msgValue)) {
+    const a = msgValue as { method?: unknown; interval?: unknown };
+    return check(a.method, a.interval, 'msg.aggregation.method', 'msg.aggregation.interval');
+  }
+  const got = JSON.stringify(msgValue);
+  throw new AggregationError(`msg.aggregation must be {"method": "avg", "interval": "15m"}, a method name, or false for raw entries; got ${got}`, 'msg.aggregation', 'aggregation.form', { got });
 }

@@ -3,6 +3,7 @@
 // topic without that prefix, and so do the topic filters of the status and log
 // APIs (IoT Open's Grafana data source sends them bare and strips the prefix
 // from the answers, whose `topic` carries it). See docs/PLATFORM.md.
+import { LynxError } from '../errors';
 
 /**
  * The topic without the installation's `{client_id}/` prefix and leading
@@ -20,4 +21,12 @@ export function fullTopic(clientId: number | string, topic: string): string {
   const t = topic.replace(/^\/+/, '');
   const prefix = `${clientId}/`;
   return t.startsWith(prefix) ? t : prefix + t;
+}
+
+/** A topic to publish on: MQTT wildcards (+ or #) are refused, naming the topic. */
+export function concreteTopic(topic: string, field: string): string {
+  if (topic.includes('+') || topic.includes('#')) {
+    throw new LynxError(`topic "${topic}" contains a wildcard (+ or #): publish to one concrete topic`, field, 'publish.wildcard', { topic });
+  }
+  return topic;
 }

@@ -1,5 +1,5 @@
 export { MqttHub } from './hub';
 export type { MqttHubOptions, HubState, HubStateName, HubTlsOptions, PublishOptions, PublishResult, MessageHandler, Subscription } from './hub';
 export { TopicTrie, validateFilter, validateTopic } from './trie';
-export { decodeLynxPayload, encodeLynxPayload } from './codec';
-export type { LynxPayload, DecodedPayload } from './codec';
+export { decodeLynxPayload, encodeLynxPayload } from '../lynx/codec';
+export type { LynxPayload, DecodedPayload } from '../lynx/codec';

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { HttpError, empty, json, type Router, type SbRequest } from './router';
 import type { SandboxContext } from './context';
 import { AGGREGATION_FORM, parseAggregationMethod, parseGoDuration } from '../lynx/aggregation';
+import { wildcard } from '../lynx/match';
 import { bareTopic, fullTopic, type Installation, type LogQuery, type ModelX, type NotificationExecutor, type Schedule, type StatusEntry } from './store';
 
 type Obj = Record<string, unknown>;
@@ -134,12 +135,6 @@ function topicsFromBody(req: SbRequest): string[] {
   return b as string[];
 }
 
-function wildcardMatcher(pattern: string): (v: string | undefined) => boolean {
-  if (!pattern.includes('*')) return (v) => v === pattern;
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
-  return (v) => v !== undefined && re.test(v);
-}
-
 export function registerRoutes(router: Router, ctx: SandboxContext): void {
   const { store } = ctx;
 
@@ -234,7 +229,7 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
       const filters: Array<[string, (v: string | undefined) => boolean]> = [];
       for (const key of new Set(req.query.keys())) {
         if (key === 'type') continue;
-        const ms = req.query.getAll(key).map(wildcardMatcher);
+        const ms = req.query.getAll(key).map(wildcard);
         filters.push([key, (v) => ms.some((m) => m(v))]);
       }
       const out: ModelX[] = [];

@@ -2,9 +2,11 @@
 // optionally through a Handlebars template. No Node-RED here.
 import Handlebars from 'handlebars';
 
-export class TemplateError extends Error {
-  constructor(message: string, public readonly field: string) {
-    super(message);
+import { LynxError, type ErrorParams } from '../errors';
+
+export class TemplateError extends LynxError {
+  constructor(message: string, field: string, key?: string, params?: ErrorParams) {
+    super(message, field, key, params);
     this.name = 'TemplateError';
   }
 }
@@ -29,16 +31,17 @@ export interface CompiledTemplate {
  */
 export function compileTemplate(source: string, format: TemplateFormat, textField = 'message'): CompiledTemplate {
   if (format !== 'json' && format !== 'text') {
-    throw new TemplateError(`template format must be 'json' or 'text', got ${JSON.stringify(format)}`, 'format');
+    throw new TemplateError(`template format must be 'json' or 'text', got ${JSON.stringify(format)}`, 'format', 'template.format', { got: JSON.stringify(format) });
   }
   if (typeof source !== 'string' || source.trim() === '') {
-    throw new TemplateError('template is empty: write a template, or choose the default data (payload, topic, lynx)', 'template');
+    throw new TemplateError('template is empty: write a template, or choose the default data (payload, topic, lynx)', 'template', 'template.empty');
   }
   try {
     // parse() reports syntax errors now; compile() alone defers them to the first render.
     hb.parse(source);
   } catch (e) {
-    throw new TemplateError(`template has a syntax error: ${firstLine((e as Error).message)}`, 'template');
+    const reason = firstLine((e as Error).message);
+    throw new TemplateError(`template has a syntax error: ${reason}`, 'template', 'template.syntax', { reason });
   }
   const fn = hb.compile(source, { noEscape: true, strict: false });
   return {
@@ -48,17 +51,19 @@ export function compileTemplate(source: string, format: TemplateFormat, textFiel
       try {
         text = fn(context);
       } catch (e) {
-        throw new TemplateError(`template failed to render: ${firstLine((e as Error).message)}`, 'template');
+        const reason = firstLine((e as Error).message);
+        throw new TemplateError(`template failed to render: ${reason}`, 'template', 'template.render', { reason });
       }
       if (format === 'text') return { [textField || 'message']: text };
       let data: unknown;
       try {
         data = JSON.parse(text);
       } catch (e) {
-        throw new TemplateError(`template did not render valid JSON (${firstLine((e as Error).message)}): insert values with {{json value}} so quotes are escaped, or choose the text format`, 'template');
+        const reason = firstLine((e as Error).message);
+        throw new TemplateError(`template did not render valid JSON (${reason}): insert values with {{json value}} so quotes are escaped, or choose the text format`, 'template', 'template.json', { reason });
       }
       if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-        throw new TemplateError('template must render a JSON object ({...}), the notification data', 'template');
+        throw new TemplateError('template must render a JSON object ({...}), the notification data', 'template', 'template.object');
       }
       return data as Record<string, unknown>;
     },

@@ -1,9 +1,11 @@
 // Fills `{name}` placeholders of an API path template, e.g.
 // `/api/v2/functionx/{installation_id}/{functionx_id}`. No Node-RED here.
 
-export class PathTemplateError extends Error {
-  constructor(message: string, public readonly field: string) {
-    super(message);
+import { LynxError, type ErrorParams } from '../errors';
+
+export class PathTemplateError extends LynxError {
+  constructor(message: string, field: string, key?: string, params?: ErrorParams) {
+    super(message, field, key, params);
     this.name = 'PathTemplateError';
   }
 }
@@ -23,18 +25,18 @@ export function placeholders(template: string): string[] {
  */
 export function checkPathTemplate(template: unknown, field = 'path'): string {
   if (typeof template !== 'string' || template.trim() === '') {
-    throw new PathTemplateError(`${field} is empty: set an API path such as /api/v2/functionx/{installation_id}`, field);
+    throw new PathTemplateError(`${field} is empty: set an API path such as /api/v2/functionx/{installation_id}`, field, 'path.empty', { field });
   }
   const t = template.trim();
   if (!t.startsWith('/') || t.startsWith('//')) {
-    throw new PathTemplateError(`${field} must be a path on the configured server starting with /api/ (got '${t.slice(0, 80)}'): hosts come from the config node`, field);
+    throw new PathTemplateError(`${field} must be a path on the configured server starting with /api/ (got '${t.slice(0, 80)}'): hosts come from the config node`, field, 'path.host', { field, got: t.slice(0, 80) });
   }
   if (/[?#]/.test(t)) {
-    throw new PathTemplateError(`${field} must not contain '?' or '#': put query parameters in the query field or msg.query`, field);
+    throw new PathTemplateError(`${field} must not contain '?' or '#': put query parameters in the query field or msg.query`, field, 'path.query', { field });
   }
   const stripped = t.replace(PLACEHOLDER, '');
   if (/[{}]/.test(stripped)) {
-    throw new PathTemplateError(`${field} has an unbalanced or invalid placeholder in '${t.slice(0, 80)}': use {name} with letters, digits and _`, field);
+    throw new PathTemplateError(`${field} has an unbalanced or invalid placeholder in '${t.slice(0, 80)}': use {name} with letters, digits and _`, field, 'path.placeholder', { field, got: t.slice(0, 80) });
   }
   return t;
 }
@@ -48,14 +50,15 @@ export function fillPath(template: string, lookup: (name: string) => unknown, fi
   return t.replace(PLACEHOLDER, (_m, name: string) => {
     const v = lookup(name);
     if (v === undefined || v === null || v === '') {
-      throw new PathTemplateError(`${field} needs a value for {${name}}: set msg.params.${name} (or msg.${name}), or give it in the node's parameters`, name);
+      throw new PathTemplateError(`${field} needs a value for {${name}}: set msg.params.${name} (or msg.${name}), or give it in the node's parameters`, name, 'path.missing', { field, name });
     }
     if (typeof v === 'object') {
-      throw new PathTemplateError(`{${name}} must be a string or number, got ${Array.isArray(v) ? 'an array' : 'an object'}: set msg.params.${name} to a single value`, name);
+      const got = Array.isArray(v) ? 'an array' : 'an object';
+      throw new PathTemplateError(`{${name}} must be a string or number, got ${got}: set msg.params.${name} to a single value`, name, 'path.value', { name, got });
     }
     const s = String(v);
     if (s === '.' || s === '..') {
-      throw new PathTemplateError(`{${name}} must not be '${s}': it would change the path`, name);
+      throw new PathTemplateError(`{${name}} must not be '${s}': it would change the path`, name, 'path.dots', { name, got: s });
     }
     return encodeURIComponent(s);
   });

@@ -1,10 +1,12 @@
 // Parsing of the `from`/`to` bounds of a log query. No Node-RED here: the log
 // node and library users share it, and it is unit-tested on its own.
 
+import { LynxError, type ErrorParams } from '../errors';
+
 /** Thrown for a bound that cannot be understood; `field` names the input. */
-export class TimeParseError extends Error {
-  constructor(message: string, public readonly field: string) {
-    super(message);
+export class TimeParseError extends LynxError {
+  constructor(message: string, field: string, key?: string, params?: ErrorParams) {
+    super(message, field, key, params);
     this.name = 'TimeParseError';
   }
 }
@@ -35,15 +37,16 @@ export function parseTime(value: unknown, field: string, now: number = Date.now(
   const hint = `use a Date, an ISO 8601 string (2024-05-01T12:00:00Z), unix seconds, 'now' or a relative time such as -1h, -7d, -30m`;
   if (value instanceof Date) {
     const t = value.getTime();
-    if (Number.isNaN(t)) throw new TimeParseError(`${field} is an invalid Date: ${hint}`, field);
+    if (Number.isNaN(t)) throw new TimeParseError(`${field} is an invalid Date: ${hint}`, field, 'time.date', { field });
     return t / 1000;
   }
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) throw new TimeParseError(`${field} must be a non-negative finite number of unix seconds, got ${value}: ${hint}`, field);
+    if (!Number.isFinite(value) || value < 0) throw new TimeParseError(`${field} must be a non-negative finite number of unix seconds, got ${value}: ${hint}`, field, 'time.number', { field, got: value });
     return value > MS_THRESHOLD ? value / 1000 : value;
   }
   if (typeof value !== 'string') {
-    throw new TimeParseError(`${field} must be a time, got ${Array.isArray(value) ? 'an array' : typeof value}: ${hint}`, field);
+    const got = Array.isArray(value) ? 'an array' : typeof value;
+    throw new TimeParseError(`${field} must be a time, got ${got}: ${hint}`, field, 'time.type', { field, got });
   }
   const s = value.trim();
   if (s === '') return undefined;
@@ -53,7 +56,7 @@ export function parseTime(value: unknown, field: string, now: number = Date.now(
   if (rel) {
     const unit = UNIT_SECONDS[rel[3].toLowerCase()];
     if (unit === undefined) {
-      throw new TimeParseError(`${field} has an unknown unit '${rel[3]}' in '${s}': use s, m, h, d or w (e.g. -30m, -1h, -7d)`, field);
+      throw new TimeParseError(`${field} has an unknown unit '${rel[3]}' in '${s}': use s, m, h, d or w (e.g. -30m, -1h, -7d)`, field, 'time.unit', { field, unit: rel[3], text: s });
     }
     const seconds = Number(rel[2]) * unit * (rel[1] === '-' ? -1 : 1);
     return now / 1000 + seconds;
@@ -62,7 +65,8 @@ export function parseTime(value: unknown, field: string, now: number = Date.now(
     const t = Date.parse(s);
     if (!Number.isNaN(t)) return t / 1000;
   }
-  throw new TimeParseError(`${field} '${s.length > 60 ? s.slice(0, 60) + '...' : s}' is not a time: ${hint}`, field);
+  const text = s.length > 60 ? s.slice(0, 60) + '...' : s;
+  throw new TimeParseError(`${field} '${text}' is not a time: ${hint}`, field, 'time.text', { field, text });
 }
 
 /** Unix seconds as the API wants them in a query: whole seconds (from rounds down, to rounds up). */
@@ -77,7 +81,8 @@ export function parseRange(from: unknown, to: unknown, opts: { now?: number; fro
   const f = parseTime(from, opts.fromField ?? 'from', now);
   const t = parseTime(to, opts.toField ?? 'to', now);
   if (f !== undefined && t !== undefined && f > t) {
-    throw new TimeParseError(`${opts.fromField ?? 'from'} (${new Date(f * 1000).toISOString()}) is after ${opts.toField ?? 'to'} (${new Date(t * 1000).toISOString()}): swap them or widen the range`, opts.fromField ?? 'from');
+    const params = { from: opts.fromField ?? 'from', fromTime: new Date(f * 1000).toISOString(), to: opts.toField ?? 'to', toTime: new Date(t * 1000).toISOString() };
+    throw new TimeParseError(`${params.from} (${params.fromTime}) is after ${params.to} (${params.toTime}): swap them or widen the range`, params.from, 'time.order', params);
   }
   return { from: toQuerySeconds(f, 'from'), to: toQuerySeconds(t, 'to') };
 }

@@ -298,13 +298,13 @@ describe('editor i18n', function () {
 
   describe('dialog validators mirror the runtime', function () {
     // The schedule dialog's cron check, taken from the .html as the editor runs it, must accept
-    // exactly what src/util/cron.ts accepts, or a red field would disagree with the deployed node.
+    // exactly what src/lynx/schedule.ts accepts, or a red field would disagree with the deployed node.
     it('iotopen-schedule: cron fields', function () {
       const html = read('iotopen-schedule', 'iotopen-schedule.html');
       const src = /function cronProblem\(value, min, max\) \{[\s\S]*?\n {2}\}\n/.exec(html);
       assert.ok(src, 'cronProblem not found in iotopen-schedule.html');
       const cronProblem = new Function(`${src[0]}; return cronProblem;`)();
-      const { validateCronField, CRON_RANGES } = require(path.join(root, 'dist', 'src', 'util', 'cron.js'));
+      const { validateCronField, CRON_RANGES } = require(path.join(root, 'dist', 'src', 'lynx', 'schedule.js'));
       const samples = ['*', '0', '5', '59', '60', '7', '8', '23', '24', '31', '32', '12', '13', '1-5', '5-1', '0-7', '*/5', '*/0', '*/60',
         '0-30/10', '5/2', '1,2,3', '1,,2', ',', '1-2-3', 'a', '1.5', '-1', '*/', '1-', ' 7 ', '001', '1/2/3', '*/24', '*/7', '0,7', '1-31/31'];
       let checked = 0;

@@ -1,12 +1,12 @@
 'use strict';
-// Unit tests of the Node-RED-free schedule validation (src/util/cron.ts).
+// Unit tests of the Node-RED-free schedule validation (src/lynx/schedule.ts).
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { dist } = require('../support/nodered');
 
-const { validateCronField, validateSchedule, normaliseScheduleTopic, ScheduleValidationError } = require(path.join(dist, 'src', 'util', 'cron'));
+const { validateCronField, validateSchedule, normaliseScheduleTopic, ScheduleValidationError } = require(path.join(dist, 'src', 'lynx', 'schedule'));
 
-describe('cron validation (src/util/cron)', () => {
+describe('cron validation (src/lynx/schedule)', () => {
   it('accepts *, numbers, lists, ranges and steps within each field\'s range', () => {
     const good = {
       minute: ['*', '0', '59', '0,15,30,45', '*/5', '0-30/10', '5-10'],

@@ -2,6 +2,7 @@
 // own apps do: `state_<name>` = value (with `text_<name>` as its label), else
 // `format` (printf-like, e.g. "%.1f") and `unit`. Computed once per function so
 // the per-message path only looks values up. No Node-RED here.
+import { wildcard } from './match';
 
 /** The part of a FunctionX this module needs. */
 export interface FunctionLike {
@@ -76,40 +77,63 @@ export function compileFormat(pattern: string | undefined): Fmt {
   };
 }
 
+const NO_STATES: ReadonlyMap<string, number> = new Map();
+const NO_LABELS: ReadonlyMap<number, string> = new Map();
+/** Compiled formats by pattern: functions mostly share a few ("%.1f"), so each is compiled once. */
+const formats = new Map<string, Fmt>();
+
+function formatOf(pattern: string | undefined): Fmt {
+  const key = pattern ?? '';
+  let f = formats.get(key);
+  if (!f) {
+    f = compileFormat(pattern);
+    if (formats.size < 256) formats.set(key, f);
+  }
+  return f;
+}
+
+/** A function's presenter: fields only, the methods are shared (thousands of followed functions). */
+class FunctionPresenter implements Presenter {
+  constructor(
+    readonly states: ReadonlyMap<string, number>,
+    private readonly labels: ReadonlyMap<number, string>,
+    private readonly fmt: Fmt,
+    private readonly unit: string,
+  ) {}
+
+  stateText(value: unknown): string | null {
+    if (this.labels.size === 0) return null;
+    const n = typeof value === 'number' ? value : typeof value === 'boolean' ? (value ? 1 : 0) : NaN;
+    return this.labels.get(n) ?? null;
+  }
+
+  format(value: unknown, msg?: string): string {
+    const st = this.stateText(value);
+    if (st !== null) return st;
+    if (typeof value === 'number') {
+      const s = this.fmt(value);
+      return this.unit ? `${s} ${this.unit}` : s;
+    }
+    if (value === undefined || value === null) return msg ?? '';
+    return String(value);
+  }
+}
+
 /** Build the presenter of one function from its meta (call at subscribe time, not per message). */
 export function presenter(meta: Record<string, string> | undefined): Presenter {
   const m = meta || {};
-  const states = new Map<string, number>();
-  const labels = new Map<number, string>();
+  let states: Map<string, number> | undefined;
+  let labels: Map<number, string> | undefined;
   for (const key of Object.keys(m)) {
     if (!key.startsWith('state_')) continue;
     const name = key.slice(6);
     const v = Number(m[key]);
     if (name === '' || m[key] === '' || !Number.isFinite(v)) continue;
-    states.set(name.toLowerCase(), v);
+    (states ??= new Map()).set(name.toLowerCase(), v);
+    labels ??= new Map();
     if (!labels.has(v)) labels.set(v, m[`text_${name}`] || name);
   }
-  const fmt = compileFormat(m.format);
-  const unit = m.unit ? m.unit : '';
-  const stateText = (value: unknown): string | null => {
-    if (labels.size === 0) return null;
-    const n = typeof value === 'number' ? value : typeof value === 'boolean' ? (value ? 1 : 0) : NaN;
-    return labels.get(n) ?? null;
-  };
-  return {
-    states,
-    stateText,
-    format(value: unknown, msg?: string): string {
-      const st = stateText(value);
-      if (st !== null) return st;
-      if (typeof value === 'number') {
-        const s = fmt(value);
-        return unit ? `${s} ${unit}` : s;
-      }
-      if (value === undefined || value === null) return msg ?? '';
-      return String(value);
-    },
-  };
+  return new FunctionPresenter(states ?? NO_STATES, labels ?? NO_LABELS, formatOf(m.format), m.unit ? m.unit : '');
 }
 
 /** Meta keys of a function whose name starts with `topic_` (the topics it can be read from or written to). */
@@ -126,12 +150,8 @@ export function compileMetaFilter(rows: Array<{ key: string; value: string }>): 
     .filter((r) => r && typeof r.key === 'string' && r.key.trim() !== '')
     .map((r) => {
       const key = r.key.trim();
-      const value = r.value == null ? '*' : String(r.value);
-      if (!value.includes('*')) return (meta: Record<string, string>) => meta[key] === value;
-      const re = new RegExp('^' + value.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$', 's');
-      return (meta: Record<string, string>) => meta[key] !== undefined && re.test(meta[key]);
+      const m = wildcard(r.value == null ? '*' : String(r.value));
+      return (meta: Record<string, string>) => m(meta[key]);
     });
   return (f) => tests.length > 0 && tests.every((t) => t(f.meta || {}));
 }
-
-export { fullTopic } from '../lynx/topics';
