@@ -21,7 +21,7 @@ describe('config versions (nodes/lib/migrations)', () => {
 
   it('every node\'s editor defaults carry the version its runtime migrates to', () => {
     for (const type of TYPES) {
-      const html = fs.readFileSync(path.join(root, 'nodes', type, `${type}.html`), 'utf8');
+      const html = fs.readFileSync(path.join(root, 'dist', 'nodes', type, `${type}.html`), 'utf8'); // as built (devicex/functionx are rendered)
       const m = /defaults:\s*\{[\s\S]*?\bconfigVersion:\s*\{\s*value:\s*(\d+)\s*\}/.exec(html);
       assert.ok(m, `${type}.html has no configVersion in its defaults`);
       assert.equal(Number(m[1]), currentVersion(type), type);

@@ -13,7 +13,8 @@ const dist = path.join(root, 'dist', 'src');
 const { USES, catalogues } = require(path.join(root, 'scripts', 'sync-locales.js'));
 const { fillParams } = require(path.join(dist, 'errors'));
 
-const cat = (type, lang) => JSON.parse(fs.readFileSync(path.join(root, 'nodes', type, 'locales', lang, `${type}.json`), 'utf8'))[type];
+// a node's catalogue as built (devicex and functionx are rendered from nodes/lib/modelx-editor)
+const cat = (type, lang) => JSON.parse(fs.readFileSync(path.join(root, 'dist', 'nodes', type, 'locales', lang, `${type}.json`), 'utf8'))[type];
 const master = (lang) => JSON.parse(fs.readFileSync(path.join(root, 'nodes', 'lib', 'locales', `${lang}.json`), 'utf8'));
 const get = (obj, key) => key.split('.').reduce((o, k) => (o && typeof o === 'object' ? o[k] : undefined), obj);
 
