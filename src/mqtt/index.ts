@@ -1,5 +1,7 @@
-export { MqttHub } from './hub';
-export type { MqttHubOptions, HubState, HubStateName, HubTlsOptions, PublishOptions, PublishResult, MessageHandler, Subscription } from './hub';
+export { MqttHub, QueueDropError } from './hub';
+export type { MqttHubOptions, HubState, HubStateName, HubTlsOptions, PublishOptions, PublishResult, MessageHandler, Subscription, DropCode, RetryEvent, RebindOptions } from './hub';
+export { QueueJournal, journalFileName, journalHasMessages } from './queue-store';
+export type { StoredMessage, PublishOrigin, JournalLoad } from './queue-store';
 export { TopicTrie, validateFilter, validateTopic } from './trie';
 export { decodeLynxPayload, encodeLynxPayload } from './codec';
 export type { LynxPayload, DecodedPayload } from './codec';
