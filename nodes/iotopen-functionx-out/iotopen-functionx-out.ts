@@ -7,6 +7,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { evaluate, getServer, InputError, requireId, type LynxServer } from '../lib';
 import { deregisterOnClose } from '../lib/input';
+import { droppedWrites } from '../lib/dropped';
 import { encodeLynxPayload } from '../../src/mqtt';
 import { fullTopic, presenter, topicKeys, type FunctionLike } from '../../src/functionx/present';
 
@@ -56,6 +57,7 @@ export = function register(RED: NodeAPI): void {
     const srv: LynxServer = server;
     srv.register(node, { mqtt: true });
     let closed = false;
+    const dropOptions = droppedWrites(RED, node, t);
 
     const cfgQos = config.qos === undefined || config.qos === '' ? 1 : Number(config.qos);
     const cfgRetain = config.retain === true || config.retain === 'true';
@@ -133,7 +135,7 @@ export = function register(RED: NodeAPI): void {
         if (value === null) throw badValue(describe(p), pres.states);
       }
       const body = encodeLynxPayload({ value, timestamp: timestamp ?? Date.now() / 1000, msg: text });
-      const res = await srv.hub.publish(fullTopic(clientId, metaTopic), body, { qos: qos as 0 | 1, retain });
+      const res = await srv.hub.publish(fullTopic(clientId, metaTopic), body, { qos: qos as 0 | 1, retain, ...dropOptions(msg) });
       if (closed) return;
       // Queued offline: show the queue length; the config node puts its connection
       // state back on reconnect.

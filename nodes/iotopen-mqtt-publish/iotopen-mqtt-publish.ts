@@ -3,6 +3,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { getServer, InputError, noServerError, requireId, visibleInstallation, type LynxServer } from '../lib';
 import { deregisterOnClose, settle } from '../lib/input';
+import { droppedWrites } from '../lib/dropped';
 
 interface PublishNodeDef extends NodeDef {
   server: string;
@@ -88,6 +89,9 @@ export = function (RED: NodeAPI): void {
     const node = this;
     const server: LynxServer | null = getServer(RED, config.server);
     const mode = config.mode === 'api' ? 'api' : 'mqtt';
+    const t = (key: string, params?: Record<string, unknown>) => RED._(`iotopen-mqtt-publish.${key}`, params as never);
+    // A queued message dropped later (queue full, too old, server deleted) comes back as node.error(err, msg).
+    const dropOptions = droppedWrites(RED, node, t);
     if (server) server.register(node, { mqtt: mode === 'mqtt' });
     else node.status({ fill: 'red', shape: 'ring', text: RED._('iotopen-mqtt-publish.status.noServer') });
 
@@ -115,7 +119,7 @@ export = function (RED: NodeAPI): void {
         msg.queued = false;
       } else {
         if (!topic.startsWith(prefix)) topic = prefix + topic;
-        const r = await server.hub.publish(topic, payload, { qos, retain });
+        const r = await server.hub.publish(topic, payload, { qos, retain, ...dropOptions(msg) });
         msg.topic = topic;
         msg.queued = r.queued;
       }
