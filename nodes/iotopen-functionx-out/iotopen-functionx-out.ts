@@ -47,6 +47,9 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const t = (key: string, params?: Record<string, unknown>) => RED._(`${TYPE}.${key}`, params as never);
+    // Before the server check: a write queued by this node's predecessor is reported here even
+    // when the server was deleted (its queued writes dropped) and this node has none now.
+    const dropOptions = droppedWrites(RED, node, t);
     const server = getServer(RED, config.server);
     if (!server) {
       node.status({ fill: 'red', shape: 'ring', text: t('status.no-server') });
@@ -57,7 +60,6 @@ export = function register(RED: NodeAPI): void {
     const srv: LynxServer = server;
     srv.register(node, { mqtt: true });
     let closed = false;
-    const dropOptions = droppedWrites(RED, node, t);
 
     const cfgQos = config.qos === undefined || config.qos === '' ? 1 : Number(config.qos);
     const cfgRetain = config.retain === true || config.retain === 'true';

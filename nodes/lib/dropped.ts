@@ -15,6 +15,11 @@ interface DropAware extends Node {
 
 /** How long a report waits for the flows to start (a redeploy in progress) before it falls back. */
 const WAIT_FOR_FLOWS_MS = 15000;
+/**
+ * Nodes that have been closed. While flows stop, RED.nodes.getNode() may still give a closed
+ * node, whose Catch nodes are closed too: an error sent there reaches nobody.
+ */
+const closedNodes = new WeakSet<object>();
 
 /**
  * Makes `node` report dropped writes (status `status.dropped` with `dropped.<code>` from its
@@ -25,9 +30,13 @@ export function droppedWrites(RED: NodeAPI, node: Node, t: Translate): (msg: Nod
     node.status({ fill: 'yellow', shape: 'ring', text: t('status.dropped', { reason: t(`dropped.${err.code}`) }) });
     node.error(err, msg);
   };
+  node.on('close', () => {
+    closedNodes.add(node);
+  });
   return (msg) => ({
     origin: { node: node.id, msgid: typeof msg._msgid === 'string' ? msg._msgid : undefined },
-    onDropped: (err) => whenRunning(RED, node.id, (target) => report(target, err, msg), () => report(node, err, msg)),
+    // The node is gone (deleted, not redeployed): its error is logged, there is no flow to catch it.
+    onDropped: (err) => whenRunning(RED, node.id, (target) => report(target, err, msg), () => node.error(err)),
   });
 }
 
@@ -52,9 +61,15 @@ function report(target: Node, err: QueueDropError, msg: NodeMessage): void {
   else target.error(err, msg);
 }
 
+/** The node running as `id` (not one being closed by a deploy), or null. */
+function running(RED: NodeAPI, id: string): Node | null {
+  const n = RED.nodes.getNode(id);
+  return n && !closedNodes.has(n) ? n : null;
+}
+
 /** fn(the node running as `id`): now, or once the flows have started; `none()` if it never comes. */
 function whenRunning(RED: NodeAPI, id: string, fn: (n: Node) => void, none: () => void): void {
-  const now = RED.nodes.getNode(id);
+  const now = running(RED, id);
   if (now) {
     fn(now);
     return;
@@ -66,7 +81,7 @@ function whenRunning(RED: NodeAPI, id: string, fn: (n: Node) => void, none: () =
     settled = true;
     clearTimeout(timer);
     if (events) events.removeListener('flows:started', later);
-    const n = RED.nodes.getNode(id);
+    const n = running(RED, id);
     if (n) fn(n);
     else none();
   };
