@@ -104,13 +104,16 @@ export function queuePending(key: string, queueFile?: string): boolean {
   return queueFile ? journalHasMessages(queueFile) : false;
 }
 
-/** Closes every parked hub now, as the end of their grace period would (shutdown, tests). */
-export async function closeParkedHubs(): Promise<void> {
+/**
+ * Closes every parked hub now, as the end of their grace period would (shutdown, tests).
+ * `quiet`: their dropped messages are not reported to senders (nobody is left to tell).
+ */
+export async function closeParkedHubs(options: { quiet?: boolean } = {}): Promise<void> {
   const all = [...registry.parked.entries()];
   registry.parked.clear();
   await Promise.all(all.map(([, p]) => {
     clearTimeout(p.timer);
-    return p.hub.close();
+    return p.hub.close({ quiet: options.quiet });
   }));
 }
 

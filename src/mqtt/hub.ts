@@ -431,11 +431,14 @@ export class MqttHub extends EventEmitter {
    * Ends the connection and stops reconnecting; bounded (< 2 s) even when the broker does not
    * answer. Queued messages: with a journal they stay in its file for the next hub on it;
    * without one, or with `discard`, they are dropped and reported (ECLOSED / EDISCARDED) and
-   * the file is deleted. A publish still waiting for its PUBACK rejects.
+   * the file is deleted. A publish still waiting for its PUBACK rejects. `quiet` (shutdown,
+   * tests: nobody is left to tell) drops without calling onDropped or emitting 'dropped'.
    */
-  async close(options: { discard?: boolean } = {}): Promise<void> {
+  async close(options: { discard?: boolean; quiet?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (options.quiet) for (const item of [...this.inflight.values(), ...this.queue]) item.onDropped = undefined;
+    if (options.quiet) this.removeAllListeners('dropped');
     this.gen++;
     this.clearTimers();
     this.owners.clear();
