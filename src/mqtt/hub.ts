@@ -415,6 +415,9 @@ export class MqttHub extends EventEmitter {
   park(): void {
     if (this.closed) return;
     this.parked = true;
+    // The owners belonged to the closing instance: a late release of theirs must not count, and
+    // the successor's nodes acquire again (with the same ids).
+    this.owners.clear();
     this.clearLinger();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;

@@ -165,6 +165,14 @@ export class QueueJournal {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
+    // A rewrite cut short by a crash leaves its temp file; the journal itself is whole (rename is atomic).
+    const dir = path.dirname(file);
+    const tmpPrefix = `${path.basename(file)}.tmp-`;
+    try {
+      for (const f of fs.readdirSync(dir)) if (f.startsWith(tmpPrefix)) fs.rmSync(path.join(dir, f), { force: true });
+    } catch {
+      /* no directory yet */
+    }
     const journal = new QueueJournal(file, fingerprint);
     if (text === '') return { journal, messages: [], foreign: [], skipped: 0 };
     const parsed = parse(text);

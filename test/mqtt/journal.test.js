@@ -39,14 +39,17 @@ describe('QueueJournal', () => {
     b.journal.close();
   });
 
-  it('skips a torn last line (a crash in the middle of an append) and keeps everything before it', () => {
+  it('skips a torn last line (a crash in the middle of an append), keeps everything before it, removes a stale temp file', () => {
     const file = path.join(dir, 'q.jsonl');
     const a = QueueJournal.open(file, 'fp');
     a.journal.append([msg(1), msg(2), msg(3)]);
     a.journal.close();
     const text = fs.readFileSync(file, 'utf8');
     fs.writeFileSync(file, text.slice(0, text.length - 7));
+    // And a rewrite cut short by the same crash: its temp file goes, the journal is read.
+    fs.writeFileSync(`${file}.tmp-4242`, '{"v":1,"fp":"fp"}\n{"a":9,');
     const b = QueueJournal.open(file, 'fp');
+    assert.equal(fs.existsSync(`${file}.tmp-4242`), false);
     assert.deepEqual(b.messages.map((m) => m.seq), [1, 2]);
     assert.equal(b.skipped, 0, 'a torn last line is expected, not an error');
     // Rewritten clean: appending after it does not merge with the torn piece.
