@@ -4,19 +4,21 @@
 // platform through its admin routes (never through a URL sent by the browser).
 import type { Node, NodeAPI, NodeStatus } from 'node-red';
 import { ApiClient, type AuthState } from '../../src/api';
-import { MqttHub } from '../../src/mqtt';
+import { HubHolder, hubQueueFile, queuePending, type MqttHub } from '../../src/mqtt';
 import type { HubState, MqttHubOptions } from '../../src/mqtt';
 import { Catalog } from '../../src/catalog';
 import { InputError } from '../lib';
 import { addSecrets, maskNode, removeSecrets, trackTokens } from '../lib/secrets';
-import { bounded } from '../lib/input';
-import { ConfigError, normaliseApiUrl, parseQueueLimit, parseShareGroup, resolveMqttUrl } from '../../src/lynx/connection';
+import { bounded } from '../lib/frame';
+import { reportDroppedToOrigin } from '../lib/dropped';
+import { ConfigError, normaliseApiUrl, parseQueueLimit, parseQueueMaxAge, parseShareGroup, resolveMqttUrl } from '../../src/lynx/connection';
 import { asApiTls, authFrom, tlsOptions, unusableApi, type ApiClientAuth, type ConfigDef, type ConfigNode, type Credentials } from './options';
 import { registerAdminRoutes } from './admin-routes';
 import { bindSecrets, SecretBindingError, takeEntered } from './binding';
 import { TEST_HOSTS_SETTING } from './test-connection';
 
-const CLOSE_BUDGET_MS = 1800;
+/** The MQTT connection outlives its last user this long: a redeploy's nodes come back to it. */
+const HUB_LINGER_MS = 5000;
 
 module.exports = function (RED: NodeAPI) {
   function IotOpenConfigNode(this: ConfigNode, def: ConfigDef) {
@@ -31,6 +33,9 @@ module.exports = function (RED: NodeAPI) {
     const users = new Map<string, Node>();
     let state: HubState = { state: 'closed', queued: 0 };
     let hub: MqttHub | null = null;
+    // The queue outlives a redeploy (handed to the successor) and a restart (journal in the user dir).
+    const holder = new HubHolder(def.id);
+    const queueFile = hubQueueFile(RED.settings.userDir, def.id);
     let catalog: Catalog | null = null;
     let closing = false;
 
@@ -53,10 +58,12 @@ module.exports = function (RED: NodeAPI) {
     }
     let mqttUrl = '';
     let queueLimit = 1000;
+    let queueMaxAge = 0;
     let shareGroup: string | undefined;
     if (!node.configError || node.configError.field !== 'apiUrl') try {
       mqttUrl = resolveMqttUrl(def.mqttUrl, node.apiUrl);
       queueLimit = parseQueueLimit(def.queueLimit);
+      queueMaxAge = parseQueueMaxAge(def.queueMaxAge);
       shareGroup = parseShareGroup(def.shareGroup);
     } catch (err) {
       node.configError = node.configError || (err as ConfigError);
@@ -128,21 +135,37 @@ module.exports = function (RED: NodeAPI) {
       if (closing) throw new Error('The IoT Open config node is closing: redeploy to reconnect');
       if (node.configError) throw new InputError(node.configError.message, node.configError.field);
       const username = typeof def.mqttUsername === 'string' && def.mqttUsername.trim() ? def.mqttUsername.trim() : 'node-red';
-      hub = new MqttHub({
-        url: mqttUrl,
-        username,
-        password: ({ refresh }) => node.api.token({ refresh }),
-        clientIdPrefix: 'nr-iotopen-',
-        tls: tls as MqttHubOptions['tls'],
-        queueLimit,
-        shareGroup,
-        log: { warn: (m: string) => node.warn(m), info: (m: string) => node.log(m) },
-      });
-      hub.on('state', (s: HubState) => pushState(s));
+      // The predecessor's hub (queue, connection) when redeployed with the same settings: src/mqtt/handover.ts.
+      hub = holder.open(
+        {
+          url: mqttUrl,
+          username,
+          password: ({ refresh }) => node.api.token({ refresh }),
+          clientIdPrefix: 'nr-iotopen-',
+          tls: tls as MqttHubOptions['tls'],
+          queueLimit,
+          maxQueueAgeMs: queueMaxAge * 1000,
+          queueFile,
+          lingerMs: HUB_LINGER_MS,
+          shareGroup,
+          log: { warn: (m: string) => node.warn(m), info: (m: string) => node.log(m) },
+        },
+        {
+          broker: { apiUrl: node.apiUrl, authMode: node.authMode, user: creds.username },
+          secrets: [creds.apiKey, creds.password],
+        },
+        {
+          state: (s) => pushState(s as HubState),
+          // Dropped writes without a live sender callback (read back after a restart): to the node that made them.
+          dropped: (err, reported) => reported || reportDroppedToOrigin(RED, node, err),
+        },
+      );
       return hub;
     }
 
     Object.defineProperty(node, 'hub', { enumerable: false, configurable: true, get: getHub });
+    // Writes queued before a redeploy or restart wait for this node: send them even if no node uses MQTT now.
+    if (!node.configError && queuePending(node.id, queueFile)) getHub();
     Object.defineProperty(node, 'catalog', {
       enumerable: false,
       configurable: true,
@@ -194,15 +217,17 @@ module.exports = function (RED: NodeAPI) {
     };
 
     node.on('close', () => removeSecrets(node));
-    node.on('close', function (_removed: boolean, done: () => void) {
+    node.on('close', function (removed: boolean, done: () => void) {
       closing = true;
       users.clear();
       // Bounded: Node-RED waits for done, and a deploy must not hang on a dead server.
-      const finish = bounded(done, CLOSE_BUDGET_MS);
+      const finish = bounded(done);
       const closers: Array<Promise<unknown>> = [];
       const c = catalog;
       if (c) closers.push(Promise.resolve().then(() => c.close()));
-      if (hub) closers.push(hub.close());
+      // Redeploy or stop: parked for a successor (queue kept); deleted: queued writes reported dropped.
+      if (hub) closers.push(holder.close(removed));
+      hub = null;
       closers.push(node.api.close());
       Promise.allSettled(closers).then(finish, finish);
     });

@@ -16,6 +16,7 @@ export interface ConfigDef extends NodeDef {
   usetls?: boolean;
   tls?: string;
   queueLimit?: number | string;
+  queueMaxAge?: number | string;
   shareGroup?: string;
 }
 

@@ -6,6 +6,7 @@
 // With QoS 1 done() waits for the broker's PUBACK, or for the message to be queued offline.
 import type { NodeAPI, NodeDef } from 'node-red';
 import { defineNode } from '../lib/frame';
+import { droppedWrites } from '../lib/dropped';
 import { asBoolean, asId, asQos, asTopicKey, type Fields } from '../lib/fields';
 import { encodeLynxPayload, writePayload } from '../../src/lynx/codec';
 import { presenter, topicKeys, type FunctionLike } from '../../src/lynx/present';
@@ -37,6 +38,8 @@ export = function register(RED: NodeAPI): void {
     setup(ctx) {
       const { node, server, t } = ctx;
       let closed = false;
+      // A queued write dropped later (queue full, too old, server deleted) comes back as node.error(err, msg).
+      const dropOptions = droppedWrites(ctx.RED, node, t);
 
       /** The function, from the catalog cache, or straight from the API when just created. */
       const lookup = async (iid: number, fid: number): Promise<FunctionLike> => {
@@ -61,7 +64,7 @@ export = function register(RED: NodeAPI): void {
             throw ctx.error('noTopic', { fid: v.function, key: v.topicKey, keys: keys.length ? keys.join(', ') : t('none') }, 'topic_key');
           }
           const body = encodeLynxPayload(writePayload(msg.payload, presenter(meta).states, Date.now() / 1000));
-          const res = await server.hub.publish(fullTopic(inst.client_id, metaTopic), body, { qos: v.qos, retain: v.retain });
+          const res = await server.hub.publish(fullTopic(inst.client_id, metaTopic), body, { qos: v.qos, retain: v.retain, ...dropOptions(msg) });
           if (closed) return;
           // Queued offline: show the queue length; the config node puts its connection
           // state back on reconnect.

@@ -2,6 +2,7 @@
 // through the config node's shared MQTT connection or the REST API.
 import type { NodeAPI, NodeDef } from 'node-red';
 import { defineNode, inputError, type Msg } from '../lib/frame';
+import { droppedWrites } from '../lib/dropped';
 import { asBoolean, asId, asQos, type Fields } from '../lib/fields';
 import { apiPublishPayload, publishPayload } from '../../src/lynx/codec';
 import { bareTopic, concreteTopic, fullTopic } from '../../src/lynx/topics';
@@ -54,6 +55,8 @@ export = function (RED: NodeAPI): void {
     fields: FIELDS,
     setup(ctx) {
       const { node, config, server, t } = ctx;
+      // A queued message dropped later (queue full, too old, server deleted) comes back as node.error(err, msg).
+      const dropOptions = droppedWrites(ctx.RED, node, t);
       const api = config.mode === 'api';
       return {
         async input(msg, v, send) {
@@ -69,7 +72,7 @@ export = function (RED: NodeAPI): void {
             msg.queued = false;
           } else {
             msg.topic = fullTopic(inst.client_id, topic);
-            msg.queued = (await server.hub.publish(msg.topic, payload, { qos: v.qos, retain: v.retain })).queued;
+            msg.queued = (await server.hub.publish(msg.topic, payload, { qos: v.qos, retain: v.retain, ...dropOptions(msg) })).queued;
           }
           node.status(msg.queued ? { fill: 'yellow', shape: 'ring', text: t('status.queued') } : { fill: 'green', shape: 'dot', text: t('status.sent') });
           send(msg);

@@ -73,6 +73,16 @@ export function parseQueueLimit(value: unknown): number {
   return n;
 }
 
+/** queueMaxAge: seconds a write may wait in the offline queue; blank or 0 for no limit. */
+export function parseQueueMaxAge(value: unknown): number {
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return 0;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new ConfigError(`queueMaxAge must be a whole number of seconds (blank or 0 for no limit), got ${JSON.stringify(value)}`, 'queueMaxAge');
+  }
+  return n;
+}
+
 /** shareGroup: blank or a name without MQTT wildcards or slashes. */
 export function parseShareGroup(value: unknown): string | undefined {
   const raw = typeof value === 'string' ? value.trim() : '';

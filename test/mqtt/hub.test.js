@@ -298,7 +298,7 @@ for (const b of brokers) {
 }
 
 describe('MqttHub failures', () => {
-  it('reports auth-failed on CONNACK 5, retries once soon with a refreshed password, then at the max delay', async () => {
+  it('reports auth-failed on CONNACK 5, retries once soon with a refreshed password, then after authRetryMs', async () => {
     const broker = await startAedes({ password: 'right-key' });
     const log = logger();
     let password = 'wrong-key-secret';
@@ -306,7 +306,8 @@ describe('MqttHub failures', () => {
     const hub = new MqttHub({
       url: broker.url,
       minReconnectMs: 10,
-      maxReconnectMs: 300,
+      maxReconnectMs: 100,
+      authRetryMs: 300,
       log,
       password: ({ refresh }) => {
         refreshes.push(refresh);
@@ -322,7 +323,7 @@ describe('MqttHub failures', () => {
       await waitFor(() => authWarns().length >= 2);
       assert.doesNotMatch(JSON.stringify(s) + log.warns.join(), /wrong-key-secret/);
       assert.doesNotMatch(authWarns()[0], /retrying in 0\.3 s/, 'the first refusal is retried soon (a renewed token may be accepted)');
-      assert.match(authWarns()[1], /retrying in 0\.3 s/, 'a repeated refusal waits the longest delay');
+      assert.match(authWarns()[1], /retrying in 0\.3 s/, 'a repeated refusal waits authRetryMs');
       assert.deepEqual(refreshes.slice(0, 2), [false, true], 'the password is asked for again, refreshed, after a refusal');
       password = 'right-key';
       await waitState(hub, 'connected');
@@ -344,7 +345,7 @@ describe('MqttHub failures', () => {
     const { ApiClient } = require('../../dist/src/api');
     const sb = await startSandbox({ port: 0, mqttPort: 0 });
     const api = new ApiClient({ baseUrl: sb.api, auth: { type: 'login', username: 'demo@example.com', password: 'demo-password' } });
-    const hub = new MqttHub({ url: sb.mqtt, minReconnectMs: 10, maxReconnectMs: 60000, password: ({ refresh }) => api.token({ refresh }) });
+    const hub = new MqttHub({ url: sb.mqtt, minReconnectMs: 10, maxReconnectMs: 200, authRetryMs: 60000, password: ({ refresh }) => api.token({ refresh }) });
     try {
       hub.acquire('n');
       await waitState(hub, 'connected');
@@ -353,7 +354,7 @@ describe('MqttHub failures', () => {
       await sb.stopBroker();
       await waitState(hub, 'disconnected');
       await sb.startBroker();
-      // The old token is refused once; the next attempt logs in again and gets in, well before the 60 s max delay.
+      // The old token is refused once; the next attempt logs in again and gets in, well before authRetryMs (60 s).
       await waitState(hub, 'auth-failed');
       await waitState(hub, 'connected');
       assert.notEqual(await api.token(), first, 'a new login token was made');
@@ -382,7 +383,7 @@ describe('MqttHub failures', () => {
     const log = logger();
     const hub = new MqttHub({ url: `mqtt://127.0.0.1:${port}`, minReconnectMs: 10, maxReconnectMs: 40, log });
     let attempts = 0;
-    hub.on('state', (s) => s.state === 'connecting' && attempts++);
+    hub.on('attempt', () => attempts++);
     hub.acquire('n');
     const s = await waitState(hub, 'disconnected');
     assert.match(s.reason, /refused the connection: is the broker running/);
@@ -392,6 +393,63 @@ describe('MqttHub failures', () => {
     await waitState(hub, 'connected');
     await hub.close();
     await broker.stop();
+  });
+
+  it('backs off in [d/2, d], d = min(max, min * 2^n): quick first retries, then one every max/2 to max', async () => {
+    const port = await freePort();
+    const hub = new MqttHub({ url: `mqtt://127.0.0.1:${port}`, minReconnectMs: 20, maxReconnectMs: 160 });
+    const retries = [];
+    hub.on('retry', (r) => retries.push(r));
+    hub.acquire('n');
+    await waitFor(() => retries.length >= 8);
+    await hub.close();
+    retries.slice(0, 8).forEach((r, n) => {
+      const cap = Math.min(160, 20 * 2 ** n);
+      assert.equal(r.attempt, n + 1);
+      assert.ok(r.delayMs >= cap / 2 && r.delayMs <= cap, `retry ${n + 1} waits ${r.delayMs} ms, not in [${cap / 2}, ${cap}]`);
+    });
+  });
+
+  it('starts the backoff again at every CONNACK; a connection that did not last waits the longest delay', async () => {
+    const broker = await startAedes();
+    const hub = new MqttHub({ url: broker.url, minReconnectMs: 20, maxReconnectMs: 400, stableMs: 300 });
+    const retries = [];
+    hub.on('retry', (r) => retries.push(r));
+    try {
+      hub.acquire('n');
+      await waitState(hub, 'connected');
+      // Dropped right after its CONNACK: a flap.
+      await broker.restart();
+      await waitFor(() => retries.length >= 1);
+      assert.ok(retries[0].delayMs >= 200 && retries[0].delayMs <= 400, `after a flap: ${retries[0].delayMs} ms`);
+      await waitState(hub, 'connected');
+      // Up longer than stableMs: the next outage starts with the quick retries again.
+      await new Promise((r) => setTimeout(r, 400));
+      await broker.down();
+      await waitFor(() => retries.length >= 3);
+      assert.ok(retries[1].delayMs >= 10 && retries[1].delayMs <= 20, `first retry after a stable connection: ${retries[1].delayMs} ms`);
+      assert.ok(retries[2].delayMs >= 20 && retries[2].delayMs <= 40, `second: ${retries[2].delayMs} ms`);
+      await broker.up();
+      await waitState(hub, 'connected');
+    } finally {
+      await hub.close();
+      await broker.stop();
+    }
+  });
+
+  it('keeps the status of a failure while it retries (no flicker), and logs an outage once, not every attempt', async () => {
+    const port = await freePort();
+    const log = logger();
+    const hub = new MqttHub({ url: `mqtt://127.0.0.1:${port}`, minReconnectMs: 10, maxReconnectMs: 20, log });
+    const states = [];
+    let attempts = 0;
+    hub.on('state', (s) => states.push(s.state));
+    hub.on('attempt', () => attempts++);
+    hub.acquire('n');
+    await waitFor(() => attempts >= 10);
+    await hub.close();
+    assert.deepEqual(states, ['connecting', 'disconnected', 'closed']);
+    assert.equal(log.warns.filter((m) => /refused the connection/.test(m)).length, 1, log.warns.join('\n'));
   });
 
   it('close() finishes within 2 s while the broker hangs, and emits closed', async () => {

@@ -53,6 +53,15 @@ function watchers(scope, { complete = false, z } = {}) {
   return nodes;
 }
 
+/**
+ * Closes the MQTT hubs that config nodes parked for a successor (src/mqtt/handover.ts), as the
+ * end of their grace period would: what loads next starts with its own hub, as after a restart
+ * of Node-RED. test/support/hooks.js does this after every test.
+ */
+async function closeParkedHubs() {
+  await require(path.join(dist, 'src', 'mqtt')).closeParkedHubs();
+}
+
 /** Mocha hooks: a fresh helper server for every test, flows unloaded after it. */
 function useNodeRed() {
   beforeEach(function (done) {
@@ -64,4 +73,4 @@ function useNodeRed() {
   });
 }
 
-Object.assign(module.exports, { core, catchNode, completeNode, injectNode, watchers, useNodeRed });
+Object.assign(module.exports, { core, catchNode, completeNode, injectNode, watchers, useNodeRed, closeParkedHubs });
