@@ -70,17 +70,19 @@ describe('shared editor script in a real browser (pickers of every dialog)', fun
       RED.view.redraw(true);
     }, id);
   }
-  /** Waits until `selector` holds `n` elements; returns their value (or text) attributes. */
-  // Waits for n entries and reads them in the same step: a list that is reloaded (emptied, then
-  // refilled) between a separate wait and read would be read empty.
-  async function listed(selector, n, attr = 'value') {
-    const handle = await page.waitForFunction(({ selector, n, attr }) => {
-      const els = $(selector).toArray();
-      return els.length === n && els.map((e) => (attr === 'text' ? e.textContent : e.getAttribute(attr)));
-    }, { selector, n, attr });
+  const ids = (rows) => rows.map((r) => String(r.id)).sort();
+  /** Waits until the picker of `input` lists n items; returns their keys (ids, or topics for a topic picker). */
+  async function pickerKeys(input, n) {
+    const handle = await page.waitForFunction(
+      ({ input, n }) => {
+        const p = $(input).data('iotopen-picker');
+        const keys = p ? p.listed() : [];
+        return keys.length === n && keys;
+      },
+      { input, n },
+    );
     return handle.jsonValue();
   }
-  const ids = (rows) => rows.map((r) => String(r.id)).sort();
 
   it(`loads ${RESOURCE} from Node-RED and defines IotOpenEditor, with no console errors`, async function () {
     assert.ok(resourceLoads.length >= 1, 'the shared script was never requested');
@@ -95,17 +97,18 @@ describe('shared editor script in a real browser (pickers of every dialog)', fun
     const installations = ids(h.sb.installations);
     const withTopic = (key) => fns.filter((f) => f.meta && f.meta[key]);
     const cases = [
-      { type: 'iotopen-devicex', props: { operation: 'get' }, inst: '#iotopen-devicex-installations option', list: '#iotopen-devicex-objects option', want: ids(await api.devicex.list(inst.id)) },
-      { type: 'iotopen-functionx', props: { operation: 'get' }, inst: '#iotopen-functionx-installations option', list: '#iotopen-functionx-objects option', want: ids(fns) },
-      { type: 'iotopen-schedule', props: {}, inst: '#iotopen-schedule-installations option', list: '#iotopen-schedule-topics option', want: withTopic('topic_write').map((f) => f.meta.topic_write).sort() },
-      { type: 'iotopen-log', props: {}, inst: '#iotopen-log-installations option', list: '#node-input-functions option', want: ids(withTopic('topic_read')) },
-      { type: 'iotopen-status', props: { select: 'functions' }, inst: '#iotopen-status-installations option', list: '#node-input-functions option', want: ids(withTopic('topic_read')) },
-      { type: 'iotopen-notify', props: {}, inst: '#iotopen-notify-installations option', list: '#iotopen-notify-outputs option', want: ids(await api.notifications.listOutputs(inst.id)) },
-      { type: 'iotopen-api', props: {}, inst: '#iotopen-api-installations option' },
-      { type: 'iotopen-mqtt-publish', props: {}, inst: '#iotopen-mqtt-publish-installations option' },
-      { type: 'iotopen-edge-app', props: {}, inst: '#iotopen-edge-app-installations button', list: '#iotopen-edge-app-apps option', want: ids(await deployableApps(api)), mayBeEmpty: true },
-      { type: 'iotopen-functionx-in', props: { selectBy: 'function' }, inst: '#node-input-iotopen-installations option', list: '#node-input-iotopen-functions option', want: ids(fns) },
-      { type: 'iotopen-functionx-out', props: { installationType: 'num', functionType: 'num' }, inst: '#node-input-iotopen-installations option', list: '#node-input-iotopen-functions option', want: ids(fns) },
+      { type: 'iotopen-devicex', props: { operation: 'get' }, list: '#node-input-objectId', want: ids(await api.devicex.list(inst.id)) },
+      { type: 'iotopen-functionx', props: { operation: 'get' }, list: '#node-input-objectId', want: ids(fns) },
+      { type: 'iotopen-schedule', props: {}, list: '#node-input-topic', want: withTopic('topic_write').map((f) => f.meta.topic_write).sort() },
+      { type: 'iotopen-schedule', props: { operation: 'get' }, list: '#node-input-scheduleId', want: ids(await api.schedules.list(inst.id)) },
+      { type: 'iotopen-log', props: {}, list: '#iotopen-log-fnsearch', want: ids(withTopic('topic_read')) },
+      { type: 'iotopen-status', props: { select: 'functions' }, list: '#iotopen-status-fnsearch', want: ids(withTopic('topic_read')) },
+      { type: 'iotopen-notify', props: {}, list: '#node-input-output', want: ids(await api.notifications.listOutputs(inst.id)) },
+      { type: 'iotopen-api', props: {} },
+      { type: 'iotopen-mqtt-publish', props: {} },
+      { type: 'iotopen-edge-app', props: {}, inst: '#node-input-installations', list: '#node-input-appId', want: ids(await deployableApps(api)), mayBeEmpty: true },
+      { type: 'iotopen-functionx-in', props: { selectBy: 'function' }, list: '#node-input-function', want: ids(fns) },
+      { type: 'iotopen-functionx-out', props: { installationType: 'num', functionType: 'num' }, list: '#node-input-function', want: ids(fns) },
     ];
     const problems = [];
     for (const c of cases) {
@@ -113,18 +116,13 @@ describe('shared editor script in a real browser (pickers of every dialog)', fun
       const props = c.type === 'iotopen-edge-app' ? c.props : Object.assign({ installation: String(inst.id) }, c.props);
       const id = await openNode(c.type, props);
       try {
-        if (c.type === 'iotopen-edge-app') {
-          const texts = await listed(c.inst, installations.length, 'text');
-          for (const i of h.sb.installations) if (!texts.includes(`${i.name} (${i.id})`)) problems.push(`${c.type}: no button for ${i.name}`);
-        } else {
-          const values = await listed(c.inst, installations.length);
-          if (JSON.stringify([...values].sort()) !== JSON.stringify(installations)) problems.push(`${c.type}: installations ${values}`);
-        }
+        const values = await pickerKeys(c.inst || '#node-input-installation', installations.length);
+        if (JSON.stringify([...values].sort()) !== JSON.stringify(installations)) problems.push(`${c.type}: installations ${values}`);
         if (c.list) {
           // the default seed has no edge apps until the edge example publishes one
           assert.ok(c.want.length > 0 || c.mayBeEmpty, `${c.type}: the sandbox has something to list`);
-          const values = await listed(c.list, c.want.length);
-          if (JSON.stringify([...values].sort()) !== JSON.stringify(c.want)) problems.push(`${c.type}: lists ${values}, want ${c.want}`);
+          const listed = await pickerKeys(c.list, c.want.length);
+          if (JSON.stringify([...listed].sort()) !== JSON.stringify(c.want)) problems.push(`${c.type}: ${c.list} lists ${listed}, want ${c.want}`);
         }
         const hint = await page.evaluate(() => $('#red-ui-editor-stack [id$="-hint"]:visible').text());
         if (hint) problems.push(`${c.type}: a hint shows "${hint}"`);
@@ -138,12 +136,13 @@ describe('shared editor script in a real browser (pickers of every dialog)', fun
   });
 
   for (const type of ['iotopen-functionx-in', 'iotopen-functionx-out']) {
-    it(`${type}: shows the picked function's name as the list shows it, and keeps it as the label's name`, async function () {
+    it(`${type}: shows the picked function's name under the field, says when an id is not in the list, and keeps the name for the label`, async function () {
       h.phase = `name ${type}`;
       const mark = h.errors.length;
+      const line = '#iotopen-picked-node-input-function';
       const id = await openNode(type, { installation: String(inst.id), selectBy: 'function', installationType: 'num', functionType: 'num', topicKey: type === 'iotopen-functionx-in' ? 'topic_read' : 'topic_write', qos: '1' });
-      const options = await listed('#node-input-iotopen-functions option', fns.length, 'text');
-      assert.equal(await page.locator('#node-input-iotopen-fname').isVisible(), false, 'no function picked, no name shown');
+      await pickerKeys('#node-input-function', fns.length);
+      assert.equal(await page.locator(line).isVisible(), false, 'no function picked, no name shown');
       const [a, b] = fns;
       const typed = type === 'iotopen-functionx-out';
       const pick = (f) =>
@@ -157,37 +156,45 @@ describe('shared editor script in a real browser (pickers of every dialog)', fun
           { id: String(f.id), typed },
         );
       await pick(a);
-      const shown = await page.locator('#node-input-iotopen-fname').textContent();
-      assert.ok(options.includes(shown), `"${shown}" is not what the list shows (${options})`);
+      const shown = await page.locator(line).textContent();
       assert.ok(shown.includes(a.meta.name), `"${shown}" lacks the name ${a.meta.name}`);
       assert.equal(await page.inputValue('#node-input-fname'), a.meta.name);
       if (type === 'iotopen-functionx-out') await page.locator('#red-ui-editor-stack .red-ui-tray').screenshot({ path: screenshotPath('functionx-out-picked-name.png') });
       await pick(b);
-      assert.ok((await page.locator('#node-input-iotopen-fname').textContent()).includes(b.meta.name));
-      // An id the installation does not have: no name (not the last one picked).
+      assert.ok((await page.locator(line).textContent()).includes(b.meta.name));
+      // An id the installation does not have: it says so, and keeps no name (not the last one picked).
       await pick({ id: 999999 });
-      assert.equal(await page.locator('#node-input-iotopen-fname').isVisible(), false);
+      assert.ok(await page.locator(`${line}.iotopen-picker-missing`).isVisible(), 'an unknown id is not reported');
+      assert.match(await page.locator(line).textContent(), /999999.*Office Stockholm \(101\)/);
       assert.equal(await page.inputValue('#node-input-fname'), '');
       await closeNode(id);
       // A saved node shows its function's name when the dialog opens.
       const saved = await openNode(type, { installation: String(inst.id), selectBy: 'function', installationType: 'num', functionType: 'num', function: String(b.id), fname: b.meta.name });
-      await page.waitForFunction((t) => $('#node-input-iotopen-fname').is(':visible') && $('#node-input-iotopen-fname').text().includes(t), b.meta.name);
+      await page.waitForFunction(({ line, t }) => $(line).is(':visible') && $(line).text().includes(t), { line, t: b.meta.name });
       await closeNode(saved);
       assert.deepEqual(errorsSince(mark), []);
     });
   }
 
-  it("iotopen-log: opening a node keeps its saved function selection (screenshot with the list open)", async function () {
+  it('iotopen-log: opening a node keeps its saved function selection, named in chips (screenshot with the list open)', async function () {
     h.phase = 'log selection';
     const mark = h.errors.length;
     const readable = fns.filter((f) => f.meta && f.meta.topic_read);
     const chosen = [String(readable[0].id), String(readable[readable.length - 1].id)];
     const id = await openNode('iotopen-log', { installation: String(inst.id), functions: chosen, from: '-24h', fromType: 'str', to: 'now', toType: 'str', order: 'asc', mode: 'all', pageSize: 10000, maxEntries: 100000 });
-    await listed('#node-input-functions option', readable.length);
+    await pickerKeys('#iotopen-log-fnsearch', readable.length);
     // the names arrive with the list: wait for them, then read the selection
-    await page.waitForFunction((name) => $('#node-input-functions option').toArray().some((o) => o.textContent.includes(name)), readable[0].meta.name);
-    const selected = await page.evaluate(() => $('#node-input-functions').val());
+    const chips = await (
+      await page.waitForFunction((n) => {
+        const t = $('#iotopen-log-fnchips .iotopen-chip').toArray().map((c) => c.textContent.trim());
+        return t.length === n && !t.some((x) => /^\d+$/.test(x)) && t;
+      }, chosen.length)
+    ).jsonValue();
+    assert.deepEqual(chips.sort(), chosen.map((c) => readable.find((f) => String(f.id) === c).meta.name).sort());
+    await page.click('#iotopen-log-fnsearch');
+    await page.locator('#red-ui-editor-stack .iotopen-picker-pop:visible').waitFor();
     await page.locator('#red-ui-editor-stack .red-ui-tray').screenshot({ path: screenshotPath('log-dialog-functions.png') });
+    const selected = await page.evaluate(() => $('#iotopen-log-fnids').val().split(','));
     assert.deepEqual([...selected].sort(), [...chosen].sort());
     await closeNode(id);
     assert.deepEqual(errorsSince(mark), []);

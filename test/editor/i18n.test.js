@@ -286,6 +286,7 @@ describe('editor i18n', function () {
       assert.deepStrictEqual(dynamic, []);
       assert.doesNotMatch(src, /RED\._\(/);
       assert.ok(shared.keysOf('E.hint', 'common').has('hint.notDeployed'), 'the analysis follows E.hint to failText');
+      assert.ok(shared.keysOf('E.installationPicker', 'common').has('picker.missing.functions'), 'the analysis follows the pickers into the KINDS table');
       const missing = [...shared.units.values()].flatMap((u) => [...u.common]).filter((k) => !commonKeys.has(`common.${k}`));
       assert.deepStrictEqual(missing, [], 'common() keys missing from the common en-US texts');
     });
