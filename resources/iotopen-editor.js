@@ -136,7 +136,7 @@
   // One entry per list (server, route, query): { rows, at, pending, failedAt, preps, byId }.
   var store = {};
   var FAILED_RETRY_MS = 60000; // a label does not ask again for a list that failed within this time
-  E.stats = { fetches: 0 }; // lists fetched since the editor loaded (tests read it)
+  E.stats = { fetches: 0, prepareMs: {} }; // lists fetched since the editor loaded, ms to sort/index a list (tests read them)
 
   /** Fetches a list into the cache (one request at a time per list); resolves with its entry. */
   function fetchEntry(server, what, query) {
@@ -484,7 +484,11 @@
 
   function prepared(entry, kind) {
     if (!entry.preps) entry.preps = {};
-    if (!entry.preps[kind]) entry.preps[kind] = prepare(KINDS[kind].items(entry.rows));
+    if (!entry.preps[kind]) {
+      var t0 = window.performance ? window.performance.now() : 0;
+      entry.preps[kind] = prepare(KINDS[kind].items(entry.rows));
+      E.stats.prepareMs[kind] = window.performance ? window.performance.now() - t0 : 0;
+    }
     return entry.preps[kind];
   }
 
@@ -654,6 +658,9 @@
       var v = value();
       return v ? [v] : [];
     }
+    function fieldText() {
+      return String((typed ? el.typedInput('value') : el.val()) || '');
+    }
     function setValue(v) {
       if (typed) el.typedInput('value', v);
       else el.val(v).trigger('change');
@@ -735,7 +742,7 @@
       var html = '';
       var missing = false;
       var it = v && src.prep ? src.prep.byKey[v] : null;
-      if (!v) html = '';
+      if (!v || (view.open && view.typed)) html = ''; // while typing, the list says what matches
       else if (it) html = '<i class="fa fa-check"></i> ' + esc(it.name) + (it.detail ? ' <span class="iotopen-picker-detail">' + esc(it.detail) + '</span>' : '');
       else if (kind.free) html = '';
       else if (src.ok && src.prep) {
@@ -797,14 +804,16 @@
       refilter(true);
     }
     function close() {
+      view.before = undefined;
       if (!view.open) return;
       view.open = false;
       view.typed = false;
       pop.hide();
       $(document).off('mousedown.iotopenpicker' + me);
+      if (!multi) renderLine();
     }
     function refilter(toSelected) {
-      var t0 = window.performance ? performance.now() : 0;
+      var t0 = window.performance ? window.performance.now() : 0;
       view.list = src.prep ? search(src.prep, view.q) : [];
       var selected = {};
       keys().forEach(function (k) {
@@ -839,7 +848,7 @@
       if (toSelected && view.active >= 0) scroller.scrollTop(Math.max(0, (view.active - Math.floor(VISIBLE / 2)) * ROW));
       else if (!toSelected) scroller.scrollTop(0);
       renderRows();
-      E.stats.lastFilterMs = window.performance ? performance.now() - t0 : 0;
+      E.stats.lastFilterMs = window.performance ? window.performance.now() - t0 : 0;
     }
     function renderRows() {
       var top = scroller.scrollTop();
@@ -919,17 +928,20 @@
       if (view.open) close();
       else {
         text.focus();
+        view.before = fieldText();
         open('');
       }
     });
     text.on('click', function () {
       if (view.open) return;
+      view.before = fieldText();
       open('');
       // typing replaces the selection (and filters the whole list); arrows keep it
       if (!multi && value()) text[0].select();
     });
     text.on('input', function () {
       if (!enabled()) return;
+      if (view.before === undefined) view.before = null; // changed without a key (paste): what was there is unknown
       view.typed = true;
       var t = text.val();
       open(multi && !o.searchOnly ? t.split(/[\s,]+/).pop() : t);
@@ -937,6 +949,7 @@
     });
     text.on('keydown', function (e) {
       if (!enabled()) return;
+      if (view.before === undefined) view.before = fieldText(); // what Escape gives back
       if (e.keyCode === 40 || e.keyCode === 38) {
         e.preventDefault();
         if (!view.open) open('');
@@ -950,9 +963,13 @@
           resolveTyped();
         }
       } else if (view.open && e.keyCode === 27) {
+        // Escape closes the list and takes back what was typed into the field since it opened
         e.preventDefault();
         e.stopPropagation();
+        var before = view.typed && !o.searchOnly ? view.before : null;
         close();
+        if (typeof before === 'string') setValue(before);
+        else if (o.searchOnly) text.val('');
       } else if (e.keyCode === 9) {
         close();
       }
