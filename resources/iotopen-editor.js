@@ -574,12 +574,14 @@
           '.iotopen-chip{display:inline-block;max-width:100%;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;border:1px solid var(--red-ui-secondary-border-color,#ddd);border-radius:10px;padding:0 8px;margin:0 4px 4px 0;font-size:12px;line-height:18px;background:var(--red-ui-tertiary-background,#f7f7f7)}',
           '.iotopen-chip-missing{border-color:var(--red-ui-border-color-error,#df2935);color:var(--red-ui-text-color-error,#ad1625)}',
           '.iotopen-chip a{margin-left:2px;color:var(--red-ui-secondary-text-color,#888)}',
-          '.iotopen-preview{margin:4px 0 0 104px}',
+          '.iotopen-preview{margin:4px 0 0 104px;max-width:calc(100% - 104px)}',
           '.iotopen-preview-head{font-size:12px;color:var(--red-ui-secondary-text-color,#888);margin-bottom:2px}',
           '.iotopen-preview-scroll{max-height:200px;overflow-y:auto;border:1px solid var(--red-ui-secondary-border-color,#ddd)}',
-          '.iotopen-preview-table{width:100%;font-size:12px}',
+          '.iotopen-preview-table{width:100%;table-layout:fixed;font-size:12px}',
+          '.iotopen-preview-table th:nth-child(1){width:34%}',
+          '.iotopen-preview-table th:nth-child(2){width:20%}',
           '.iotopen-preview-table th{text-align:left;position:sticky;top:0;background:var(--red-ui-tertiary-background,#f7f7f7);padding:1px 6px}',
-          '.iotopen-preview-table td{padding:1px 6px;border-top:1px solid var(--red-ui-secondary-border-color,#ddd);white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:220px}',
+          '.iotopen-preview-table td{padding:1px 6px;border-top:1px solid var(--red-ui-secondary-border-color,#ddd);white-space:nowrap;overflow:hidden;text-overflow:ellipsis}',
           '.iotopen-preview-notopic{color:var(--red-ui-text-color-error,#ad1625)}',
           '.iotopen-preview-more{font-size:11px;color:var(--red-ui-secondary-text-color,#888)}',
         ].join('\n')
@@ -1290,8 +1292,8 @@
         html.push('<th>' + esc(tr(node, 'preview.name')) + '</th><th>' + esc(tr(node, 'preview.type')) + '</th><th>' + esc(tr(node, 'preview.topic')) + '</th></tr></thead><tbody>');
         p.matched.slice(0, PREVIEW_ROWS).forEach(function (x) {
           html.push(
-            '<tr data-id="' + esc(x.f.id) + '"><td title="' + esc(x.f.id) + '">' + esc(E.functionName(x.f)) + '</td><td>' + esc(x.f.type) + '</td>' +
-              (x.topic ? '<td>' + esc(x.topic) + '</td>' : '<td class="iotopen-preview-notopic">' + esc(tr(node, 'preview.noTopic', { key: p.topicKey })) + '</td>') +
+            '<tr data-id="' + esc(x.f.id) + '"><td title="' + esc(E.functionName(x.f) + ' (' + x.f.id + ')') + '">' + esc(E.functionName(x.f)) + '</td><td title="' + esc(x.f.type) + '">' + esc(x.f.type) + '</td>' +
+              (x.topic ? '<td title="' + esc(x.topic) + '">' + esc(x.topic) + '</td>' : '<td class="iotopen-preview-notopic">' + esc(tr(node, 'preview.noTopic', { key: p.topicKey })) + '</td>') +
               '</tr>'
           );
         });

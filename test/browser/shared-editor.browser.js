@@ -199,4 +199,115 @@ describe('shared editor script in a real browser (pickers of every dialog)', fun
     await closeNode(id);
     assert.deepEqual(errorsSince(mark), []);
   });
+
+  /** Clicks Done and waits for the dialog to close; resolves with the node as the editor keeps it. */
+  async function done(id, props) {
+    await page.click('#node-dialog-ok');
+    await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });
+    const saved = await page.evaluate(({ id, props }) => Object.fromEntries(props.map((p) => [p, RED.nodes.node(id)[p]])), { id, props });
+    await page.evaluate((id) => {
+      RED.nodes.remove(id);
+      RED.view.redraw(true);
+    }, id);
+    return saved;
+  }
+  const chipTexts = (sel) => page.evaluate((sel) => $(sel).find('.iotopen-chip').toArray().map((c) => c.textContent.trim()), sel);
+
+  it('iotopen-log: chips add and remove functions, and Done saves the ids', async function () {
+    h.phase = 'log chips';
+    const mark = h.errors.length;
+    const readable = fns.filter((f) => f.meta && f.meta.topic_read);
+    const [a, b, c] = readable;
+    const id = await openNode('iotopen-log', { installation: String(inst.id), functions: [String(a.id), String(b.id)], from: '-24h', fromType: 'str', to: 'now', toType: 'str', order: 'asc', mode: 'all', pageSize: 10000, maxEntries: 100000 });
+    await pickerKeys('#iotopen-log-fnsearch', readable.length);
+    await page.locator('#iotopen-log-fnchips .iotopen-chip', { hasText: a.meta.name }).locator('.iotopen-chip-remove').click();
+    await page.click('#iotopen-log-fnsearch');
+    await page.keyboard.type(c.meta.topic_read);
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Escape');
+    assert.deepEqual((await chipTexts('#iotopen-log-fnchips')).sort(), [b.meta.name, c.meta.name].sort());
+    assert.equal(await page.inputValue('#iotopen-log-fnsearch'), '', 'the search is cleared after a pick');
+    const saved = await done(id, ['functions']);
+    assert.deepEqual(saved.functions, [String(b.id), String(c.id)]);
+    assert.deepEqual(errorsSince(mark), []);
+  });
+
+  it('iotopen-edge-app: installations are picked into the list field, named in chips; a pick replaces all', async function () {
+    h.phase = 'edge installations';
+    const mark = h.errors.length;
+    const [i1, i2] = h.sb.installations;
+    const id = await openNode('iotopen-edge-app', { installations: 'all', installationsType: 'str', mode: 'deploy' });
+    await pickerKeys('#node-input-installations', h.sb.installations.length);
+    assert.deepEqual(await chipTexts('#iotopen-edge-app-installations'), ['every installation the key sees']);
+    const field = '#node-input-installations + .red-ui-typedInput-container input.red-ui-typedInput-input, #node-input-installations ~ .red-ui-typedInput-container input.red-ui-typedInput-input';
+    await page.locator(field).first().click();
+    await page.locator('.iotopen-picker-item', { hasText: i1.name }).click();
+    await page.locator('.iotopen-picker-item', { hasText: i2.name }).click();
+    assert.equal(await page.evaluate(() => $('#node-input-installations').typedInput('value')), `${i1.id},${i2.id}`);
+    // type part of a name after a comma: the pick replaces what was typed
+    await page.keyboard.press('Escape');
+    await page.evaluate(() => $('#node-input-installations').typedInput('value', ''));
+    await page.locator(field).first().click();
+    await page.keyboard.type(i2.name.slice(0, 5));
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => $('#node-input-installations').typedInput('value')), String(i2.id));
+    await page.keyboard.press('Escape');
+    assert.deepEqual(await chipTexts('#iotopen-edge-app-installations'), [i2.name]);
+    await closeNode(id);
+    assert.deepEqual(errorsSince(mark), []);
+  });
+
+  it('iotopen-notify: Done keeps the picked output name for the label', async function () {
+    h.phase = 'notify name';
+    const mark = h.errors.length;
+    const outputs = await api.notifications.listOutputs(inst.id);
+    const id = await openNode('iotopen-notify', { installation: String(inst.id), output: String(outputs[1].id) });
+    await page.waitForFunction((n) => $('#iotopen-picked-node-input-output').text().includes(n), outputs[1].name);
+    await new Promise((r) => setTimeout(r, 1000)); // Monaco (see closeNode)
+    const saved = await done(id, ['outputName']);
+    assert.equal(saved.outputName, outputs[1].name);
+    assert.deepEqual(errorsSince(mark), []);
+  });
+
+  it('iotopen-functionx-in by meta: the preview follows the rows as they are edited', async function () {
+    h.phase = 'meta preview';
+    const mark = h.errors.length;
+    const id = await openNode('iotopen-functionx-in', { installation: String(inst.id), selectBy: 'meta', metaFilter: [{ key: 'device_id', value: '4' }], topicKey: 'topic_read', output: 'value' });
+    const names = async (n) =>
+      (
+        await page.waitForFunction((n) => {
+          const t = $('#node-input-iotopen-preview tbody tr td:first-child').toArray().map((td) => td.textContent);
+          return t.length === n && t;
+        }, n)
+      ).jsonValue();
+    const of = (pred) => fns.filter(pred).map((f) => f.meta.name).sort();
+    assert.deepEqual((await names(of((f) => f.meta.device_id === '4').length)).sort(), of((f) => f.meta.device_id === '4'));
+    await page.fill('#node-input-metaFilter-container .iotopen-value', '*');
+    assert.deepEqual((await names(of((f) => f.meta.device_id !== undefined).length)).sort(), of((f) => f.meta.device_id !== undefined));
+    await page.locator('#red-ui-editor-stack .red-ui-tray').screenshot({ path: screenshotPath('preview-meta-filter.png') });
+    await page.fill('#node-input-metaFilter-container .iotopen-value', 'nothing-has-this');
+    await page.waitForFunction(() => /no function/i.test($('#node-input-iotopen-preview .iotopen-preview-head').text()));
+    await closeNode(id);
+    assert.deepEqual(errorsSince(mark), []);
+  });
+
+  it('iotopen-functionx-out: the lists are for the num type; msg, flow, global and env are typed in', async function () {
+    h.phase = 'typed';
+    const mark = h.errors.length;
+    const id = await openNode('iotopen-functionx-out', { installation: String(inst.id), installationType: 'num', function: String(fns[0].id), functionType: 'num', topicKey: 'topic_write', qos: '1' });
+    const line = '#iotopen-picked-node-input-function';
+    await page.waitForFunction((l) => $(l).is(':visible'), line);
+    await page.evaluate(() => $('#node-input-function').typedInput('type', 'msg'));
+    await page.evaluate(() => $('#node-input-function').typedInput('value', 'payload.function'));
+    const asMsg = { line: await page.locator(line).isVisible(), button: await page.locator('#node-input-function ~ .iotopen-picker-toggle').isVisible() };
+    await page.evaluate(() => $('#node-input-installation').typedInput('type', 'env'));
+    await page.evaluate(() => $('#node-input-function').typedInput('type', 'num'));
+    await page.evaluate((v) => $('#node-input-function').typedInput('value', v), String(fns[0].id));
+    // an installation from env: no list to check the function against, no verdict on it
+    const envInstallation = { missing: await page.locator(`${line}.iotopen-picker-missing`).count() };
+    await closeNode(id);
+    assert.deepEqual(asMsg, { line: false, button: false });
+    assert.deepEqual(envInstallation, { missing: 0 });
+    assert.deepEqual(errorsSince(mark), []);
+  });
 });
