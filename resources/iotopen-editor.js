@@ -984,6 +984,8 @@
       }, 150);
     });
     el.on('change', function () {
+      // a committed value (Enter, Tab, a script) ends the typing: close the list, name the value
+      if (!multi && view.open) close();
       update();
     });
 
