@@ -237,39 +237,30 @@ describe('editor in a real browser (Chromium + Node-RED + sandbox)', function ()
     await openEditor(id);
     // A new node starts with no server chosen: pick the deployed sandbox config node.
     await page.selectOption('#node-input-server', CONFIG_ID);
-    const expected = h.sb.installations.map((i) => i.name).sort();
-    await page.waitForFunction((n) => $('#node-input-iotopen-installations option').length >= n, expected.length);
-    const installs = await page.evaluate(() =>
-      $('#node-input-iotopen-installations option')
-        .toArray()
-        .map((o) => ({ value: o.value, text: o.textContent })),
-    );
+    const keys = async (input, n) =>
+      (
+        await page.waitForFunction(
+          ({ input, n }) => {
+            const p = $(input).data('iotopen-picker');
+            return p && p.listed().length >= n && p.listed();
+          },
+          { input, n },
+        )
+      ).jsonValue();
+    const installs = await keys('#node-input-installation', h.sb.installations.length);
     for (const inst of h.sb.installations) {
-      assert.ok(
-        installs.some((o) => o.value === String(inst.id) && o.text.includes(inst.name)),
-        `installation picker lacks ${inst.name} (${inst.id}); it lists ${JSON.stringify(installs)}`,
-      );
+      assert.ok(installs.includes(String(inst.id)), `installation picker lacks ${inst.name} (${inst.id}); it lists ${JSON.stringify(installs)}`);
     }
-    // Choose the first installation, as a user typing its id.
+    // Choose the first installation, as a user typing its id: its name shows under the field.
     const inst = h.sb.installations[0];
     await page.fill('#node-input-installation', String(inst.id));
     await page.locator('#node-input-installation').dispatchEvent('change');
+    await page.waitForFunction((name) => $('#iotopen-picked-node-input-installation').text().includes(name), inst.name);
     const res = await fetch(`${h.sb.api}/api/v2/functionx/${inst.id}`, { headers: { 'X-API-Key': h.sb.apiKey } });
     const fns = await res.json();
     assert.ok(fns.length > 0, 'the seeded installation has functions');
-    await page.waitForFunction((n) => $('#node-input-iotopen-functions option').length >= n, fns.length);
-    const listed = await page.evaluate(() =>
-      $('#node-input-iotopen-functions option')
-        .toArray()
-        .map((o) => ({ value: o.value, text: o.textContent })),
-    );
-    for (const f of fns) {
-      const name = (f.meta && f.meta.name) || '';
-      assert.ok(
-        listed.some((o) => o.value === String(f.id) && o.text.includes(name)),
-        `function picker lacks ${name} (${f.id}); it lists ${JSON.stringify(listed)}`,
-      );
-    }
+    const listed = await keys('#node-input-function', fns.length);
+    for (const f of fns) assert.ok(listed.includes(String(f.id)), `function picker lacks ${f.id}; it lists ${JSON.stringify(listed)}`);
     // Pick a function as a user would (type its id): the dialog fills in its name.
     await page.fill('#node-input-function', String(fns[0].id));
     await page.locator('#node-input-function').dispatchEvent('change');

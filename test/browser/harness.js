@@ -9,6 +9,8 @@
 //
 //   const h = await startHarness();   // { sb, editorUrl, userDir, context, page, errors, ... }
 //   await h.stop();
+// Options: startHarness({ seed, flows, viewport }): the sandbox seed (default: the default seed),
+// flow entries deployed beside the config node (e.g. the examples' tabs), the browser window size.
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
@@ -61,7 +63,7 @@ function assertPortFree(port, what) {
 }
 
 /** A Node-RED user dir with the pack linked in and a deployed, keyed config node `iotopen-sandbox`. */
-function prepareUserDir(sb, dir) {
+function prepareUserDir(sb, dir, extraFlows = []) {
   fs.mkdirSync(path.join(dir, 'node_modules', '@lynxflow'), { recursive: true });
   fs.symlinkSync(root, path.join(dir, 'node_modules', '@lynxflow', 'node-red-iotopen'), 'dir');
   fs.writeFileSync(
@@ -81,6 +83,7 @@ function prepareUserDir(sb, dir) {
   const flows = [
     { id: 'browser-tab', type: 'tab', label: 'Browser test', disabled: false, info: '' },
     { id: CONFIG_ID, type: 'iotopen-config', name: 'Lynx sandbox', apiUrl: sb.api, mqttUrl: sb.mqtt, authMode: 'apikey' },
+    ...extraFlows,
   ];
   fs.writeFileSync(path.join(dir, 'flows.json'), JSON.stringify(flows, null, 2));
   fs.writeFileSync(path.join(dir, 'flows_cred.json'), JSON.stringify({ [CONFIG_ID]: { apiKey: sb.apiKey } }, null, 2));
@@ -130,7 +133,7 @@ function startNodeRed(userDir, port) {
  * `errors` collects every browser console error and uncaught page error (with the
  * phase they happened in: set `h.phase` before each step).
  */
-async function startHarness() {
+async function startHarness(opts = {}) {
   await assertPortFree(API_PORT, 'sandbox API');
   await assertPortFree(MQTT_PORT, 'sandbox MQTT');
   const { startSandbox } = require(path.join(dist, 'src', 'sandbox'));
@@ -142,11 +145,11 @@ async function startHarness() {
     if (h.tmp) fs.rmSync(h.tmp, { recursive: true, force: true });
   };
   try {
-    h.sb = await startSandbox({ port: API_PORT, mqttPort: MQTT_PORT, host: '127.0.0.1' });
+    h.sb = await startSandbox({ port: API_PORT, mqttPort: MQTT_PORT, host: '127.0.0.1', ...(opts.seed ? { seed: opts.seed } : {}) });
     h.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lynx-browser-'));
     h.userDir = path.join(h.tmp, 'nr');
     fs.mkdirSync(h.userDir);
-    prepareUserDir(h.sb, h.userDir);
+    prepareUserDir(h.sb, h.userDir, opts.flows);
     const port = await freePort();
     h.red = startNodeRed(h.userDir, port);
     await h.red.ready;
@@ -157,7 +160,7 @@ async function startHarness() {
       executablePath: CHROMIUM,
       headless: true,
       args: CHROMIUM_ARGS,
-      viewport: { width: 1400, height: 900 },
+      viewport: opts.viewport || { width: 1400, height: 900 },
     });
     h.page = h.context.pages()[0] || (await h.context.newPage());
     h.page.on('console', (m) => {

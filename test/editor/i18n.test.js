@@ -57,6 +57,20 @@ function leaves(obj, prefix = '', out = new Map()) {
 
 const commonKeys = leaves(catalog('iotopen-config', 'en-US').common, 'common');
 
+/**
+ * A catalogue as Node-RED serves it: its files are in i18next v3 format (`key_plural`), which
+ * Node-RED migrates to v4 (`key_other`) when it reads them (@node-red/util i18n).
+ */
+function asServed(obj) {
+  const out = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (v && typeof v === 'object') out[k] = asServed(v);
+    else if (k.endsWith('_plural')) out[k.replace('_plural', '_other')] = obj[k.replace('_plural', '_other')] || v;
+    else out[k] = v;
+  }
+  return out;
+}
+
 /** The `__name__` interpolation placeholders of a message. */
 const placeholders = (s) => [...String(s).matchAll(/__([A-Za-z0-9_]+)__/g)].map((m) => m[1]).sort();
 
@@ -87,8 +101,8 @@ function runtimeKeys(type, ts) {
 }
 
 /**
- * The shared editor script's helpers: for each function of it (a function declaration `f`
- * or an export `E.f = function`), the catalogue keys it reads with tr(node, '<key>') and the
+ * The shared editor script's helpers: for each function of it (a function declaration `f`,
+ * an export `E.f = function`, or a top-level `var` holding a function or an object of them), the catalogue keys it reads with tr(node, '<key>') and the
  * helpers it calls. Keys are relative to the calling node's type.
  */
 function resourceHelpers(src) {
@@ -99,7 +113,7 @@ function resourceHelpers(src) {
   const exported = new Set();
   const scan = (name, fn) => {
     const unit = { keys: new Set(), common: new Set(), calls: new Set(), dynamic: [] };
-    walk.fullAncestor(fn.body, (n, _state, ancestors) => {
+    walk.fullAncestor(fn.body || fn, (n, _state, ancestors) => {
       const parent = ancestors[ancestors.length - 2];
       if (n.type === 'CallExpression' && n.callee.type === 'Identifier' && n.callee.name === 'tr') {
         const key = n.arguments[1];
@@ -121,6 +135,10 @@ function resourceHelpers(src) {
   };
   for (const st of body) {
     if (st.type === 'FunctionDeclaration') scan(st.id.name, st);
+    // a table of functions (var KINDS = { ... }): its keys count for whoever uses the table
+    if (st.type === 'VariableDeclaration') {
+      for (const d of st.declarations) if (d.init && (d.init.type === 'ObjectExpression' || d.init.type === 'FunctionExpression')) scan(d.id.name, d.init);
+    }
     const ex = st.type === 'ExpressionStatement' && st.expression;
     if (ex && ex.type === 'AssignmentExpression' && ex.left.type === 'MemberExpression' && ex.left.object.name === 'E' && !ex.left.computed) {
       exported.add(ex.left.property.name);
@@ -268,6 +286,7 @@ describe('editor i18n', function () {
       assert.deepStrictEqual(dynamic, []);
       assert.doesNotMatch(src, /RED\._\(/);
       assert.ok(shared.keysOf('E.hint', 'common').has('hint.notDeployed'), 'the analysis follows E.hint to failText');
+      assert.ok(shared.keysOf('E.installationPicker', 'common').has('picker.missing.functions'), 'the analysis follows the pickers into the KINDS table');
       const missing = [...shared.units.values()].flatMap((u) => [...u.common]).filter((k) => !commonKeys.has(`common.${k}`));
       assert.deepStrictEqual(missing, [], 'common() keys missing from the common en-US texts');
     });
@@ -367,11 +386,11 @@ describe('editor i18n', function () {
       for (const type of TYPES) {
         const ns = `${pkg.name}/${type}`;
         assert.ok(all[ns], `no catalogue for ${ns}`);
-        assert.deepStrictEqual(all[ns], catalog(type, 'sv-SE'), `${ns} is not the sv-SE catalogue`);
+        assert.deepStrictEqual(all[ns], asServed(catalog(type, 'sv-SE')), `${ns} is not the sv-SE catalogue`);
       }
       const enRes = await fetch(`${base}/nodes/messages?lng=en-US`, { headers: { Accept: 'application/json' } });
       const en = await enRes.json();
-      assert.deepStrictEqual(en[`${pkg.name}/iotopen-config`], catalog('iotopen-config', 'en-US'));
+      assert.deepStrictEqual(en[`${pkg.name}/iotopen-config`], asServed(catalog('iotopen-config', 'en-US')));
     });
 
     // Each node's .html loads resources/iotopen-editor.js by a relative src, which the editor
