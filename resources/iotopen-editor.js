@@ -11,9 +11,9 @@
  * Strings: a helper given a node (in oneditprepare: `this`) or a node type reads its texts
  * from that node's own catalogue through the node's _(): tr(node, 'hint.noInstallation') is
  * '<type>.hint.noInstallation'. Texts every node shares (Server, Name, the not-deployed hint,
- * the picker's words) live once, in the pack's common namespace (the `common` section of the
- * config node's catalogue; the picker's words come from nodes/lib/editor-locales/, merged in
- * by the build): common('hint.notDeployed'); a dialog's data-i18n names them in full as
+ * the picker's words) live once, in the pack's common namespace (nodes/lib/locales/<lang>/
+ * common.json, which the build makes the `common` section of the config node's catalogue):
+ * common('hint.notDeployed'); a dialog's data-i18n names them in full as
  * "@lynxflow/node-red-iotopen/iotopen-config:common.<key>". test/editor/i18n.test.js follows
  * each IotOpenEditor.<helper> an .html calls to the tr() and common() keys it reads and checks
  * them in that node's (or the common) en-US catalogue, so keep the keys literal.

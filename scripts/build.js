@@ -6,10 +6,13 @@
 // The devicex and functionx nodes share one dialog, help and catalogue: they are
 // rendered from nodes/lib/modelx-editor/ (templates with {{word}} placeholders,
 // the words of each node in kinds.json) into those nodes' dist folders.
-// The editor's shared words (the pickers' texts, read with common() in
-// resources/iotopen-editor.js) live in nodes/lib/editor-locales/<lang>/common.json and are
-// merged into the `common` section of the config node's built catalogue, beside the texts
-// every dialog shares; a key both define stops the build.
+// The texts every node shares (dialog labels, the pickers' words, the node frame's
+// statuses and errors, the library's error texts) live once, in
+// nodes/lib/locales/<lang>/common.json, and become the `common` section of the config
+// node's built catalogue: the pack's common namespace, which the dialogs
+// (data-i18n="<module>/iotopen-config:common.x", common() in resources/iotopen-editor.js)
+// and the node frame's translator read. A key the config node's own catalogue also
+// has under `common` stops the build.
 //
 // LYNX_BUILD_LENIENT=1 emits and copies even when tsc reports type errors
 // (useful while several parts are being edited at once); CI never sets it.
@@ -33,7 +36,7 @@ function copyTree(from, to) {
   for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
     const src = path.join(from, entry.name);
     const dst = path.join(to, entry.name);
-    if (src === modelxEditor || src === editorLocales) continue; // rendered/merged below
+    if (src === modelxEditor || src === commonLocales) continue; // rendered/merged below
     if (entry.isDirectory()) copyTree(src, dst);
     else if (!entry.name.endsWith('.ts')) {
       fs.mkdirSync(to, { recursive: true });
@@ -44,27 +47,26 @@ function copyTree(from, to) {
 
 const nodesDir = path.join(root, 'nodes');
 const modelxEditor = path.join(nodesDir, 'lib', 'modelx-editor');
-const editorLocales = path.join(nodesDir, 'lib', 'editor-locales');
+const commonLocales = path.join(nodesDir, 'lib', 'locales');
 
-/** Merge nodes/lib/editor-locales/<lang>/common.json into the `common` section of the config node's catalogue. */
-function mergeEditorLocales() {
-  if (!fs.existsSync(editorLocales)) return;
+/** Merge nodes/lib/locales/<lang>/common.json into the `common` section of the config node's catalogue. */
+function mergeCommonLocales() {
   const merge = (into, from, at) => {
     for (const [k, v] of Object.entries(from)) {
       if (v && typeof v === 'object') {
         if (into[k] !== undefined && (typeof into[k] !== 'object' || into[k] === null)) throw new Error(`build: ${at}${k} is defined twice`);
         merge((into[k] = into[k] || {}), v, `${at}${k}.`);
       } else {
-        if (k in into) throw new Error(`build: ${at}${k} is defined twice (nodes/lib/editor-locales and the config node's catalogue)`);
+        if (k in into) throw new Error(`build: ${at}${k} is defined twice (nodes/lib/locales and the config node's catalogue)`);
         into[k] = v;
       }
     }
   };
-  for (const lang of fs.readdirSync(editorLocales)) {
+  for (const lang of fs.readdirSync(commonLocales)) {
     const target = path.join(dist, 'nodes', 'iotopen-config', 'locales', lang, 'iotopen-config.json');
-    if (!fs.existsSync(target)) throw new Error(`build: nodes/lib/editor-locales/${lang} has no config node catalogue to join`);
+    if (!fs.existsSync(target)) throw new Error(`build: nodes/lib/locales/${lang} has no config node catalogue to join`);
     const catalogue = JSON.parse(fs.readFileSync(target, 'utf8'));
-    merge((catalogue.common = catalogue.common || {}), JSON.parse(fs.readFileSync(path.join(editorLocales, lang, 'common.json'), 'utf8')), 'common.');
+    merge((catalogue.common = catalogue.common || {}), JSON.parse(fs.readFileSync(path.join(commonLocales, lang, 'common.json'), 'utf8')), 'common.');
     fs.writeFileSync(target, JSON.stringify(catalogue, null, 2) + '\n');
   }
 }
@@ -103,7 +105,7 @@ for (const entry of fs.readdirSync(nodesDir, { withFileTypes: true })) {
     for (const icon of icons) fs.copyFileSync(path.join(iconsDir, icon), path.join(out, 'icons', icon));
   }
 }
-mergeEditorLocales();
+mergeCommonLocales();
 // Non-TypeScript assets that live in src/ (e.g. the sandbox's default seed).
 copyTree(path.join(root, 'src'), path.join(dist, 'src'));
 const cli = path.join(dist, 'src', 'sandbox', 'cli.js');

@@ -111,21 +111,28 @@ export function bounded(done: () => void, ms: number = CLOSE_BOUND_MS): () => vo
 
 // ---- translation --------------------------------------------------------------
 
+/**
+ * The pack's common namespace: the `common` section of the config node's catalogue
+ * (built from nodes/lib/locales/<lang>/common.json), the texts every node shares.
+ */
+export const COMMON_NS = '@lynxflow/node-red-iotopen/iotopen-config:common.';
+
 const english = new Map<string, Record<string, unknown> | null>();
 
-/** The node's own en-US catalogue (under its type): the text when RED._ has none (e.g. the test helper's RED). */
-function englishOf(type: string): Record<string, unknown> | null {
-  if (!english.has(type)) {
+/** A built catalogue's en-US section `section`: the text when RED._ has none (e.g. the test helper's RED). */
+function englishOf(type: string, section: string = type): Record<string, unknown> | null {
+  const id = `${type}:${section}`;
+  if (!english.has(id)) {
     let cat: Record<string, unknown> | null = null;
     try {
       const file = path.join(__dirname, '..', type, 'locales', 'en-US', `${type}.json`);
-      cat = (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, Record<string, unknown>>)[type] ?? null;
+      cat = (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, Record<string, unknown>>)[section] ?? null;
     } catch {
       cat = null;
     }
-    english.set(type, cat);
+    english.set(id, cat);
   }
-  return english.get(type) ?? null;
+  return english.get(id) ?? null;
 }
 
 function lookup(cat: Record<string, unknown> | null, key: string): string | undefined {
@@ -134,13 +141,25 @@ function lookup(cat: Record<string, unknown> | null, key: string): string | unde
   return typeof v === 'string' ? v : undefined;
 }
 
-/** `key` of the node's catalogue through RED._, else its English text, else undefined. */
+/**
+ * RED._(full) when the catalogue has it: a missing key comes back as the key itself (i18next
+ * drops the namespace; the test helper's stub writes it with a dot).
+ */
+function translated(RED: NodeAPI, full: string, params?: ErrorParams): string | undefined {
+  const s = RED._(full, params as never);
+  if (typeof s !== 'string' || s === full || s.endsWith(full.slice(full.indexOf(':') + 1))) return undefined;
+  return s;
+}
+
+/**
+ * `key` of the node's catalogue, else of the common namespace, through RED._; else its
+ * English text from the same two; else undefined.
+ */
 export function translator(RED: NodeAPI, type: string): (key: string, params?: ErrorParams) => string | undefined {
   return (key, params) => {
-    const full = `${type}.${key}`;
-    const s = RED._(full, params as never);
-    if (typeof s === 'string' && s !== full && s !== key) return s;
-    const en = lookup(englishOf(type), key);
+    const s = translated(RED, `${type}.${key}`, params) ?? translated(RED, COMMON_NS + key, params);
+    if (s !== undefined) return s;
+    const en = lookup(englishOf(type), key) ?? lookup(englishOf('iotopen-config', 'common'), key);
     return en === undefined ? undefined : fillParams(en, params);
   };
 }
