@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test-artifacts/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'test-artifacts/**', 'coverage/**', '.cache/**'] },
   {
     files: ['src/**/*.ts', 'nodes/**/*.ts'],
     extends: [js.configs.recommended, ...tseslint.configs.recommended],
@@ -32,7 +32,11 @@ export default tseslint.config(
     // Browser code: the shared editor script, and test code that page.evaluate() runs in the page.
     files: ['resources/**/*.js'],
     extends: [js.configs.recommended],
-    languageOptions: { sourceType: 'script', ecmaVersion: 5, globals: { ...globals.browser, RED: 'readonly', $: 'readonly', jQuery: 'readonly' } },
+    languageOptions: {
+      sourceType: 'script',
+      ecmaVersion: 5,
+      globals: { ...globals.browser, RED: 'readonly', $: 'readonly', jQuery: 'readonly' },
+    },
   },
   {
     files: ['test/browser/**/*.js'],

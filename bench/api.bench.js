@@ -10,7 +10,11 @@ const seed = {
   apiKey: 'bench-key-0123456789',
   users: [{ email: 'bench@example.com', password: 'bench password' }],
   installations: [{ id: 1, client_id: 101, name: 'Bench' }],
-  functions: Array.from({ length: 20 }, (_, i) => ({ installation_id: 1, type: 'switch', meta: { name: `f${i}`, topic_read: `obj/f/${i}` } })),
+  functions: Array.from({ length: 20 }, (_, i) => ({
+    installation_id: 1,
+    type: 'switch',
+    meta: { name: `f${i}`, topic_read: `obj/f/${i}` },
+  })),
 };
 
 async function timed(fn) {
@@ -34,7 +38,9 @@ async function timed(fn) {
     let client = 0;
     let bare = 0;
     for (let r = 0; r < 4; r++) {
-      client += await timed(async () => { for (let i = 0; i < N / 4; i++) await api.functionx.list(1); });
+      client += await timed(async () => {
+        for (let i = 0; i < N / 4; i++) await api.functionx.list(1);
+      });
       bare += await timed(async () => {
         for (let i = 0; i < N / 4; i++) await (await request(url, { dispatcher: agent, headers: { 'x-api-key': sb.apiKey } })).body.json();
       });
@@ -43,8 +49,14 @@ async function timed(fn) {
 
     for (const conc of [10, 50]) {
       let next = 0;
-      const ms = await timed(() => Promise.all(Array.from({ length: conc }, async () => { while (next++ < N) await api.functionx.list(1); })));
-      console.log(`concurrency ${conc}: ${(N / ms * 1000).toFixed(0)} calls/s`);
+      const ms = await timed(() =>
+        Promise.all(
+          Array.from({ length: conc }, async () => {
+            while (next++ < N) await api.functionx.list(1);
+          }),
+        ),
+      );
+      console.log(`concurrency ${conc}: ${((N / ms) * 1000).toFixed(0)} calls/s`);
     }
 
     const login = new ApiClient({ baseUrl: sb.api, auth: { type: 'login', username: 'bench@example.com', password: 'bench password' } });

@@ -16,7 +16,16 @@ async function main() {
   try {
     const flow = [cfg.node, { id: 'count', type: 'bench-counter' }];
     for (let i = 1; i <= NODES; i++) {
-      flow.push({ id: `fx${i}`, type: 'iotopen-functionx-in', server: 'cfg', installation: String(lib.IID), selectBy: 'function', function: String(i), emitLatest: i % 2 === 0, wires: [['count']] });
+      flow.push({
+        id: `fx${i}`,
+        type: 'iotopen-functionx-in',
+        server: 'cfg',
+        installation: String(lib.IID),
+        selectBy: 'function',
+        function: String(i),
+        emitLatest: i % 2 === 0,
+        wires: [['count']],
+      });
     }
     // Some values to send at deploy.
     const inst = sb.store.installation(lib.IID);
@@ -49,7 +58,10 @@ async function main() {
   console.log(`latest values sent: ${result.latest}; deploy to all subscribed: ${Math.round(result.ms)} ms`);
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -12,7 +12,12 @@ const LATENCY_MS = 5;
 const seed = {
   apiKey: 'bench-edge-key-0123456789',
   installations: Array.from({ length: N }, (_, i) => ({ id: i + 1, client_id: 1000 + i, name: `Site ${i + 1}` })),
-  functions: Array.from({ length: N }, (_, i) => ({ id: i + 1, installation_id: i + 1, type: 'temperature', meta: { name: 'temp', topic_read: `obj/t/${i}` } })),
+  functions: Array.from({ length: N }, (_, i) => ({
+    id: i + 1,
+    installation_id: i + 1,
+    type: 'temperature',
+    meta: { name: 'temp', topic_read: `obj/t/${i}` },
+  })),
 };
 const appJson = JSON.stringify({
   input: { sensor: { type: 'single_function_selector', required: true }, limit: { type: 'number', required: true, default: 25 } },
@@ -33,12 +38,20 @@ const targets = seed.installations.map((i) => ({ installation_id: i.id, config: 
         sb.resetRequests();
         const t0 = process.hrtime.bigint();
         const r = await deployEdgeApp(api, {
-          listing: { name, category: 'bench' }, appLua: lua, appJson, versionName: version,
-          targets, config: { limit: 25 }, instanceName: 'watch', concurrency,
+          listing: { name, category: 'bench' },
+          appLua: lua,
+          appJson,
+          versionName: version,
+          targets,
+          config: { limit: 25 },
+          instanceName: 'watch',
+          concurrency,
         });
         const ms = Number(process.hrtime.bigint() - t0) / 1e6;
         const s = r.summary;
-        console.log(`${String(concurrency).padStart(11)} | ${label.padEnd(18)} | ${ms.toFixed(0).padStart(6)} | ${String(sb.requests.length).padStart(8)} | ok ${s.ok}, unchanged ${s.unchanged}, failed ${s.failed}`);
+        console.log(
+          `${String(concurrency).padStart(11)} | ${label.padEnd(18)} | ${ms.toFixed(0).padStart(6)} | ${String(sb.requests.length).padStart(8)} | ok ${s.ok}, unchanged ${s.unchanged}, failed ${s.failed}`,
+        );
       };
       await run('first roll-out', '-- v1\n', '1.0.0');
       await run('identical re-run', '-- v1\n', '1.0.0');

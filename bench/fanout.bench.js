@@ -19,7 +19,15 @@ async function main() {
       const flow = [cfg.node, { id: 'count', type: 'bench-counter' }];
       const topics = [];
       for (let i = 1; i <= size; i++) {
-        flow.push({ id: `fx${i}`, type: 'iotopen-functionx-in', server: 'cfg', installation: String(lib.IID), selectBy: 'function', function: String(i), wires: [['count']] });
+        flow.push({
+          id: `fx${i}`,
+          type: 'iotopen-functionx-in',
+          server: 'cfg',
+          installation: String(lib.IID),
+          selectBy: 'function',
+          function: String(i),
+          wires: [['count']],
+        });
         topics.push(`${lib.CLIENT}/obj/bench/${i}/temperature`);
       }
       await lib.deploy(flow);
@@ -42,12 +50,19 @@ async function main() {
   console.log(`broker: ${env.brokerName}; ${N} messages per run spread over all topics, QoS 0, best of 2`);
   for (const size of SIZES) {
     const r = results[size];
-    console.log(`${String(size).padStart(3)} nodes ${lib.fmt(r.wall).padStart(9)} msg/s wall  ${lib.fmt(r.cpu).padStart(9)} msg per CPU-s${r.lost ? `  (${r.lost} dropped by the broker)` : ''}`);
+    console.log(
+      `${String(size).padStart(3)} nodes ${lib.fmt(r.wall).padStart(9)} msg/s wall  ${lib.fmt(r.cpu).padStart(9)} msg per CPU-s${r.lost ? `  (${r.lost} dropped by the broker)` : ''}`,
+    );
   }
-  console.log(`ratio 500/1: ${(results[500].wall / results[1].wall).toFixed(2)} wall, ${(results[500].cpu / results[1].cpu).toFixed(2)} per CPU-second (target >= 0.8)`);
+  console.log(
+    `ratio 500/1: ${(results[500].wall / results[1].wall).toFixed(2)} wall, ${(results[500].cpu / results[1].cpu).toFixed(2)} per CPU-second (target >= 0.8)`,
+  );
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

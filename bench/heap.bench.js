@@ -21,7 +21,15 @@ async function settledHeap() {
 const fxFlow = (cfg, n) => {
   const flow = [cfg.node, { id: 'count', type: 'bench-counter' }];
   for (let i = 1; i <= n; i++) {
-    flow.push({ id: `fx${i}`, type: 'iotopen-functionx-in', server: 'cfg', installation: String(lib.IID), selectBy: 'function', function: String(i), wires: [['count']] });
+    flow.push({
+      id: `fx${i}`,
+      type: 'iotopen-functionx-in',
+      server: 'cfg',
+      installation: String(lib.IID),
+      selectBy: 'function',
+      function: String(i),
+      wires: [['count']],
+    });
   }
   return flow;
 };
@@ -29,11 +37,36 @@ const fxFlow = (cfg, n) => {
 const coreFlow = (sb, n) => {
   const u = new URL(sb.mqtt);
   const flow = [
-    { id: 'b', type: 'mqtt-broker', name: 'bench', broker: u.hostname, port: u.port, clientid: '', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true, credentials: { user: 'bench', password: sb.apiKey } },
+    {
+      id: 'b',
+      type: 'mqtt-broker',
+      name: 'bench',
+      broker: u.hostname,
+      port: u.port,
+      clientid: '',
+      autoConnect: true,
+      usetls: false,
+      protocolVersion: '4',
+      keepalive: '60',
+      cleansession: true,
+      credentials: { user: 'bench', password: sb.apiKey },
+    },
     { id: 'count', type: 'bench-counter' },
   ];
   for (let i = 1; i <= n; i++) {
-    flow.push({ id: `in${i}`, type: 'mqtt in', topic: `${lib.CLIENT}/obj/bench/${i}/temperature`, qos: '0', datatype: 'json', broker: 'b', nl: false, rap: true, rh: 0, inputs: 0, wires: [['count']] });
+    flow.push({
+      id: `in${i}`,
+      type: 'mqtt in',
+      topic: `${lib.CLIENT}/obj/bench/${i}/temperature`,
+      qos: '0',
+      datatype: 'json',
+      broker: 'b',
+      nl: false,
+      rap: true,
+      rh: 0,
+      inputs: 0,
+      wires: [['count']],
+    });
   }
   return flow;
 };
@@ -46,10 +79,14 @@ async function main() {
   const cfg = lib.config(sb);
   const runs = { 'functionx-in': [], 'core mqtt in': [] };
   const subscribed = async (n) => {
-    await lib.until(() => {
-      const hub = lib.getNode('cfg') && lib.getNode('cfg').hub;
-      return hub && hub.connected && hub.subscriptionCount >= n;
-    }, `${n} subscriptions`, 60000);
+    await lib.until(
+      () => {
+        const hub = lib.getNode('cfg') && lib.getNode('cfg').hub;
+        return hub && hub.connected && hub.subscriptionCount >= n;
+      },
+      `${n} subscriptions`,
+      60000,
+    );
   };
   const coreConnected = async () => {
     await lib.until(() => lib.getNode('b') && lib.getNode('b').connected, 'the core broker connection', 60000);
@@ -80,7 +117,9 @@ async function main() {
     await lib.stopRuntime();
     await env.stop();
   }
-  console.log(`broker: ${env.brokerName}; heap after GC with ${NODES + 1} nodes minus with 1, over ${NODES}; ${ROUNDS} rounds, lowest shown`);
+  console.log(
+    `broker: ${env.brokerName}; heap after GC with ${NODES + 1} nodes minus with 1, over ${NODES}; ${ROUNDS} rounds, lowest shown`,
+  );
   const kb = (b) => (b / 1024).toFixed(1);
   const best = {};
   for (const [name, list] of Object.entries(runs)) {
@@ -90,7 +129,10 @@ async function main() {
   console.log(`heap per functionx-in node: ${kb(best['functionx-in'])} KB (target <= 7.5 KB, core mqtt in ${kb(best['core mqtt in'])} KB)`);
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

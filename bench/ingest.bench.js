@@ -30,7 +30,15 @@ async function main() {
       // functionx-in
       await lib.deploy([
         cfg.node,
-        { id: 'fx', type: 'iotopen-functionx-in', server: 'cfg', installation: String(lib.IID), selectBy: 'function', function: '1', wires: [['count']] },
+        {
+          id: 'fx',
+          type: 'iotopen-functionx-in',
+          server: 'cfg',
+          installation: String(lib.IID),
+          selectBy: 'function',
+          function: '1',
+          wires: [['count']],
+        },
         { id: 'count', type: 'bench-counter' },
       ]);
       await warm(sb, [topic]);
@@ -39,8 +47,33 @@ async function main() {
 
       // core mqtt in, JSON parsed (the same work: the value must be read from the payload)
       await lib.deploy([
-        { id: 'b', type: 'mqtt-broker', name: 'bench', broker: u.hostname, port: u.port, clientid: '', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true, credentials: { user: 'bench', password: sb.apiKey } },
-        { id: 'in', type: 'mqtt in', topic, qos: '0', datatype: 'json', broker: 'b', nl: false, rap: true, rh: 0, inputs: 0, wires: [['count']] },
+        {
+          id: 'b',
+          type: 'mqtt-broker',
+          name: 'bench',
+          broker: u.hostname,
+          port: u.port,
+          clientid: '',
+          autoConnect: true,
+          usetls: false,
+          protocolVersion: '4',
+          keepalive: '60',
+          cleansession: true,
+          credentials: { user: 'bench', password: sb.apiKey },
+        },
+        {
+          id: 'in',
+          type: 'mqtt in',
+          topic,
+          qos: '0',
+          datatype: 'json',
+          broker: 'b',
+          nl: false,
+          rap: true,
+          rh: 0,
+          inputs: 0,
+          wires: [['count']],
+        },
         { id: 'count', type: 'bench-counter' },
       ]);
       await warm(sb, [topic]);
@@ -59,14 +92,21 @@ async function main() {
     const cpu = Math.max(...list.map((r) => r.cpuRate));
     best[name] = { wall, cpu };
     const lost = list.reduce((a, r) => a + r.lost, 0);
-    console.log(`${name.padEnd(14)} ${lib.fmt(wall).padStart(9)} msg/s wall  ${lib.fmt(cpu).padStart(9)} msg per CPU-s   (wall runs: ${list.map((r) => lib.fmt(r.rate)).join(', ')}${lost ? `; ${lost} dropped by the broker` : ''})`);
+    console.log(
+      `${name.padEnd(14)} ${lib.fmt(wall).padStart(9)} msg/s wall  ${lib.fmt(cpu).padStart(9)} msg per CPU-s   (wall runs: ${list.map((r) => lib.fmt(r.rate)).join(', ')}${lost ? `; ${lost} dropped by the broker` : ''})`,
+    );
   }
   const fx = best['functionx-in'];
   const core = best['core mqtt in'];
-  console.log(`ratio functionx-in / core mqtt in: ${(fx.wall / core.wall).toFixed(2)}x wall, ${(fx.cpu / core.cpu).toFixed(2)}x per CPU-second (target >= 1.0x)`);
+  console.log(
+    `ratio functionx-in / core mqtt in: ${(fx.wall / core.wall).toFixed(2)}x wall, ${(fx.cpu / core.cpu).toFixed(2)}x per CPU-second (target >= 1.0x)`,
+  );
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

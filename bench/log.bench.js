@@ -32,7 +32,9 @@ function writeSeed() {
 }
 
 function startSandboxProcess(seedFile) {
-  const child = spawn(process.execPath, [path.join(dist, 'src/sandbox/cli.js'), '--port', '0', '--mqtt-port', '0', '--seed', seedFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(dist, 'src/sandbox/cli.js'), '--port', '0', '--mqtt-port', '0', '--seed', seedFile], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     const rl = readline.createInterface({ input: child.stdout });
     rl.once('line', (line) => resolve({ child, info: JSON.parse(line) }));
@@ -41,7 +43,10 @@ function startSandboxProcess(seedFile) {
 }
 
 function gc() {
-  if (global.gc) { global.gc(); global.gc(); }
+  if (global.gc) {
+    global.gc();
+    global.gc();
+  }
 }
 
 /** Samples RSS and heap every 20 ms; returns a stop() giving the peaks. */
@@ -55,7 +60,11 @@ function sampler() {
   };
   sample();
   const t = setInterval(sample, 20);
-  return () => { clearInterval(t); sample(); return { rss, heap }; };
+  return () => {
+    clearInterval(t);
+    sample();
+    return { rss, heap };
+  };
 }
 
 async function run(sb, mode) {
@@ -63,14 +72,32 @@ async function run(sb, mode) {
   const flow = [
     cfg.node,
     { id: 'f1', type: 'tab' },
-    { id: 'log', z: 'f1', type: 'iotopen-log', server: 'cfg', installation: String(IID), from: '-24h', fromType: 'str', to: 'now', toType: 'str', order: 'asc', mode, pageSize: PAGE_SIZE, maxEntries: ENTRIES, wires: [['sink']] },
+    {
+      id: 'log',
+      z: 'f1',
+      type: 'iotopen-log',
+      server: 'cfg',
+      installation: String(IID),
+      from: '-24h',
+      fromType: 'str',
+      to: 'now',
+      toType: 'str',
+      order: 'asc',
+      mode,
+      pageSize: PAGE_SIZE,
+      maxEntries: ENTRIES,
+      wires: [['sink']],
+    },
     { id: 'sink', z: 'f1', type: 'helper' },
   ];
   await helper.load([nodeModule('iotopen-config'), nodeModule('iotopen-log')], flow, cfg.credentials);
   const log = helper.getNode('log');
   const sink = helper.getNode('sink');
   // Warm-up: one small query so connections and JIT are ready.
-  await new Promise((resolve) => { sink.once('input', resolve); log.receive({ limit: 10 }); });
+  await new Promise((resolve) => {
+    sink.once('input', resolve);
+    log.receive({ limit: 10 });
+  });
   gc();
   await new Promise((r) => setTimeout(r, 100));
   gc();
@@ -90,7 +117,15 @@ async function run(sb, mode) {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const peak = stop();
   await helper.unload();
-  return { mode, entries: received, msgs, ms, rate: received / (ms / 1000), rss: (peak.rss - base.rss) / MB, heap: (peak.heap - base.heapUsed) / MB };
+  return {
+    mode,
+    entries: received,
+    msgs,
+    ms,
+    rate: received / (ms / 1000),
+    rss: (peak.rss - base.rss) / MB,
+    heap: (peak.heap - base.heapUsed) / MB,
+  };
 }
 
 // Each mode runs in its own process (RSS never shrinks, so a second run in the
@@ -104,11 +139,17 @@ async function child() {
 function runChild(info, mode) {
   return new Promise((resolve, reject) => {
     const c = spawn(process.execPath, ['--expose-gc', __filename], {
-      env: { ...process.env, LOG_BENCH_MODE: mode, LOG_BENCH_SANDBOX: JSON.stringify({ api: info.api, mqtt: info.mqtt, apiKey: info.apiKey }) },
+      env: {
+        ...process.env,
+        LOG_BENCH_MODE: mode,
+        LOG_BENCH_SANDBOX: JSON.stringify({ api: info.api, mqtt: info.mqtt, apiKey: info.apiKey }),
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
-    c.stdout.on('data', (d) => { out += d; });
+    c.stdout.on('data', (d) => {
+      out += d;
+    });
     c.once('exit', (code) => {
       const line = out.trim().split('\n').pop();
       if (code === 0 && line) resolve(JSON.parse(line));
@@ -125,7 +166,9 @@ async function main() {
     for (const mode of ['page', 'all']) {
       const r = await runChild(info, mode);
       const name = r.mode === 'page' ? 'streaming (msg per page)' : 'all-in-one (one msg)    ';
-      console.log(`  ${name}: ${r.entries} entries in ${r.msgs} msg(s), ${r.ms.toFixed(0)} ms, ${Math.round(r.rate)} entries/s, peak growth over idle baseline: RSS ${r.rss.toFixed(1)} MB, heap ${r.heap.toFixed(1)} MB`);
+      console.log(
+        `  ${name}: ${r.entries} entries in ${r.msgs} msg(s), ${r.ms.toFixed(0)} ms, ${Math.round(r.rate)} entries/s, peak growth over idle baseline: RSS ${r.rss.toFixed(1)} MB, heap ${r.heap.toFixed(1)} MB`,
+      );
     }
   } finally {
     sandbox.kill('SIGTERM');
@@ -133,5 +176,19 @@ async function main() {
   }
 }
 
-if (process.env.LOG_BENCH_MODE) child().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
-else main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+if (process.env.LOG_BENCH_MODE)
+  child().then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+else
+  main().then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );

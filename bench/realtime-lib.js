@@ -13,7 +13,12 @@ const CLIENT = 1001;
 function seed(n) {
   const functions = [];
   for (let i = 1; i <= n; i++) {
-    functions.push({ id: i, installation_id: IID, type: 'temperature', meta: { name: `Sensor ${i}`, topic_read: `obj/bench/${i}/temperature`, format: '%.1f', unit: '°C' } });
+    functions.push({
+      id: i,
+      installation_id: IID,
+      type: 'temperature',
+      meta: { name: `Sensor ${i}`, topic_read: `obj/bench/${i}/temperature`, format: '%.1f', unit: '°C' },
+    });
   }
   return { apiKey: 'bench-key', installations: [{ id: IID, client_id: CLIENT, name: 'Bench' }], functions };
 }
@@ -174,10 +179,11 @@ async function stopRuntime() {
 /** Forks the publisher, connected and ready; run() publishes and resolves {sent, ms}. */
 async function publisher(url, password, topics, count) {
   const child = fork(path.join(__dirname, 'publisher.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const next = () => new Promise((resolve, reject) => {
-    child.once('message', resolve);
-    child.once('error', reject);
-  });
+  const next = () =>
+    new Promise((resolve, reject) => {
+      child.once('message', resolve);
+      child.once('error', reject);
+    });
   child.send({ url, password, topics, count });
   await next();
   return {
@@ -232,7 +238,15 @@ async function measure(sb, topics, count) {
 
 function config(sb) {
   return {
-    node: { id: 'cfg', type: 'iotopen-config', name: 'bench', apiUrl: sb.api, mqttUrl: sb.mqtt, authMode: 'apikey', credentials: { apiKey: sb.apiKey } },
+    node: {
+      id: 'cfg',
+      type: 'iotopen-config',
+      name: 'bench',
+      apiUrl: sb.api,
+      mqttUrl: sb.mqtt,
+      authMode: 'apikey',
+      credentials: { apiKey: sb.apiKey },
+    },
   };
 }
 

@@ -7,7 +7,10 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const only = process.argv.slice(2);
-const files = fs.readdirSync(__dirname).filter((f) => f.endsWith('.bench.js')).sort()
+const files = fs
+  .readdirSync(__dirname)
+  .filter((f) => f.endsWith('.bench.js'))
+  .sort()
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
 let failed = 0;
 for (const f of files) {

@@ -25,15 +25,24 @@ const FAULTS = { dropRate: 0.04, stallRate: 0.02, errorRate: 0.15, errorStatus: 
 const seed = {
   apiKey: 'soak-key-0123456789',
   users: [{ email: 'soak@example.com', password: 'right password' }],
-  installations: [{ id: 1, client_id: 101, name: 'Soak', organization_id: 1 }, { id: 2, client_id: 102, name: 'Soak 2', organization_id: 1 }],
-  functions: Array.from({ length: 20 }, (_, i) => ({ installation_id: 1, type: 'switch', meta: { name: `f${i}`, topic_read: `obj/f/${i}` } })),
+  installations: [
+    { id: 1, client_id: 101, name: 'Soak', organization_id: 1 },
+    { id: 2, client_id: 102, name: 'Soak 2', organization_id: 1 },
+  ],
+  functions: Array.from({ length: 20 }, (_, i) => ({
+    installation_id: 1,
+    type: 'switch',
+    meta: { name: `f${i}`, topic_read: `obj/f/${i}` },
+  })),
 };
 
 async function pool(n, fn) {
   let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < n) await fn(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
 }
 
 /** Runs n operations under faults; returns { attempted, failed, requests, failures: {reason: count} }. */
@@ -56,8 +65,14 @@ async function measure(sb, n, op) {
 }
 
 function print(label, row, extra = '') {
-  const why = Object.keys(row.failures).length ? `  (${Object.entries(row.failures).map(([k, v]) => `${k}: ${v}`).join(', ')})` : '';
-  console.log(`${label.padEnd(34)} attempted ${String(row.attempted).padStart(4)}  failed ${String(row.failed).padStart(3)}${extra}  requests ${row.requests}${why}`);
+  const why = Object.keys(row.failures).length
+    ? `  (${Object.entries(row.failures)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ')})`
+    : '';
+  console.log(
+    `${label.padEnd(34)} attempted ${String(row.attempted).padStart(4)}  failed ${String(row.failed).padStart(3)}${extra}  requests ${row.requests}${why}`,
+  );
 }
 
 (async () => {
@@ -65,8 +80,10 @@ function print(label, row, extra = '') {
   const api = new ApiClient({ baseUrl: sb.api, auth: { type: 'apikey', apiKey: sb.apiKey }, timeoutMs: TIMEOUT_MS });
   const t0 = Date.now();
   try {
-    console.log(`fault rate 20 % of requests (drop ${FAULTS.dropRate}, stall ${FAULTS.stallRate}, error ${FAULTS.errorRate} of ${FAULTS.errorStatus.join('/')}; before or after the server acted), ` +
-      `client: ${TIMEOUT_MS} ms per attempt, default retries (5) and backoff, concurrency ${CONCURRENCY}`);
+    console.log(
+      `fault rate 20 % of requests (drop ${FAULTS.dropRate}, stall ${FAULTS.stallRate}, error ${FAULTS.errorRate} of ${FAULTS.errorStatus.join('/')}; before or after the server acted), ` +
+        `client: ${TIMEOUT_MS} ms per attempt, default retries (5) and backoff, concurrency ${CONCURRENCY}`,
+    );
     sb.faults.set({ ...FAULTS, path: '/api/v2/' });
 
     // ---- idempotent: list, get, update (PUT), meta set (PUT), delete, status ----------------
@@ -78,11 +95,16 @@ function print(label, row, extra = '') {
     const idem = await measure(sb, IDEMPOTENT, async (i) => {
       const id = ids[i % ids.length];
       switch (i % 5) {
-        case 0: return api.functionx.list(1, { type: 'switch' });
-        case 1: return api.functionx.get(1, id);
-        case 2: return api.functionx.update(1, id, { type: 'switch', meta: { name: `f${id}`, topic_read: `obj/f/${id}`, touched: String(i) } });
-        case 3: return api.functionx.updateMeta(1, id, 'note', { value: String(i) }, { createMissing: true });
-        default: return api.functionx.delete(1, victims[Math.floor(i / 5)]);
+        case 0:
+          return api.functionx.list(1, { type: 'switch' });
+        case 1:
+          return api.functionx.get(1, id);
+        case 2:
+          return api.functionx.update(1, id, { type: 'switch', meta: { name: `f${id}`, topic_read: `obj/f/${id}`, touched: String(i) } });
+        case 3:
+          return api.functionx.updateMeta(1, id, 'note', { value: String(i) }, { createMissing: true });
+        default:
+          return api.functionx.delete(1, victims[Math.floor(i / 5)]);
       }
     });
     print('idempotent (GET/PUT/DELETE)', idem);
@@ -107,8 +129,10 @@ function print(label, row, extra = '') {
     const schedCount = Math.round(FIND_OR_CREATE / 4);
     const sched = await measure(sb, schedCount, (i) => api.schedules.create(1, { topic: `set/obj/soak/${i}`, value: i }));
     const schedules = [...sb.store.schedules.values()];
-    const schedDup = Array.from({ length: schedCount }, (_, i) => schedules.filter((s) => s.topic === `set/obj/soak/${i}`).length)
-      .reduce((n, c) => n + Math.max(0, c - 1), 0);
+    const schedDup = Array.from({ length: schedCount }, (_, i) => schedules.filter((s) => s.topic === `set/obj/soak/${i}`).length).reduce(
+      (n, c) => n + Math.max(0, c - 1),
+      0,
+    );
     print('schedule create (exactly once)', sched, `  duplicated ${schedDup}`);
 
     const metaCount = Math.round(FIND_OR_CREATE / 4);
@@ -119,18 +143,38 @@ function print(label, row, extra = '') {
     const edge = await measure(sb, edgeRuns, async (i) => {
       // each listing's runs one after another (a roll-out per listing at a time)
       const prev = edgeTail[i % 5];
-      const run = Promise.resolve(prev).then(() => deployEdgeApp(api, {
-        listing: { name: `Soak app ${i % 5}`, category: 'soak', tags: [], short_description: 's', description: 's', public: false },
-        appLua: `-- v${Math.floor(i / 10)}\n`, appJson: JSON.stringify({ input: {} }), versionName: `1.0.${Math.floor(i / 10)}`,
-        targets: [{ installation_id: 1 }, { installation_id: 2 }], instanceName: 'soak',
-      })).then((r) => { if (r.summary.failed) throw new Error(r.installations.find((x) => x.error).error); });
+      const run = Promise.resolve(prev)
+        .then(() =>
+          deployEdgeApp(api, {
+            listing: { name: `Soak app ${i % 5}`, category: 'soak', tags: [], short_description: 's', description: 's', public: false },
+            appLua: `-- v${Math.floor(i / 10)}\n`,
+            appJson: JSON.stringify({ input: {} }),
+            versionName: `1.0.${Math.floor(i / 10)}`,
+            targets: [{ installation_id: 1 }, { installation_id: 2 }],
+            instanceName: 'soak',
+          }),
+        )
+        .then((r) => {
+          if (r.summary.failed) throw new Error(r.installations.find((x) => x.error).error);
+        });
       edgeTail[i % 5] = run.catch(() => undefined);
       return run;
     });
     const es = edgeState(sb.store);
     const apps = [...es.apps.values()];
-    const appDup = Array.from({ length: 5 }, (_, k) => apps.filter((a) => a.name === `Soak app ${k}`).length).reduce((n, c) => n + Math.max(0, c - 1), 0);
-    const instDup = apps.reduce((n, a) => n + [1, 2].reduce((m, iid) => m + Math.max(0, [...es.instances.values()].filter((x) => x.app_id === a.id && x.installation_id === iid).length - 1), 0), 0);
+    const appDup = Array.from({ length: 5 }, (_, k) => apps.filter((a) => a.name === `Soak app ${k}`).length).reduce(
+      (n, c) => n + Math.max(0, c - 1),
+      0,
+    );
+    const instDup = apps.reduce(
+      (n, a) =>
+        n +
+        [1, 2].reduce(
+          (m, iid) => m + Math.max(0, [...es.instances.values()].filter((x) => x.app_id === a.id && x.installation_id === iid).length - 1),
+          0,
+        ),
+      0,
+    );
     print('edge roll-out (listing, instances)', edge, `  duplicated ${appDup + instDup}`);
 
     // ---- plain creates (no identifying fields): not retried after an uncertain failure -------
@@ -139,14 +183,23 @@ function print(label, row, extra = '') {
     const made = sb.store.functions.size - before;
     const ghosts = made - (plain.attempted - plain.failed);
     const plainFns = [...sb.store.functions.values()].filter((f) => f.type === 'plain');
-    const plainDup = Array.from({ length: PLAIN_CREATES }, (_, i) => plainFns.filter((f) => f.meta.n === String(i)).length).reduce((n, c) => n + Math.max(0, c - 1), 0);
-    print('plain create (no lookup)', plain, `  duplicated ${plainDup}  made ${made}: ${ghosts} of the ${plain.failed} failed were made (their error says to look first)`);
+    const plainDup = Array.from({ length: PLAIN_CREATES }, (_, i) => plainFns.filter((f) => f.meta.n === String(i)).length).reduce(
+      (n, c) => n + Math.max(0, c - 1),
+      0,
+    );
+    print(
+      'plain create (no lookup)',
+      plain,
+      `  duplicated ${plainDup}  made ${made}: ${ghosts} of the ${plain.failed} failed were made (their error says to look first)`,
+    );
 
     const st = sb.faults.stats();
     const total = (p) => p.drop + p.stall + p.error;
     sb.faults.clear();
-    console.log(`faults injected: ${total(st.before) + total(st.after)} of ${st.requests} requests ` +
-      `(${(100 * (total(st.before) + total(st.after)) / st.requests).toFixed(1)} %): before acting ${JSON.stringify(st.before)}, after acting ${JSON.stringify(st.after)}; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `faults injected: ${total(st.before) + total(st.after)} of ${st.requests} requests ` +
+        `(${((100 * (total(st.before) + total(st.after))) / st.requests).toFixed(1)} %): before acting ${JSON.stringify(st.before)}, after acting ${JSON.stringify(st.after)}; ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
 
     // ---- refused login: logins for a call every 100 ms over 12 s -----------------------------
     const wrong = new ApiClient({ baseUrl: sb.api, auth: { type: 'login', username: 'soak@example.com', password: 'wrong password' } });
@@ -162,7 +215,9 @@ function print(label, row, extra = '') {
       await new Promise((r) => setTimeout(r, 100));
     }
     const logins = sb.requests.filter((r) => r.path === '/api/v2/auth').length;
-    console.log(`refused login: ${logins} logins for ${calls} calls in 12 s (backoff 5 s doubling; ${failedAtOnce} calls failed at once without a request); state: ${wrong.authState.state}, next try in ${Math.ceil(wrong.authState.retryInMs / 1000)} s`);
+    console.log(
+      `refused login: ${logins} logins for ${calls} calls in 12 s (backoff 5 s doubling; ${failedAtOnce} calls failed at once without a request); state: ${wrong.authState.state}, next try in ${Math.ceil(wrong.authState.retryInMs / 1000)} s`,
+    );
     await wrong.close();
   } finally {
     await api.close();

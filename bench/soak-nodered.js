@@ -43,10 +43,12 @@ function stop() {
   stopping = true;
   const force = setTimeout(() => process.exit(0), 5000);
   server.closeAllConnections();
-  RED.stop().finally(() => server.close(() => {
-    clearTimeout(force);
-    process.exit(0);
-  }));
+  RED.stop().finally(() =>
+    server.close(() => {
+      clearTimeout(force);
+      process.exit(0);
+    }),
+  );
 }
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -26,22 +26,54 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms * SCALE));
 const seed = {
   apiKey: 'soak-key-0123456789',
   installations: [{ id: IID, client_id: CLIENT, name: 'Soak' }],
-  functions: [{ id: 14, installation_id: IID, type: 'setpoint', meta: { name: 'Setpoint', topic_read: 'obj/soak/sp', topic_write: 'obj/soak/sp' } }],
+  functions: [
+    { id: 14, installation_id: IID, type: 'setpoint', meta: { name: 'Setpoint', topic_read: 'obj/soak/sp', topic_write: 'obj/soak/sp' } },
+  ],
 };
 
 /** The flow, `gen` in the names so every redeploy changes every node (a full restart of all of them). */
 function flows(sb, gen, withCredentials) {
   const z = 'soak';
-  const cfg = { id: 'cfg', type: 'iotopen-config', name: `soak ${gen}`, apiUrl: sb.api, mqttUrl: sb.mqtt, authMode: 'apikey', queueLimit: 100000 };
+  const cfg = {
+    id: 'cfg',
+    type: 'iotopen-config',
+    name: `soak ${gen}`,
+    apiUrl: sb.api,
+    mqttUrl: sb.mqtt,
+    authMode: 'apikey',
+    queueLimit: 100000,
+  };
   if (withCredentials) cfg.credentials = { apiKey: sb.apiKey };
   return [
     { id: z, type: 'tab', label: 'Soak' },
     cfg,
     { id: 'in', z, type: 'http in', name: `w ${gen}`, url: '/w', method: 'post', upload: false, x: 100, y: 40, wires: [['out']] },
-    { id: 'out', z, type: 'iotopen-functionx-out', name: `out ${gen}`, server: 'cfg', installation: String(IID), installationType: 'num', function: '14', functionType: 'num', qos: '1', x: 300, y: 40, wires: [] },
+    {
+      id: 'out',
+      z,
+      type: 'iotopen-functionx-out',
+      name: `out ${gen}`,
+      server: 'cfg',
+      installation: String(IID),
+      installationType: 'num',
+      function: '14',
+      functionType: 'num',
+      qos: '1',
+      x: 300,
+      y: 40,
+      wires: [],
+    },
     { id: 'ok', z, type: 'complete', scope: ['out'], uncaught: false, x: 100, y: 100, wires: [['res']] },
     { id: 'bad', z, type: 'catch', scope: ['out'], uncaught: false, x: 100, y: 160, wires: [['code']] },
-    { id: 'code', z, type: 'change', rules: [{ t: 'set', p: 'statusCode', pt: 'msg', to: '500', tot: 'num' }], x: 300, y: 160, wires: [['res']] },
+    {
+      id: 'code',
+      z,
+      type: 'change',
+      rules: [{ t: 'set', p: 'statusCode', pt: 'msg', to: '500', tot: 'num' }],
+      x: 300,
+      y: 160,
+      wires: [['res']],
+    },
     { id: 'res', z, type: 'http response', statusCode: '', headers: {}, x: 500, y: 100, wires: [] },
   ];
 }
@@ -59,7 +91,9 @@ async function main() {
   let child = null;
   let started = null;
   function startNodeRed() {
-    child = spawn(process.execPath, [path.join(__dirname, 'soak-nodered.js'), userDir, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child = spawn(process.execPath, [path.join(__dirname, 'soak-nodered.js'), userDir, String(port)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let buf = '';
     const onStarted = new Set();
     child.stdout.on('data', (d) => {
@@ -72,13 +106,14 @@ async function main() {
         if (line.includes('"started"')) for (const f of [...onStarted]) f();
       }
     });
-    started = () => new Promise((resolve) => {
-      const f = () => {
-        onStarted.delete(f);
-        resolve();
-      };
-      onStarted.add(f);
-    });
+    started = () =>
+      new Promise((resolve) => {
+        const f = () => {
+          onStarted.delete(f);
+          resolve();
+        };
+        onStarted.add(f);
+      });
     return started();
   }
   async function stopNodeRed(signal) {
@@ -114,7 +149,12 @@ async function main() {
       const value = ++seq;
       attempted++;
       try {
-        const res = await fetch(`${base}/w`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value }), signal: AbortSignal.timeout(5000) });
+        const res = await fetch(`${base}/w`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ value }),
+          signal: AbortSignal.timeout(5000),
+        });
         const text = await res.text();
         if (res.status === 200) acked.push(value);
         else {
@@ -135,21 +175,44 @@ async function main() {
   try {
     await startNodeRed();
     await sleep(3000);
-    await brokerDown(); await sleep(3000); await brokerUp(); note('broker restart (3 s down)');
-    await sleep(4000);
-    await redeploy(); note('full redeploy, broker up');
+    await brokerDown();
     await sleep(3000);
-    await brokerDown(); await sleep(2000); await redeploy(); await sleep(2000); await brokerUp(); note('full redeploy during a 4 s outage');
+    await brokerUp();
+    note('broker restart (3 s down)');
     await sleep(4000);
-    await brokerDown(); await sleep(2000);
-    await stopNodeRed('SIGTERM'); await startNodeRed(); await sleep(2000); await brokerUp(); note('Node-RED stopped (SIGTERM) and started again during an outage');
-    await sleep(4000);
-    await brokerDown(); await sleep(2000);
-    await stopNodeRed('SIGKILL'); await startNodeRed(); await sleep(2000); await brokerUp(); note('Node-RED killed (SIGKILL) and started again during an outage');
-    await sleep(4000);
-    await brokerDown(); await sleep(1000); await brokerUp(); note('broker restart (1 s down)');
+    await redeploy();
+    note('full redeploy, broker up');
     await sleep(3000);
-    await redeploy(); note('full redeploy, broker up');
+    await brokerDown();
+    await sleep(2000);
+    await redeploy();
+    await sleep(2000);
+    await brokerUp();
+    note('full redeploy during a 4 s outage');
+    await sleep(4000);
+    await brokerDown();
+    await sleep(2000);
+    await stopNodeRed('SIGTERM');
+    await startNodeRed();
+    await sleep(2000);
+    await brokerUp();
+    note('Node-RED stopped (SIGTERM) and started again during an outage');
+    await sleep(4000);
+    await brokerDown();
+    await sleep(2000);
+    await stopNodeRed('SIGKILL');
+    await startNodeRed();
+    await sleep(2000);
+    await brokerUp();
+    note('Node-RED killed (SIGKILL) and started again during an outage');
+    await sleep(4000);
+    await brokerDown();
+    await sleep(1000);
+    await brokerUp();
+    note('broker restart (1 s down)');
+    await sleep(3000);
+    await redeploy();
+    note('full redeploy, broker up');
     await sleep(3000);
   } finally {
     writing = false;
@@ -189,16 +252,24 @@ async function main() {
     if (v < max) outOfOrder++;
     else max = v;
   }
-  console.log(`write soak: functionx-out, QoS 1, one write every ${RATE_MS} ms through a Node-RED in its own process; counted at the sandbox's embedded broker`);
+  console.log(
+    `write soak: functionx-out, QoS 1, one write every ${RATE_MS} ms through a Node-RED in its own process; counted at the sandbox's embedded broker`,
+  );
   for (const e of events) console.log(`  - ${e}`);
-  const answered = [...failed].map(([status, n]) => `HTTP ${status}${status === 404 ? ' (flows not started yet)' : ''}: ${n}`).join(', ') || 'none';
+  const answered =
+    [...failed].map(([status, n]) => `HTTP ${status}${status === 404 ? ' (flows not started yet)' : ''}: ${n}`).join(', ') || 'none';
   console.log(`writes attempted: ${attempted}; not taken by the flow: ${refused} while Node-RED was down, answered ${answered}`);
   console.log(`writes sent (acknowledged to the flow): ${acked.length}`);
-  console.log(`delivered: ${acked.length - lost.length} of them; lost: ${lost.length}${lost.length ? ` (${lost.slice(0, 10).join(', ')}${lost.length > 10 ? ' ...' : ''})` : ''}; duplicated: ${duplicated}; out of order: ${outOfOrder}`);
+  console.log(
+    `delivered: ${acked.length - lost.length} of them; lost: ${lost.length}${lost.length ? ` (${lost.slice(0, 10).join(', ')}${lost.length > 10 ? ' ...' : ''})` : ''}; duplicated: ${duplicated}; out of order: ${outOfOrder}`,
+  );
   console.log(`delivered without an acknowledgement (taken just before a stop or kill, its answer lost): ${unacked.length}`);
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -252,7 +252,9 @@
   E.hint = function (node, selector) {
     return {
       set: function (text) {
-        $(selector).text(text || '').toggle(!!text);
+        $(selector)
+          .text(text || '')
+          .toggle(!!text);
       },
       fail: function (xhr) {
         this.set(failText(node, xhr));
@@ -307,7 +309,14 @@
   }
 
   function item(key, id, name, detail, group, search) {
-    return { key: String(key), id: id === undefined || id === null ? '' : String(id), name: String(name), detail: detail || '', group: group || '', search: search };
+    return {
+      key: String(key),
+      id: id === undefined || id === null ? '' : String(id),
+      name: String(name),
+      detail: detail || '',
+      group: group || '',
+      search: search,
+    };
   }
 
   /**
@@ -338,7 +347,14 @@
         return rows.map(function (f) {
           var meta = f.meta || {};
           var topics = topicsOf(meta);
-          return item(f.id, f.id, E.functionName(f), meta.topic_read || meta.topic_write || topics[0] || '', f.type, [E.functionName(f), f.id, f.type].concat(topics));
+          return item(
+            f.id,
+            f.id,
+            E.functionName(f),
+            meta.topic_read || meta.topic_write || topics[0] || '',
+            f.type,
+            [E.functionName(f), f.id, f.type].concat(topics)
+          );
         });
       },
       missing: function (id, inst) {
@@ -369,7 +385,12 @@
             return f.meta && f.meta.topic_write;
           })
           .map(function (f) {
-            return item(f.meta.topic_write, f.id, E.functionName(f), f.meta.topic_write, f.type, [E.functionName(f), f.id, f.type, f.meta.topic_write]);
+            return item(f.meta.topic_write, f.id, E.functionName(f), f.meta.topic_write, f.type, [
+              E.functionName(f),
+              f.id,
+              f.type,
+              f.meta.topic_write,
+            ]);
           });
       },
     },
@@ -427,7 +448,14 @@
       items: function (rows) {
         return rows.map(function (a) {
           var publisher = (a.publisher && (a.publisher.name || a.publisher.id)) || '';
-          return item(a.id, a.id, a.name || a.id, a.short_description || '', a.category || '', [a.name, a.id, a.category, publisher].concat(a.tags || []));
+          return item(
+            a.id,
+            a.id,
+            a.name || a.id,
+            a.short_description || '',
+            a.category || '',
+            [a.name, a.id, a.category, publisher].concat(a.tags || [])
+          );
         });
       },
       missing: function (id) {
@@ -557,7 +585,11 @@
           '.iotopen-picker-status{padding:2px 8px;font-size:11px;line-height:18px;color:var(--red-ui-secondary-text-color,#888);border-bottom:1px solid var(--red-ui-secondary-border-color,#ddd)}',
           '.iotopen-picker-scroll{position:relative;overflow-y:auto}',
           '.iotopen-picker-inner{position:relative}',
-          '.iotopen-picker-item,.iotopen-picker-group{position:absolute;left:0;right:0;height:' + ROW + 'px;line-height:' + ROW + 'px;padding:0 8px;box-sizing:border-box;display:flex;gap:6px;white-space:nowrap;overflow:hidden}',
+          '.iotopen-picker-item,.iotopen-picker-group{position:absolute;left:0;right:0;height:' +
+            ROW +
+            'px;line-height:' +
+            ROW +
+            'px;padding:0 8px;box-sizing:border-box;display:flex;gap:6px;white-space:nowrap;overflow:hidden}',
           '.iotopen-picker-item{cursor:pointer;color:var(--red-ui-list-item-color,#555)}',
           '.iotopen-picker-item:hover{background:var(--red-ui-list-item-background-hover,#e6e6e6)}',
           '.iotopen-picker-item.iotopen-picker-active{background:var(--red-ui-list-item-background-selected,#ffebc7)}',
@@ -632,7 +664,9 @@
     var box = typed ? el.nextAll('.red-ui-typedInput-container').first() : el;
     var text = typed ? box.find('input.red-ui-typedInput-input') : el;
     var row = box.closest('.form-row').addClass('iotopen-picker-row-host');
-    var btn = $('<button type="button" class="red-ui-button iotopen-picker-toggle" tabindex="-1"><i class="fa fa-caret-down"></i></button>').attr('title', common('picker.show'));
+    var btn = $(
+      '<button type="button" class="red-ui-button iotopen-picker-toggle" tabindex="-1"><i class="fa fa-caret-down"></i></button>'
+    ).attr('title', common('picker.show'));
     box.addClass('iotopen-picker-field').after(btn);
     var line = $('<div class="iotopen-picker-name"></div>').attr('id', 'iotopen-picked-' + (el.attr('id') || me));
     var chips = o.chips ? $(o.chips).addClass('iotopen-chips') : $();
@@ -744,12 +778,18 @@
       var html = '';
       var missing = false;
       var it = v && src.prep ? src.prep.byKey[v] : null;
-      if (!v || (view.open && view.typed)) html = ''; // while typing, the list says what matches
-      else if (it) html = '<i class="fa fa-check"></i> ' + esc(it.name) + (it.detail ? ' <span class="iotopen-picker-detail">' + esc(it.detail) + '</span>' : '');
+      if (!v || (view.open && view.typed))
+        html = ''; // while typing, the list says what matches
+      else if (it)
+        html =
+          '<i class="fa fa-check"></i> ' +
+          esc(it.name) +
+          (it.detail ? ' <span class="iotopen-picker-detail">' + esc(it.detail) + '</span>' : '');
       else if (kind.free) html = '';
       else if (src.ok && src.prep) {
         missing = true;
-        html = '<i class="fa fa-exclamation-triangle"></i> ' + esc(/^\d+$/.test(v) ? missingText(v) : common('picker.noMatch', { text: v }));
+        html =
+          '<i class="fa fa-exclamation-triangle"></i> ' + esc(/^\d+$/.test(v) ? missingText(v) : common('picker.noMatch', { text: v }));
       } else if (o.saved && o.saved.name && v === String(o.saved.key)) html = esc(o.saved.name);
       else if (src.loading) html = '<i class="fa fa-spinner fa-spin"></i> ' + esc(common('picker.loading'));
       line.html(html).toggleClass('iotopen-picker-missing', missing).toggle(!!html);
@@ -764,9 +804,17 @@
         var missing = !it && src.ok && !!src.prep;
         var label = it ? it.name : missing ? common('picker.notFoundChip', { id: k }) : k;
         html.push(
-          '<span class="iotopen-chip' + (missing ? ' iotopen-chip-missing' : '') + '" data-key="' + esc(k) + '" title="' + esc(missing ? missingText(k) : k) + '">' +
+          '<span class="iotopen-chip' +
+            (missing ? ' iotopen-chip-missing' : '') +
+            '" data-key="' +
+            esc(k) +
+            '" title="' +
+            esc(missing ? missingText(k) : k) +
+            '">' +
             esc(label) +
-            ' <a href="#" class="iotopen-chip-remove" title="' + esc(common('picker.remove')) + '"><i class="fa fa-times"></i></a></span>'
+            ' <a href="#" class="iotopen-chip-remove" title="' +
+            esc(common('picker.remove')) +
+            '"><i class="fa fa-times"></i></a></span>'
         );
       });
       chips.html(html.join(''));
@@ -861,16 +909,42 @@
       for (var i = first; i < last; i++) {
         var e = view.list[i];
         if (e.header !== undefined) {
-          html.push('<div class="iotopen-picker-group" style="top:' + i * ROW + 'px">' + esc(e.header) + ' <span class="iotopen-picker-id">' + e.count + '</span></div>');
+          html.push(
+            '<div class="iotopen-picker-group" style="top:' +
+              i * ROW +
+              'px">' +
+              esc(e.header) +
+              ' <span class="iotopen-picker-id">' +
+              e.count +
+              '</span></div>'
+          );
           continue;
         }
-        var cls = 'iotopen-picker-item' + (i === view.active ? ' iotopen-picker-active' : '') + (selected[e.key] ? ' iotopen-picker-selected' : '');
-        var mark = multi ? '<i class="fa fa-' + (selected[e.key] ? 'check-square-o' : 'square-o') + '"></i>' : selected[e.key] ? '<i class="fa fa-check"></i>' : '<i class="fa fa-fw"></i>';
+        var cls =
+          'iotopen-picker-item' + (i === view.active ? ' iotopen-picker-active' : '') + (selected[e.key] ? ' iotopen-picker-selected' : '');
+        var mark = multi
+          ? '<i class="fa fa-' + (selected[e.key] ? 'check-square-o' : 'square-o') + '"></i>'
+          : selected[e.key]
+            ? '<i class="fa fa-check"></i>'
+            : '<i class="fa fa-fw"></i>';
         html.push(
-          '<div class="' + cls + '" data-i="' + i + '" style="top:' + i * ROW + 'px">' + mark +
-            '<span class="iotopen-picker-label">' + esc(e.name) + '</span>' +
-            (e.detail ? '<span class="iotopen-picker-detail">' + esc(e.detail) + '</span>' : '<span class="iotopen-picker-detail"></span>') +
-            '<span class="iotopen-picker-id">' + esc(e.id) + '</span></div>'
+          '<div class="' +
+            cls +
+            '" data-i="' +
+            i +
+            '" style="top:' +
+            i * ROW +
+            'px">' +
+            mark +
+            '<span class="iotopen-picker-label">' +
+            esc(e.name) +
+            '</span>' +
+            (e.detail
+              ? '<span class="iotopen-picker-detail">' + esc(e.detail) + '</span>'
+              : '<span class="iotopen-picker-detail"></span>') +
+            '<span class="iotopen-picker-id">' +
+            esc(e.id) +
+            '</span></div>'
         );
       }
       inner.html(html.join(''));
@@ -1281,26 +1355,55 @@
       }
       var p = E.fxinPreview(o.picker.rows(), cfg);
       if (p.error) {
-        box.html('<div class="iotopen-preview-head">' + esc(p.error === 'topicKey' ? tr(node, 'preview.badTopicKey') : tr(node, 'preview.noFilter')) + '</div>');
+        box.html(
+          '<div class="iotopen-preview-head">' +
+            esc(p.error === 'topicKey' ? tr(node, 'preview.badTopicKey') : tr(node, 'preview.noFilter')) +
+            '</div>'
+        );
         return;
       }
       var followed = p.matched.filter(function (x) {
         return x.topic;
       }).length;
-      var head = p.matched.length ? tr(node, 'preview.count', { count: p.matched.length, followed: followed, key: p.topicKey }) : tr(node, 'preview.none');
+      var head = p.matched.length
+        ? tr(node, 'preview.count', { count: p.matched.length, followed: followed, key: p.topicKey })
+        : tr(node, 'preview.none');
       var html = ['<div class="iotopen-preview-head">' + esc(head) + '</div>'];
       if (p.matched.length) {
         html.push('<div class="iotopen-preview-scroll"><table class="iotopen-preview-table"><thead><tr>');
-        html.push('<th>' + esc(tr(node, 'preview.name')) + '</th><th>' + esc(tr(node, 'preview.type')) + '</th><th>' + esc(tr(node, 'preview.topic')) + '</th></tr></thead><tbody>');
+        html.push(
+          '<th>' +
+            esc(tr(node, 'preview.name')) +
+            '</th><th>' +
+            esc(tr(node, 'preview.type')) +
+            '</th><th>' +
+            esc(tr(node, 'preview.topic')) +
+            '</th></tr></thead><tbody>'
+        );
         p.matched.slice(0, PREVIEW_ROWS).forEach(function (x) {
           html.push(
-            '<tr data-id="' + esc(x.f.id) + '"><td title="' + esc(E.functionName(x.f) + ' (' + x.f.id + ')') + '">' + esc(E.functionName(x.f)) + '</td><td title="' + esc(x.f.type) + '">' + esc(x.f.type) + '</td>' +
-              (x.topic ? '<td title="' + esc(x.topic) + '">' + esc(x.topic) + '</td>' : '<td class="iotopen-preview-notopic">' + esc(tr(node, 'preview.noTopic', { key: p.topicKey })) + '</td>') +
+            '<tr data-id="' +
+              esc(x.f.id) +
+              '"><td title="' +
+              esc(E.functionName(x.f) + ' (' + x.f.id + ')') +
+              '">' +
+              esc(E.functionName(x.f)) +
+              '</td><td title="' +
+              esc(x.f.type) +
+              '">' +
+              esc(x.f.type) +
+              '</td>' +
+              (x.topic
+                ? '<td title="' + esc(x.topic) + '">' + esc(x.topic) + '</td>'
+                : '<td class="iotopen-preview-notopic">' + esc(tr(node, 'preview.noTopic', { key: p.topicKey })) + '</td>') +
               '</tr>'
           );
         });
         html.push('</tbody></table></div>');
-        if (p.matched.length > PREVIEW_ROWS) html.push('<div class="iotopen-preview-more">' + esc(tr(node, 'preview.more', { count: p.matched.length - PREVIEW_ROWS })) + '</div>');
+        if (p.matched.length > PREVIEW_ROWS)
+          html.push(
+            '<div class="iotopen-preview-more">' + esc(tr(node, 'preview.more', { count: p.matched.length - PREVIEW_ROWS })) + '</div>'
+          );
       }
       box.html(html.join(''));
     }
@@ -1328,7 +1431,8 @@
   E.modelxLabel = function (n, word, what) {
     var op = n.operation || 'list';
     var object = '';
-    if (/^(get|update|delete|meta-)/.test(op)) object = ' ' + ((n.objectId && E.cachedName(n, what, n.installation, n.objectId)) || '#' + (n.objectId || 'msg.id'));
+    if (/^(get|update|delete|meta-)/.test(op))
+      object = ' ' + ((n.objectId && E.cachedName(n, what, n.installation, n.objectId)) || '#' + (n.objectId || 'msg.id'));
     var key = /^meta-/.test(op) && n.metaKeyType === 'str' && n.metaKey ? ' ' + n.metaKey : '';
     return word + ' ' + op + object + key + ' @' + E.installationText(n);
   };

@@ -54,7 +54,8 @@ function mergeCommonLocales() {
   const merge = (into, from, at) => {
     for (const [k, v] of Object.entries(from)) {
       if (v && typeof v === 'object') {
-        if (into[k] !== undefined && (typeof into[k] !== 'object' || into[k] === null)) throw new Error(`build: ${at}${k} is defined twice`);
+        if (into[k] !== undefined && (typeof into[k] !== 'object' || into[k] === null))
+          throw new Error(`build: ${at}${k} is defined twice`);
         merge((into[k] = into[k] || {}), v, `${at}${k}.`);
       } else {
         if (k in into) throw new Error(`build: ${at}${k} is defined twice (nodes/lib/locales and the config node's catalogue)`);
@@ -66,7 +67,11 @@ function mergeCommonLocales() {
     const target = path.join(dist, 'nodes', 'iotopen-config', 'locales', lang, 'iotopen-config.json');
     if (!fs.existsSync(target)) throw new Error(`build: nodes/lib/locales/${lang} has no config node catalogue to join`);
     const catalogue = JSON.parse(fs.readFileSync(target, 'utf8'));
-    merge((catalogue.common = catalogue.common || {}), JSON.parse(fs.readFileSync(path.join(commonLocales, lang, 'common.json'), 'utf8')), 'common.');
+    merge(
+      (catalogue.common = catalogue.common || {}),
+      JSON.parse(fs.readFileSync(path.join(commonLocales, lang, 'common.json'), 'utf8')),
+      'common.',
+    );
     fs.writeFileSync(target, JSON.stringify(catalogue, null, 2) + '\n');
   }
 }

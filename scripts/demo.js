@@ -71,7 +71,12 @@ function exampleTab(file, flow, usedIds) {
 
 function buildFlows(sb) {
   const examplesDir = path.join(root, 'examples');
-  const files = fs.existsSync(examplesDir) ? fs.readdirSync(examplesDir).filter((f) => f.endsWith('.json')).sort() : [];
+  const files = fs.existsSync(examplesDir)
+    ? fs
+        .readdirSync(examplesDir)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+    : [];
   const config = { id: CONFIG_ID, type: 'iotopen-config', name: 'Lynx sandbox', apiUrl: sb.api, mqttUrl: sb.mqtt, authMode: 'apikey' };
   const flows = [];
   const usedIds = new Set([CONFIG_ID]);
@@ -89,7 +94,8 @@ function buildFlows(sb) {
     }
     flows.push(...exampleTab(f, flow, usedIds));
   }
-  if (!files.length) flows.push({ id: 'demo-tab', type: 'tab', label: 'IoT Open', info: 'No examples yet: add nodes from the IoT Open palette category.' });
+  if (!files.length)
+    flows.push({ id: 'demo-tab', type: 'tab', label: 'IoT Open', info: 'No examples yet: add nodes from the IoT Open palette category.' });
   flows.push(config);
   return { flows, count: files.length };
 }
@@ -101,7 +107,11 @@ function prepareUserDir(sb, uiPort) {
   fs.symlinkSync(root, link, 'dir');
   fs.writeFileSync(
     path.join(demoDir, 'package.json'),
-    JSON.stringify({ name: 'node-red-iotopen-demo', private: true, dependencies: { '@lynxflow/node-red-iotopen': `file:${root}` } }, null, 2),
+    JSON.stringify(
+      { name: 'node-red-iotopen-demo', private: true, dependencies: { '@lynxflow/node-red-iotopen': `file:${root}` } },
+      null,
+      2,
+    ),
   );
   fs.writeFileSync(
     path.join(demoDir, 'settings.js'),
@@ -166,7 +176,8 @@ function simulate(sb) {
     }
   };
   const writable = new Map();
-  for (const f of fns) if (f.type === 'switch' && f.meta.topic_write) writable.set(`${clientOf.get(f.installation_id)}/${f.meta.topic_write}`, f);
+  for (const f of fns)
+    if (f.type === 'switch' && f.meta.topic_write) writable.set(`${clientOf.get(f.installation_id)}/${f.meta.topic_write}`, f);
   client.on('connect', () => {
     if (writable.size) client.subscribe([...writable.keys()]);
     tick();

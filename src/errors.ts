@@ -36,7 +36,7 @@ export function fillParams(template: string, params: ErrorParams | undefined): s
 
 /** A value as error messages show it: nothing, or its JSON. */
 export function shown(v: unknown): string {
-  return v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v);
+  return v === undefined ? 'nothing' : (JSON.stringify(v) ?? String(v));
 }
 
 /**

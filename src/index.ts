@@ -6,6 +6,13 @@ export * from './mqtt';
 export * from './catalog';
 export { deployEdgeApp } from './edge/deploy';
 export { parseManifest, EdgeValidationError } from './edge/validate';
-export type { EdgeDeployClient, EdgeDeployOptions, EdgeDeployResult, EdgeTarget, InstallationResult, InstallationStatus } from './edge/deploy';
+export type {
+  EdgeDeployClient,
+  EdgeDeployOptions,
+  EdgeDeployResult,
+  EdgeTarget,
+  InstallationResult,
+  InstallationStatus,
+} from './edge/deploy';
 export { startSandbox, loadSeed, DEFAULT_SEED_PATH } from './sandbox';
 export type { Sandbox, SandboxOptions, Seed, FaultConfig } from './sandbox';

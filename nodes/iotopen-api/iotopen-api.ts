@@ -83,13 +83,17 @@ export = function (RED: NodeAPI): void {
         async input(msg, v, send) {
           if (msg.params !== undefined && !isPlainObject(msg.params)) throw ctx.error('msgParams', undefined, 'msg.params');
           const params = (msg.params ?? {}) as Record<string, unknown>;
-          const path = fillPath(v.path.template, (name) => {
-            if (params[name] !== undefined) return params[name];
-            if (msg[name] !== undefined && name !== 'payload') return msg[name];
-            if (configParams[name] !== undefined) return configParams[name];
-            if (name === 'installation_id' && config.installation) return config.installation;
-            return undefined;
-          }, v.path.label);
+          const path = fillPath(
+            v.path.template,
+            (name) => {
+              if (params[name] !== undefined) return params[name];
+              if (msg[name] !== undefined && name !== 'payload') return msg[name];
+              if (configParams[name] !== undefined) return configParams[name];
+              if (name === 'installation_id' && config.installation) return config.installation;
+              return undefined;
+            },
+            v.path.label,
+          );
           let status = 0;
           node.status({ fill: 'blue', shape: 'dot', text: `${v.method} ${path.length > 40 ? path.slice(0, 40) + '...' : path}` });
           msg.payload = await server.api.request<unknown>(v.method, path, {

@@ -25,18 +25,41 @@ export function registerAdminRoutes(RED: NodeAPI) {
   const route = pickerRoute(RED, deployed);
   route('installations', async (s) => pick((await s.api.installations.list()) as object[], ['id', 'client_id', 'name', 'organization_id']));
   // protected_meta may hold secrets: the editor never needs it.
-  route('functions', async (s, req) => pick((await s.api.functionx.list(installationOf(req))) as object[], ['id', 'installation_id', 'type', 'meta']));
-  route('devices', async (s, req) => pick((await s.api.devicex.list(installationOf(req))) as object[], ['id', 'installation_id', 'type', 'meta']));
+  route('functions', async (s, req) =>
+    pick((await s.api.functionx.list(installationOf(req))) as object[], ['id', 'installation_id', 'type', 'meta']),
+  );
+  route('devices', async (s, req) =>
+    pick((await s.api.devicex.list(installationOf(req))) as object[], ['id', 'installation_id', 'type', 'meta']),
+  );
   // What the schedule picker shows (cron fields, topic, value, active), like the other lists.
   route('schedules', async (s, req) =>
-    pick((await s.api.schedules.list(installationOf(req))) as object[], ['id', 'installation_id', 'active', 'topic', 'value', 'minute', 'hour', 'day_of_month', 'month', 'day_of_week']),
+    pick((await s.api.schedules.list(installationOf(req))) as object[], [
+      'id',
+      'installation_id',
+      'active',
+      'topic',
+      'value',
+      'minute',
+      'hour',
+      'day_of_month',
+      'month',
+      'day_of_week',
+    ]),
   );
   // An output's config may hold webhook tokens or addresses: only what a picker shows.
   route('outputs', async (s, req) =>
-    pick((await s.api.notifications.listOutputs(installationOf(req))) as object[], ['id', 'name', 'installation_id', 'notification_output_executor_id', 'notification_message_id']),
+    pick((await s.api.notifications.listOutputs(installationOf(req))) as object[], [
+      'id',
+      'name',
+      'installation_id',
+      'notification_output_executor_id',
+      'notification_message_id',
+    ]),
   );
   // The organisations' own apps, unpublished ones included (GET /edge/app lists published ones only).
-  route('edgeapps', async (s) => pick((await deployableApps(s.api)) as object[], ['id', 'name', 'short_description', 'category', 'publisher', 'tags']));
+  route('edgeapps', async (s) =>
+    pick((await deployableApps(s.api)) as object[], ['id', 'name', 'short_description', 'category', 'publisher', 'tags']),
+  );
 
   app.post('/iotopen/test', write, (req, res) => {
     testConnection(RED, deployed, req.body).then(

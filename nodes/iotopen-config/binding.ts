@@ -95,7 +95,9 @@ export function bindSecrets(
     next[BINDING_FIELD] = bound;
     // A new object (Node-RED marks the credentials for saving only when they differ):
     // written with the next deploy, made again the same way at every start until then.
-    Promise.resolve(RED.nodes.addCredentials(id, next)).catch((err: Error) => node.warn(`could not store the secret binding: ${err.message}`));
+    Promise.resolve(RED.nodes.addCredentials(id, next)).catch((err: Error) =>
+      node.warn(`could not store the secret binding: ${err.message}`),
+    );
   }
   return refusal;
 }

@@ -11,8 +11,24 @@ import { InputError } from '../lib';
 import { addSecrets, maskNode, removeSecrets, trackTokens } from '../lib/secrets';
 import { bounded } from '../lib/frame';
 import { reportDroppedToOrigin } from '../lib/dropped';
-import { ConfigError, normaliseApiUrl, parseQueueLimit, parseQueueMaxAge, parseShareGroup, resolveMqttUrl } from '../../src/lynx/connection';
-import { asApiTls, authFrom, tlsOptions, unusableApi, type ApiClientAuth, type ConfigDef, type ConfigNode, type Credentials } from './options';
+import {
+  ConfigError,
+  normaliseApiUrl,
+  parseQueueLimit,
+  parseQueueMaxAge,
+  parseShareGroup,
+  resolveMqttUrl,
+} from '../../src/lynx/connection';
+import {
+  asApiTls,
+  authFrom,
+  tlsOptions,
+  unusableApi,
+  type ApiClientAuth,
+  type ConfigDef,
+  type ConfigNode,
+  type Credentials,
+} from './options';
 import { registerAdminRoutes } from './admin-routes';
 import { bindSecrets, SecretBindingError, takeEntered } from './binding';
 import { TEST_HOSTS_SETTING } from './test-connection';
@@ -60,15 +76,16 @@ module.exports = function (RED: NodeAPI) {
     let queueLimit = 1000;
     let queueMaxAge = 0;
     let shareGroup: string | undefined;
-    if (!node.configError || node.configError.field !== 'apiUrl') try {
-      mqttUrl = resolveMqttUrl(def.mqttUrl, node.apiUrl);
-      queueLimit = parseQueueLimit(def.queueLimit);
-      queueMaxAge = parseQueueMaxAge(def.queueMaxAge);
-      shareGroup = parseShareGroup(def.shareGroup);
-    } catch (err) {
-      node.configError = node.configError || (err as ConfigError);
-      node.error((err as Error).message);
-    }
+    if (!node.configError || node.configError.field !== 'apiUrl')
+      try {
+        mqttUrl = resolveMqttUrl(def.mqttUrl, node.apiUrl);
+        queueLimit = parseQueueLimit(def.queueLimit);
+        queueMaxAge = parseQueueMaxAge(def.queueMaxAge);
+        shareGroup = parseShareGroup(def.shareGroup);
+      } catch (err) {
+        node.configError = node.configError || (err as ConfigError);
+        node.error((err as Error).message);
+      }
     node.mqttUrl = mqttUrl;
     // A stored secret goes only to the server it was entered for (binding.ts).
     if (mqttUrl) {
@@ -79,9 +96,10 @@ module.exports = function (RED: NodeAPI) {
       }
     }
 
-    node.api = auth && !node.configError
-      ? new ApiClient({ baseUrl: node.apiUrl, auth, tls: asApiTls(tls) })
-      : unusableApi(node.configError as ConfigError);
+    node.api =
+      auth && !node.configError
+        ? new ApiClient({ baseUrl: node.apiUrl, auth, tls: asApiTls(tls) })
+        : unusableApi(node.configError as ConfigError);
     if (!node.configError) tokens = trackTokens(node.api);
 
     // Refused credentials are backed off by the client (no login / no call until retryAt):
@@ -101,12 +119,18 @@ module.exports = function (RED: NodeAPI) {
         const e = node.configError;
         const text = !(e instanceof SecretBindingError)
           ? RED._('iotopen-config.status.config-error')
-          : e.field === 'password' ? RED._('iotopen-config.status.rebind-password') : RED._('iotopen-config.status.rebind-apikey');
+          : e.field === 'password'
+            ? RED._('iotopen-config.status.rebind-password')
+            : RED._('iotopen-config.status.rebind-apikey');
         return { fill: 'red', shape: 'ring', text };
       }
       if (refused) {
         const seconds = Math.max(1, Math.ceil(((refused.retryAt ?? 0) - Date.now()) / 1000));
-        return { fill: 'red', shape: 'ring', text: RED._(`iotopen-config.status.${refused.auth === 'login' ? 'login-refused' : 'key-refused'}`, { seconds }) };
+        return {
+          fill: 'red',
+          shape: 'ring',
+          text: RED._(`iotopen-config.status.${refused.auth === 'login' ? 'login-refused' : 'key-refused'}`, { seconds }),
+        };
       }
       switch (s.state) {
         case 'connecting':

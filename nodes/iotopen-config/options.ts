@@ -53,7 +53,10 @@ export function tlsOptions(RED: NodeAPI, usetls: unknown, tlsId: unknown): TlsOp
 export function authFrom(mode: AuthMode, creds: Credentials): ApiClientAuth {
   if (mode === 'login') {
     if (!creds.username || !creds.password) {
-      throw new ConfigError('Login mode needs a user name and a password: enter both in the config node, or switch to "API key"', 'username');
+      throw new ConfigError(
+        'Login mode needs a user name and a password: enter both in the config node, or switch to "API key"',
+        'username',
+      );
     }
     return { type: 'login', username: creds.username, password: creds.password };
   }

@@ -120,7 +120,8 @@ async function runTest(RED: NodeAPI, deployed: (id: string) => ConfigNode | null
     const n = list.length;
     return {
       ok: true,
-      message: n === 0 ? 'Connected, but this account sees no installations yet.' : `Connected: ${n} installation${n === 1 ? '' : 's'} visible.`,
+      message:
+        n === 0 ? 'Connected, but this account sees no installations yet.' : `Connected: ${n} installation${n === 1 ? '' : 's'} visible.`,
     };
   } catch (err) {
     const why = deadline.signal.aborted ? { code: 'ETIMEDOUT' } : err;

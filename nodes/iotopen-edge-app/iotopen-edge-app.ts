@@ -81,7 +81,8 @@ const FIELDS = {
     type: 'configType',
     defaultType: 'json',
     check: (v, at) => {
-      if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v))) throw inputError('config', { field: at.label }, 'config');
+      if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v)))
+        throw inputError('config', { field: at.label }, 'config');
       return v as Record<string, unknown> | undefined;
     },
   },
@@ -105,7 +106,11 @@ export = function (RED: NodeAPI): void {
     try {
       return await fs.readFile(full);
     } catch (err) {
-      throw inputError('file', { fileField, file: full, reason: (err as NodeJS.ErrnoException).code ?? (err as Error).message, field }, fileField);
+      throw inputError(
+        'file',
+        { fileField, file: full, reason: (err as NodeJS.ErrnoException).code ?? (err as Error).message, field },
+        fileField,
+      );
     }
   }
 
@@ -123,9 +128,15 @@ export = function (RED: NodeAPI): void {
         const appJson = await source(msg.app_json, config.jsonFile, 'msg.app_json', 'jsonFile');
         const hasSources = appLua !== undefined || appJson !== undefined;
         const targets = await edgeTargets(v.installations.value, v.installations.label, async () =>
-          (await server.api.installations.list({ signal: ac.signal })).map((i: { id: number }) => i.id));
+          (await server.api.installations.list({ signal: ac.signal })).map((i: { id: number }) => i.id),
+        );
         const nameRaw = v.instanceName;
-        const listing = listingOf(msg.listing, { name: config.appName, category: config.category, description: config.description, publisher: config.publisher });
+        const listing = listingOf(msg.listing, {
+          name: config.appName,
+          category: config.category,
+          description: config.description,
+          publisher: config.publisher,
+        });
         const instanceName = typeof nameRaw === 'string' && nameRaw.trim() ? nameRaw.trim() : listing?.name;
         const upload = hasSources && v.upload;
         return {
@@ -159,7 +170,14 @@ export = function (RED: NodeAPI): void {
         node.status({
           fill: s.failed ? 'red' : r.dryRun ? 'grey' : 'green',
           shape: 'dot',
-          text: t(`status.${key}`, { ok: s.ok, unchanged: s.unchanged, failed: s.failed, skipped: s.skipped, total: s.total, version: r.version.name ?? '' }),
+          text: t(`status.${key}`, {
+            ok: s.ok,
+            unchanged: s.unchanged,
+            failed: s.failed,
+            skipped: s.skipped,
+            total: s.total,
+            version: r.version.name ?? '',
+          }),
         });
       }
 
@@ -185,7 +203,11 @@ export = function (RED: NodeAPI): void {
           if (result.summary.failed) {
             const failedOnes = result.installations.filter((i) => i.status === 'failed');
             // the reasons as the API gave them, so a Catch node can show them as they are
-            const params = { failed: failedOnes.length, total: result.summary.total, detail: failedOnes.map((i) => `installation ${i.installation_id}: ${i.error}`).join('; ') };
+            const params = {
+              failed: failedOnes.length,
+              total: result.summary.total,
+              detail: failedOnes.map((i) => `installation ${i.installation_id}: ${i.error}`).join('; '),
+            };
             throw new LynxError(t('errors.rollout', params), undefined, 'rollout', params, 'EROLLOUT');
           }
         },

@@ -112,7 +112,14 @@ class Follower implements PayloadSink<TopicEntry, string> {
       node.send({
         topic,
         payload: this.wholeObject ? lynxObject({ value, timestamp, msg: text }) : value,
-        lynx: { installation_id: this.iid, client_id: this.clientId, function: fe.info, timestamp, text, formatted: fe.pres.format(value, text) },
+        lynx: {
+          installation_id: this.iid,
+          client_id: this.clientId,
+          function: fe.info,
+          timestamp,
+          text,
+          formatted: fe.pres.format(value, text),
+        },
       } as unknown as NodeMessage);
     }
   }
@@ -129,7 +136,11 @@ class Follower implements PayloadSink<TopicEntry, string> {
       te.last = k;
     }
     for (const fe of te.fns) {
-      this.ctx.node.send({ topic, payload: raw, lynx: { installation_id: this.iid, client_id: this.clientId, function: fe.info, error } } as unknown as NodeMessage);
+      this.ctx.node.send({
+        topic,
+        payload: raw,
+        lynx: { installation_id: this.iid, client_id: this.clientId, function: fe.info, error },
+      } as unknown as NodeMessage);
     }
   }
 

@@ -24,7 +24,14 @@ interface Def extends NodeDef {
 }
 
 const FIELDS = {
-  installation: { msg: 'installation_id', setting: 'installation', type: 'installationType', defaultType: 'num', name: 'installation_id', check: asId },
+  installation: {
+    msg: 'installation_id',
+    setting: 'installation',
+    type: 'installationType',
+    defaultType: 'num',
+    name: 'installation_id',
+    check: asId,
+  },
   function: { msg: 'function_id', setting: 'function', type: 'functionType', defaultType: 'num', name: 'function_id', check: asId },
   topicKey: { msg: 'topic_key', setting: 'topicKey', name: 'topic_key', default: 'topic_write', check: asTopicKey },
   qos: { msg: 'qos', setting: 'qos', check: asQos(1) },
@@ -64,7 +71,11 @@ export = function register(RED: NodeAPI): void {
             throw ctx.error('noTopic', { fid: v.function, key: v.topicKey, keys: keys.length ? keys.join(', ') : t('none') }, 'topic_key');
           }
           const body = encodeLynxPayload(writePayload(msg.payload, presenter(meta).states, Date.now() / 1000));
-          const res = await server.hub.publish(fullTopic(inst.client_id, metaTopic), body, { qos: v.qos, retain: v.retain, ...dropOptions(msg) });
+          const res = await server.hub.publish(fullTopic(inst.client_id, metaTopic), body, {
+            qos: v.qos,
+            retain: v.retain,
+            ...dropOptions(msg),
+          });
           if (closed) return;
           // Queued offline: show the queue length; the config node puts its connection
           // state back on reconnect.

@@ -89,7 +89,9 @@ export = function (RED: NodeAPI): void {
     const inst = await ctx.installation(v.installation, 'installation');
     if (signal.aborted) return [];
     const out = [...new Set(given.map((tp) => bareTopic(inst.client_id, tp)))];
-    if (useFunctions) for (const tp of pickedTopics(await ctx.server.catalog.functions(v.installation), v.functions, v.installation, inst.client_id)) if (!out.includes(tp)) out.push(tp);
+    if (useFunctions)
+      for (const tp of pickedTopics(await ctx.server.catalog.functions(v.installation), v.functions, v.installation, inst.client_id))
+        if (!out.includes(tp)) out.push(tp);
     return out;
   }
 
@@ -130,7 +132,11 @@ export = function (RED: NodeAPI): void {
       let data = p.data;
       if (seen + data.length > keep) data = data.slice(0, keep - seen);
       seen += data.length;
-      node.status({ fill: 'blue', shape: 'dot', text: pages === undefined ? t('status.pageN', { page }) : t('status.page', { page, pages }) });
+      node.status({
+        fill: 'blue',
+        shape: 'dot',
+        text: pages === undefined ? t('status.pageN', { page }) : t('status.page', { page, pages }),
+      });
       const last = seen >= keep || p.count === 0 || (wanted !== undefined ? seen >= wanted : p.count < query.limit!);
       const info = { index: page, pages: last ? page : pages, count: data.length, offset: seen - data.length, total, last };
       if (mode === 'all') {
@@ -180,7 +186,11 @@ export = function (RED: NodeAPI): void {
       send(out);
     }
     const count = mode === 'all' ? collected.length : seen;
-    node.status({ fill: 'green', shape: 'dot', text: total === undefined ? t('status.doneN', { count }) : t('status.done', { count, total }) });
+    node.status({
+      fill: 'green',
+      shape: 'dot',
+      text: total === undefined ? t('status.doneN', { count }) : t('status.done', { count, total }),
+    });
   }
 
   defineNode<LogNodeDef, typeof FIELDS>(RED, 'iotopen-log', {

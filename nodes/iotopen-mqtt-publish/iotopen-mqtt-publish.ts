@@ -74,7 +74,11 @@ export = function (RED: NodeAPI): void {
             msg.topic = fullTopic(inst.client_id, topic);
             msg.queued = (await server.hub.publish(msg.topic, payload, { qos: v.qos, retain: v.retain, ...dropOptions(msg) })).queued;
           }
-          node.status(msg.queued ? { fill: 'yellow', shape: 'ring', text: t('status.queued') } : { fill: 'green', shape: 'dot', text: t('status.sent') });
+          node.status(
+            msg.queued
+              ? { fill: 'yellow', shape: 'ring', text: t('status.queued') }
+              : { fill: 'green', shape: 'dot', text: t('status.sent') },
+          );
           send(msg);
         },
       };

@@ -47,7 +47,10 @@ export = function (RED: NodeAPI): void {
     setup(ctx) {
       const { node, config, server, t } = ctx;
       // A template that does not compile is a config error: reported at deploy, and on every message.
-      const template = config.dataMode === 'template' ? compileTemplate(config.template, config.format === 'text' ? 'text' : 'json', config.field || 'message') : undefined;
+      const template =
+        config.dataMode === 'template'
+          ? compileTemplate(config.template, config.format === 'text' ? 'text' : 'json', config.field || 'message')
+          : undefined;
       return {
         async input(msg, v, send) {
           const { installation: iid, output: oid } = v;

@@ -73,15 +73,17 @@ export = function (RED: NodeAPI): void {
           const byTopic = new Map<string, ModelX>();
           if (fns) for (const f of fns) if (f.meta && f.meta.topic_read) byTopic.set(bare(f.meta.topic_read), f);
           const have = new Set<string>();
-          const entries: OutEntry[] = (Array.isArray(raw) ? raw : []).filter((e) => e && typeof e === 'object').map((e) => {
-            const clientId = typeof e.client_id === 'number' ? e.client_id : inst.client_id;
-            const topic = bareTopic(clientId, String(e.topic));
-            have.add(topic);
-            const out: OutEntry = { ...e, topic: fullTopic(clientId, topic) };
-            const f = byTopic.get(topic);
-            if (f) out.function = { id: f.id, type: f.type, meta: f.meta };
-            return out;
-          });
+          const entries: OutEntry[] = (Array.isArray(raw) ? raw : [])
+            .filter((e) => e && typeof e === 'object')
+            .map((e) => {
+              const clientId = typeof e.client_id === 'number' ? e.client_id : inst.client_id;
+              const topic = bareTopic(clientId, String(e.topic));
+              have.add(topic);
+              const out: OutEntry = { ...e, topic: fullTopic(clientId, topic) };
+              const f = byTopic.get(topic);
+              if (f) out.function = { id: f.id, type: f.type, meta: f.meta };
+              return out;
+            });
           if (topics) {
             const missing = topics.filter((tp) => !have.has(tp)).map((tp) => fullTopic(inst.client_id, tp));
             if (missing.length) msg.missing = missing;

@@ -63,7 +63,8 @@ export function pickerRoute<S extends Deployed>(
       const server = deployed(req.params.id);
       if (!server) {
         res.status(404).json({
-          error: 'This IoT Open server is not deployed yet: deploy the flow, then reopen this dialog to pick from lists. You can still type ids by hand.',
+          error:
+            'This IoT Open server is not deployed yet: deploy the flow, then reopen this dialog to pick from lists. You can still type ids by hand.',
           hint: 'deploy',
         });
         return;
@@ -74,7 +75,10 @@ export function pickerRoute<S extends Deployed>(
       }
       Promise.resolve()
         .then(() => list(server, req))
-        .then((data) => res.json(data), (err) => sendError(res, err));
+        .then(
+          (data) => res.json(data),
+          (err) => sendError(res, err),
+        );
     });
   };
 }

@@ -37,7 +37,13 @@ export function droppedWrites(RED: NodeAPI, node: Node, t: Translate): (msg: Nod
   return (msg) => ({
     origin: { node: node.id, msgid: typeof msg._msgid === 'string' ? msg._msgid : undefined },
     // The node is gone (deleted, not redeployed): its error is logged, there is no flow to catch it.
-    onDropped: (err) => whenRunning(RED, node.id, (target) => report(target, err, msg), () => node.error(err)),
+    onDropped: (err) =>
+      whenRunning(
+        RED,
+        node.id,
+        (target) => report(target, err, msg),
+        () => node.error(err),
+      ),
   });
 }
 
@@ -53,7 +59,12 @@ export function reportDroppedToOrigin(RED: NodeAPI, fallback: Node, err: QueueDr
   }
   const payload = err.payload === undefined ? undefined : Buffer.isBuffer(err.payload) ? err.payload.toString('utf8') : err.payload;
   const msg = { _msgid: err.origin && err.origin.msgid, topic: err.topic, payload } as NodeMessage;
-  whenRunning(RED, id, (target) => report(target, err, msg), () => fallback.warn(err.message));
+  whenRunning(
+    RED,
+    id,
+    (target) => report(target, err, msg),
+    () => fallback.warn(err.message),
+  );
 }
 
 function report(target: Node, err: QueueDropError, msg: NodeMessage): void {

@@ -82,7 +82,12 @@ function finish(f: Field, value: unknown, at: At): unknown {
 }
 
 /** One field's checked value for a message. */
-export async function readField(f: Field, msg: Record<string, unknown>, config: Record<string, unknown>, evaluate?: Evaluate): Promise<unknown> {
+export async function readField(
+  f: Field,
+  msg: Record<string, unknown>,
+  config: Record<string, unknown>,
+  evaluate?: Evaluate,
+): Promise<unknown> {
   const name = nameOf(f);
   const prop = firstProp(f);
   const m = f.settingFirst ? undefined : fromMsg(f, msg);
@@ -137,8 +142,14 @@ export const asId = (v: unknown, at: At): number => positiveId(v, at.label, at.p
 /** An id, or undefined when none is given. */
 export const asOptionalId = (v: unknown, at: At): number | undefined => (blank(v) ? undefined : positiveId(v, at.label, at.prop));
 /** true/false (or their text); nothing gives `fallback`. */
-export const asBoolean = (fallback: boolean) => (v: unknown, at: At): boolean => parseBoolean(v, at.label, fallback);
+export const asBoolean =
+  (fallback: boolean) =>
+  (v: unknown, at: At): boolean =>
+    parseBoolean(v, at.label, fallback);
 /** QoS 0 or 1; nothing gives `fallback`. */
-export const asQos = (fallback: 0 | 1) => (v: unknown, at: At): 0 | 1 => parseQos(v, at.label, fallback);
+export const asQos =
+  (fallback: 0 | 1) =>
+  (v: unknown, at: At): 0 | 1 =>
+    parseQos(v, at.label, fallback);
 /** A `topic_*` meta key. */
 export const asTopicKey = (v: unknown, at: At): string => topicKey(v, at.label);

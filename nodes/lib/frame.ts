@@ -174,7 +174,12 @@ interface ApiErrorLike {
 }
 
 function isApiError(err: unknown): err is ApiErrorLike {
-  return !!err && typeof err === 'object' && typeof (err as ApiErrorLike).status === 'number' && typeof (err as ApiErrorLike).message === 'string';
+  return (
+    !!err &&
+    typeof err === 'object' &&
+    typeof (err as ApiErrorLike).status === 'number' &&
+    typeof (err as ApiErrorLike).message === 'string'
+  );
 }
 
 /**
@@ -211,7 +216,11 @@ export function toNodeError(err: unknown, tr?: (key: string, params?: ErrorParam
 
 // ---- the frame ------------------------------------------------------------------
 
-export function defineNode<C extends NodeDef, F extends Fields = Record<string, never>>(RED: NodeAPI, type: string, spec: NodeSpec<C, F>): void {
+export function defineNode<C extends NodeDef, F extends Fields = Record<string, never>>(
+  RED: NodeAPI,
+  type: string,
+  spec: NodeSpec<C, F>,
+): void {
   const tr = translator(RED, type);
   const t = (key: string, params?: ErrorParams): string => tr(key, params) ?? `${type}.${key}`;
   const fields = spec.fields ?? ({} as F);
@@ -244,11 +253,15 @@ export function defineNode<C extends NodeDef, F extends Fields = Record<string, 
     evaluate(value: string | undefined, vtype: string, msg: object): Promise<unknown> {
       if (value === undefined || value === '') return Promise.resolve(undefined);
       return new Promise((resolve, reject) => {
-        RED.util.evaluateNodeProperty(value, vtype as never, this.node, msg as NodeMessage, (err: Error | null, result: unknown) => (err ? reject(err) : resolve(result)));
+        RED.util.evaluateNodeProperty(value, vtype as never, this.node, msg as NodeMessage, (err: Error | null, result: unknown) =>
+          err ? reject(err) : resolve(result),
+        );
       });
     }
     read<T>(field: Field<T>, msg: object): Promise<T> {
-      return readField(field, msg as Record<string, unknown>, this.config as unknown as Record<string, unknown>, (v, vt, m) => this.evaluate(v, vt, m)) as Promise<T>;
+      return readField(field, msg as Record<string, unknown>, this.config as unknown as Record<string, unknown>, (v, vt, m) =>
+        this.evaluate(v, vt, m),
+      ) as Promise<T>;
     }
     async installation(iid: number, field: string): Promise<InstallationInfo> {
       const inst = await this.server.catalog.installation(iid);
@@ -276,7 +289,10 @@ export function defineNode<C extends NodeDef, F extends Fields = Record<string, 
       }
       readAll(msg)
         .then((values) => input(msg, values, send))
-        .then(() => done(), (err: unknown) => this.fail(msg, err, done));
+        .then(
+          () => done(),
+          (err: unknown) => this.fail(msg, err, done),
+        );
     }
     close(removed: boolean, done: () => void): void {
       try {

@@ -59,4 +59,3 @@ export function requireId(value: unknown, field: string): number {
     throw new InputError(err.message, field, err.key, err.params);
   }
 }
-

@@ -13,9 +13,7 @@ import { NotificationsApi } from './notifications';
 import { MqttApi } from './mqtt';
 import { EdgeApi } from './edge';
 
-export type ApiAuth =
-  | { type: 'apikey'; apiKey: string }
-  | { type: 'login'; username: string; password: string };
+export type ApiAuth = { type: 'apikey'; apiKey: string } | { type: 'login'; username: string; password: string };
 
 export interface ApiTlsOptions {
   ca?: string | Buffer | Array<string | Buffer>;
@@ -161,12 +159,15 @@ export class ApiClient extends EventEmitter {
 
   constructor(opts: ApiClientOptions) {
     super();
-    if (!opts || !opts.auth) throw new TypeError('ApiClient: auth is required ({ type: "apikey", apiKey } or { type: "login", username, password })');
+    if (!opts || !opts.auth)
+      throw new TypeError('ApiClient: auth is required ({ type: "apikey", apiKey } or { type: "login", username, password })');
     const auth = opts.auth;
     if (auth.type === 'apikey') {
-      if (typeof auth.apiKey !== 'string' || auth.apiKey.trim() === '') throw new TypeError('ApiClient: the API key is empty: set it in the config node');
+      if (typeof auth.apiKey !== 'string' || auth.apiKey.trim() === '')
+        throw new TypeError('ApiClient: the API key is empty: set it in the config node');
     } else if (auth.type === 'login') {
-      if (!auth.username || !auth.password) throw new TypeError('ApiClient: username and password are required for login auth: set them in the config node');
+      if (!auth.username || !auth.password)
+        throw new TypeError('ApiClient: username and password are required for login auth: set them in the config node');
     } else {
       throw new TypeError('ApiClient: auth.type must be "apikey" or "login"');
     }
@@ -245,8 +246,15 @@ export class ApiClient extends EventEmitter {
       const p = this.loginWithBackoff();
       this.loginInFlight = p;
       p.then(
-        (t) => { if (this.loginInFlight === p) { this.loginToken = t; this.loginInFlight = undefined; } },
-        () => { if (this.loginInFlight === p) this.loginInFlight = undefined; },
+        (t) => {
+          if (this.loginInFlight === p) {
+            this.loginToken = t;
+            this.loginInFlight = undefined;
+          }
+        },
+        () => {
+          if (this.loginInFlight === p) this.loginInFlight = undefined;
+        },
       );
     }
     const inFlight = this.loginInFlight;
@@ -287,7 +295,11 @@ export class ApiClient extends EventEmitter {
         const kind = classifyFailure(e);
         if (attempt < this.retries && mayRetry(kind, idempotent)) {
           if (kind === 'uncertain') mayHaveActed = true;
-          await this.pauseBeforeRetry(this.backoff(attempt), { method, path: cleanPath, attempt, failure: kind, status: 0, code: e.code }, opts.signal);
+          await this.pauseBeforeRetry(
+            this.backoff(attempt),
+            { method, path: cleanPath, attempt, failure: kind, status: 0, code: e.code },
+            opts.signal,
+          );
           continue;
         }
         throw this.finalError(e, kind, idempotent);
@@ -325,10 +337,21 @@ export class ApiClient extends EventEmitter {
 
   // ---------------------------------------------------------------- internals
 
-  private async attempt(method: string, path: string, opts: RequestOptions, key: string | undefined, extraHeaders?: Record<string, string>): Promise<Attempt> {
+  private async attempt(
+    method: string,
+    path: string,
+    opts: RequestOptions,
+    key: string | undefined,
+    extraHeaders?: Record<string, string>,
+  ): Promise<Attempt> {
     const cleanPath = stripQuery(path);
     if (this.closed) {
-      throw new LynxApiError(`${method} ${cleanPath} aborted: the API client was closed (config node stopped or redeployed)`, { status: 0, method, path: cleanPath, code: 'EABORT' });
+      throw new LynxApiError(`${method} ${cleanPath} aborted: the API client was closed (config node stopped or redeployed)`, {
+        status: 0,
+        method,
+        path: cleanPath,
+        code: 'EABORT',
+      });
     }
     if (opts.signal?.aborted) throw this.abortError(method, cleanPath);
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.userAgent };
@@ -370,10 +393,19 @@ export class ApiClient extends EventEmitter {
         );
       }
       if (this.closed) {
-        throw new LynxApiError(`${method} ${cleanPath} aborted: the API client was closed (config node stopped or redeployed)`, { status: 0, method, path: cleanPath, code: 'EABORT' });
+        throw new LynxApiError(`${method} ${cleanPath} aborted: the API client was closed (config node stopped or redeployed)`, {
+          status: 0,
+          method,
+          path: cleanPath,
+          code: 'EABORT',
+        });
       }
       throw new LynxApiError(this.redact(`${method} ${cleanPath} failed: ${describeNetworkError(err, this.host)}`), {
-        status: 0, method, path: cleanPath, code: 'ENETWORK', cause: sanitizeCause(err),
+        status: 0,
+        method,
+        path: cleanPath,
+        code: 'ENETWORK',
+        cause: sanitizeCause(err),
       });
     } finally {
       clearTimeout(timer);
@@ -392,34 +424,47 @@ export class ApiClient extends EventEmitter {
       const ct = String(res.headers['content-type'] ?? '');
       if (/json/i.test(ct)) {
         throw new LynxApiError(`${method} ${path} answered ${res.status} with invalid JSON; is the API URL pointing at a Lynx server?`, {
-          status: res.status, method, path, code: 'EHTTP', serverMessage: this.redact(truncate(text)),
+          status: res.status,
+          method,
+          path,
+          code: 'EHTTP',
+          serverMessage: this.redact(truncate(text)),
         });
       }
       return text as unknown as T;
     }
   }
 
-  private httpError(res: Attempt, method: string, path: string, failure: FailureKind = classifyStatus(res.status), idempotent = true): LynxApiError {
+  private httpError(
+    res: Attempt,
+    method: string,
+    path: string,
+    failure: FailureKind = classifyStatus(res.status),
+    idempotent = true,
+  ): LynxApiError {
     const serverMessage = this.redact(extractMessage(res.body));
     const s = res.status;
     let hint: string;
     let code: 'EHTTP' | 'EAUTH' = 'EHTTP';
     if (s === 401) {
       code = 'EAUTH';
-      hint = this.auth.type === 'apikey'
-        ? 'the API key was refused: check the API key in the config node'
-        : 'the login token was refused: check the username and password in the config node';
+      hint =
+        this.auth.type === 'apikey'
+          ? 'the API key was refused: check the API key in the config node'
+          : 'the login token was refused: check the username and password in the config node';
     } else if (s === 403) hint = 'forbidden: this account has no permission for this object or installation';
     else if (s === 404) hint = 'not found: check the installation id and the object id';
     else if (s === 409) hint = 'conflict: it already exists';
     else if (s === 400 || s === 422) hint = 'the server refused the request data';
     else if (s === 414) hint = 'the request URL is too long';
     else if (s === 429) hint = 'too many requests: the server is rate limiting, try again later';
-    else if (s >= 500 && failure === 'uncertain' && !idempotent) hint = `the server had a problem and may or may not have done it: ${LOOK_FIRST}`;
+    else if (s >= 500 && failure === 'uncertain' && !idempotent)
+      hint = `the server had a problem and may or may not have done it: ${LOOK_FIRST}`;
     else if (s >= 500) hint = 'the server had a problem, try again later';
     else hint = 'unexpected answer';
     const wait = parseRetryAfter(res.headers['retry-after']);
-    if (wait !== undefined && wait > this.retryAfterMaxMs && (s === 429 || s === 503)) hint += ` (the server asks to wait ${Math.ceil(wait / 1000)} s)`;
+    if (wait !== undefined && wait > this.retryAfterMaxMs && (s === 429 || s === 503))
+      hint += ` (the server asks to wait ${Math.ceil(wait / 1000)} s)`;
     const msg = `${method} ${path} failed with HTTP ${s}: ${hint}${serverMessage ? ` (server said: ${serverMessage})` : ''}`;
     return new LynxApiError(this.redact(msg), { status: s, method, path, code, serverMessage, failure });
   }
@@ -429,7 +474,13 @@ export class ApiClient extends EventEmitter {
     if (!(e instanceof LynxApiError)) return e;
     if (failure === 'uncertain' && !idempotent) {
       return new LynxApiError(`${e.message}; the server may or may not have done it: ${LOOK_FIRST}`, {
-        status: e.status, method: e.method, path: e.path, code: e.code, serverMessage: e.serverMessage, cause: e.cause, failure,
+        status: e.status,
+        method: e.method,
+        path: e.path,
+        code: e.code,
+        serverMessage: e.serverMessage,
+        cause: e.cause,
+        failure,
       });
     }
     e.failure = failure;
@@ -446,7 +497,14 @@ export class ApiClient extends EventEmitter {
   private stateNow(): AuthState {
     const r = this.refusal;
     if (!r) return { state: 'ok', auth: this.auth.type, refusals: 0 };
-    return { state: 'refused', auth: this.auth.type, refusals: r.refusals, retryAt: r.retryAt, retryInMs: Math.max(0, r.retryAt - Date.now()), message: this.heldMessage(r) };
+    return {
+      state: 'refused',
+      auth: this.auth.type,
+      refusals: r.refusals,
+      retryAt: r.retryAt,
+      retryInMs: Math.max(0, r.retryAt - Date.now()),
+      message: this.heldMessage(r),
+    };
   }
 
   private heldMessage(r: NonNullable<ApiClient['refusal']>): string {
@@ -461,7 +519,12 @@ export class ApiClient extends EventEmitter {
     const e = r.error;
     const prefix = method && path && this.auth.type === 'apikey' ? `${method} ${path} was not sent: ` : '';
     throw new LynxApiError(prefix + this.heldMessage(r), {
-      status: e.status, method: method ?? e.method, path: path ?? e.path, code: e.code, serverMessage: e.serverMessage, failure: 'final',
+      status: e.status,
+      method: method ?? e.method,
+      path: path ?? e.path,
+      code: e.code,
+      serverMessage: e.serverMessage,
+      failure: 'final',
     });
   }
 
@@ -479,7 +542,12 @@ export class ApiClient extends EventEmitter {
     this.refusal = { retryAt: Date.now() + delay, refusals, error };
     this.emit('auth', this.stateNow());
     return new LynxApiError(this.heldMessage(this.refusal), {
-      status: error.status, method: error.method, path: error.path, code: error.code, serverMessage: error.serverMessage, failure: 'final',
+      status: error.status,
+      method: error.method,
+      path: error.path,
+      code: error.code,
+      serverMessage: error.serverMessage,
+      failure: 'final',
     });
   }
 
@@ -494,9 +562,16 @@ export class ApiClient extends EventEmitter {
       this.keyStrike = true;
       return;
     }
-    this.refuse(new LynxApiError(`the API key was refused by ${this.host} (HTTP 401): check the API key in the config node`, {
-      status: 401, method, path, code: 'EAUTH', failure: 'final',
-    }), this.keyBackoff);
+    this.refuse(
+      new LynxApiError(`the API key was refused by ${this.host} (HTTP 401): check the API key in the config node`, {
+        status: 401,
+        method,
+        path,
+        code: 'EAUTH',
+        failure: 'final',
+      }),
+      this.keyBackoff,
+    );
   }
 
   /** login(), with a refusal (wrong credentials, or a second factor) held for loginBackoff. */
@@ -535,9 +610,17 @@ export class ApiClient extends EventEmitter {
         throw this.finalError(e, kind, true);
       }
       if (res.status === 401 || res.status === 403) {
-        throw new LynxApiError(`login to ${this.host} failed: the username or password was refused; check the username and password in the config node, or use an API key`, {
-          status: res.status, method, path, code: 'EAUTH', serverMessage: this.redact(extractMessage(res.body)), failure: 'final',
-        });
+        throw new LynxApiError(
+          `login to ${this.host} failed: the username or password was refused; check the username and password in the config node, or use an API key`,
+          {
+            status: res.status,
+            method,
+            path,
+            code: 'EAUTH',
+            serverMessage: this.redact(extractMessage(res.body)),
+            failure: 'final',
+          },
+        );
       }
       if (res.kind === 'ok') break;
       const kind = classifyStatus(res.status);
@@ -560,13 +643,24 @@ export class ApiClient extends EventEmitter {
     const step = answer.nextstep ?? answer.next_step;
     if (step !== undefined && step !== null && step !== '') {
       const what = step === 'smslogin' ? 'a second factor (SMS code)' : `a second factor (${String(step).slice(0, 40)})`;
-      throw new LynxApiError(`login to ${this.host} needs ${what}, which Node-RED cannot answer: create an API key for this account and use API key authentication instead`, {
-        status: res.status, method, path, code: 'E2FA', failure: 'final',
-      });
+      throw new LynxApiError(
+        `login to ${this.host} needs ${what}, which Node-RED cannot answer: create an API key for this account and use API key authentication instead`,
+        {
+          status: res.status,
+          method,
+          path,
+          code: 'E2FA',
+          failure: 'final',
+        },
+      );
     }
     if (typeof answer.token !== 'string' || answer.token === '') {
       throw new LynxApiError(`login to ${this.host} answered without a token; is the API URL pointing at a Lynx server?`, {
-        status: res.status, method, path, code: 'EAUTH', failure: 'final',
+        status: res.status,
+        method,
+        path,
+        code: 'EAUTH',
+        failure: 'final',
       });
     }
     return answer.token;
@@ -662,16 +756,20 @@ function sanitizeCause(err: unknown): { code?: string; syscall?: string; message
 
 function toFormData(form: NonNullable<RequestOptions['form']>): UndiciFormData {
   const fd = new UndiciFormData();
-  const entries: Iterable<[string, unknown]> = typeof (form as { entries?: unknown }).entries === 'function'
-    ? (form as { entries(): IterableIterator<[string, unknown]> }).entries()
-    : Object.entries(form as Record<string, FormPart>);
+  const entries: Iterable<[string, unknown]> =
+    typeof (form as { entries?: unknown }).entries === 'function'
+      ? (form as { entries(): IterableIterator<[string, unknown]> }).entries()
+      : Object.entries(form as Record<string, FormPart>);
   for (const [name, part] of entries) {
     if (typeof part === 'string') fd.append(name, part);
     else if (Buffer.isBuffer(part) || part instanceof Uint8Array) fd.append(name, new Blob([new Uint8Array(part)]), name);
     else if (part instanceof Blob) fd.append(name, part, (part as File).name ?? name);
     else if (part && typeof part === 'object' && 'value' in part) {
       const p = part as { value: string | Uint8Array; filename?: string; contentType?: string };
-      const blob = new Blob([typeof p.value === 'string' ? p.value : new Uint8Array(p.value)], p.contentType ? { type: p.contentType } : undefined);
+      const blob = new Blob(
+        [typeof p.value === 'string' ? p.value : new Uint8Array(p.value)],
+        p.contentType ? { type: p.contentType } : undefined,
+      );
       fd.append(name, blob, p.filename ?? name);
     } else fd.append(name, String(part));
   }
@@ -684,8 +782,14 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal, mkErr: () => Error): P
     const onAbort = () => reject(mkErr());
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(
-      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
-      (e) => { signal.removeEventListener('abort', onAbort); reject(e); },
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
     );
   });
 }

@@ -23,7 +23,10 @@ export interface EdgeApp {
   updated?: number;
 }
 
-export type EdgeAppCreate = Omit<EdgeApp, 'id' | 'created' | 'updated' | 'publisher' | 'tags' | 'short_description' | 'description' | 'public'> & {
+export type EdgeAppCreate = Omit<
+  EdgeApp,
+  'id' | 'created' | 'updated' | 'publisher' | 'tags' | 'short_description' | 'description' | 'public'
+> & {
   tags?: string[];
   short_description?: string;
   description?: string;
@@ -107,12 +110,20 @@ export class EdgeApi {
    * upload is retried like a PUT after an uncertain failure (a lost answer of a stored upload
    * then reads `unchanged: true`).
    */
-  async uploadVersion(id: number, files: { appLua: string | Buffer; appJson: string | Buffer }, opts: Opts = {}): Promise<{ hash: string; unchanged: boolean }> {
+  async uploadVersion(
+    id: number,
+    files: { appLua: string | Buffer; appJson: string | Buffer },
+    opts: Opts = {},
+  ): Promise<{ hash: string; unchanged: boolean }> {
     const form = {
       app_lua: { value: toBuffer(files.appLua), filename: 'app.lua', contentType: 'text/x-lua' },
       app_json: { value: toBuffer(files.appJson), filename: 'app.json', contentType: 'application/json' },
     };
-    const res = await this.client.request<{ hash?: string } | undefined>('POST', `/api/v2/edge/app/${seg(id)}/version`, { form, signal: opts.signal, idempotent: true });
+    const res = await this.client.request<{ hash?: string } | undefined>('POST', `/api/v2/edge/app/${seg(id)}/version`, {
+      form,
+      signal: opts.signal,
+      idempotent: true,
+    });
     if (res && typeof res.hash === 'string') return { hash: res.hash, unchanged: false };
     const versions = await this.listVersions(id, { untagged: true }, opts);
     const latest = latestVersion(versions);
@@ -122,17 +133,27 @@ export class EdgeApi {
 
   /** Name the version with this hash: it becomes published (downloadable). */
   publishVersion(id: number, v: { name: string; hash: string }, opts: Opts = {}): Promise<EdgeAppVersion> {
-    return this.client.request<EdgeAppVersion>('POST', `/api/v2/edge/app/${seg(id)}/publish`, { body: { name: v.name, hash: v.hash }, signal: opts.signal });
+    return this.client.request<EdgeAppVersion>('POST', `/api/v2/edge/app/${seg(id)}/publish`, {
+      body: { name: v.name, hash: v.hash },
+      signal: opts.signal,
+    });
   }
 
   /** The uploaded app.json of a version (a version name, or the hash of an unnamed one). */
   configureOptions(id: number, q: { version: string }, opts: Opts = {}): Promise<unknown> {
-    return this.client.request<unknown>('GET', `/api/v2/edge/app/${seg(id)}/configure`, { query: { version: q.version }, signal: opts.signal });
+    return this.client.request<unknown>('GET', `/api/v2/edge/app/${seg(id)}/configure`, {
+      query: { version: q.version },
+      signal: opts.signal,
+    });
   }
 
   /** The app.lua of a version, as text. */
   download(id: number, q: { version: string }, opts: Opts = {}): Promise<string> {
-    return this.client.request<string>('GET', `/api/v2/edge/app/${seg(id)}/download`, { query: { version: q.version }, responseType: 'text', signal: opts.signal });
+    return this.client.request<string>('GET', `/api/v2/edge/app/${seg(id)}/download`, {
+      query: { version: q.version },
+      responseType: 'text',
+      signal: opts.signal,
+    });
   }
 
   listInstances(iid: number, opts: Opts = {}): Promise<EdgeAppInstance[]> {
@@ -145,18 +166,25 @@ export class EdgeApi {
 
   createInstance(iid: number, body: EdgeAppInstanceBody, opts: WriteOpts = {}): Promise<EdgeAppInstance> {
     return this.client.request<EdgeAppInstance>('POST', `/api/v2/edge/app/configured/${seg(iid)}`, {
-      body: { ...body, installation_id: iid }, query: silentQuery(opts), signal: opts.signal,
+      body: { ...body, installation_id: iid },
+      query: silentQuery(opts),
+      signal: opts.signal,
     });
   }
 
   updateInstance(iid: number, id: number, body: EdgeAppInstanceBody, opts: WriteOpts = {}): Promise<EdgeAppInstance> {
     return this.client.request<EdgeAppInstance>('PUT', `/api/v2/edge/app/configured/${seg(iid)}/${seg(id)}`, {
-      body: { ...body, id, installation_id: iid }, query: silentQuery(opts), signal: opts.signal,
+      body: { ...body, id, installation_id: iid },
+      query: silentQuery(opts),
+      signal: opts.signal,
     });
   }
 
   deleteInstance(iid: number, id: number, opts: WriteOpts = {}): Promise<{ message: string }> {
-    return this.client.request<{ message: string }>('DELETE', `/api/v2/edge/app/configured/${seg(iid)}/${seg(id)}`, { query: silentQuery(opts), signal: opts.signal });
+    return this.client.request<{ message: string }>('DELETE', `/api/v2/edge/app/configured/${seg(iid)}/${seg(id)}`, {
+      query: silentQuery(opts),
+      signal: opts.signal,
+    });
   }
 }
 

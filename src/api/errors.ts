@@ -43,7 +43,15 @@ export class LynxApiError extends LynxError {
   }
 
   toJSON(): Record<string, unknown> {
-    return { name: this.name, message: this.message, code: this.code, status: this.status, method: this.method, path: this.path, serverMessage: this.serverMessage };
+    return {
+      name: this.name,
+      message: this.message,
+      code: this.code,
+      status: this.status,
+      method: this.method,
+      path: this.path,
+      serverMessage: this.serverMessage,
+    };
   }
 }
 
@@ -53,10 +61,21 @@ export function stripQuery(path: string): string {
 }
 
 const TLS_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
-  'CERT_REVOKED', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE', 'ERR_TLS_CERT_ALTNAME_INVALID',
-  'HOSTNAME_MISMATCH', 'INVALID_CA', 'ERR_SSL_WRONG_VERSION_NUMBER',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'HOSTNAME_MISMATCH',
+  'INVALID_CA',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
 ]);
 
 type NetErr = { code?: string; message?: string; cause?: { code?: string; message?: string } } | undefined;
@@ -64,7 +83,7 @@ type NetErr = { code?: string; message?: string; cause?: { code?: string; messag
 /** The most telling code of a connection-level failure (undici wraps the socket's in `cause`). */
 function networkCode(err: unknown): string | undefined {
   const e = err as NetErr;
-  return e?.code && !e.code.startsWith('UND_ERR') ? e.code : e?.cause?.code ?? e?.code;
+  return e?.code && !e.code.startsWith('UND_ERR') ? e.code : (e?.cause?.code ?? e?.code);
 }
 
 /** A TLS handshake or certificate failure: trying again cannot help. */

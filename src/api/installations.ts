@@ -21,7 +21,8 @@ export class InstallationsApi {
    */
   async list(opts: InstallationListOptions = {}): Promise<InstallationInfo[]> {
     return this.client.request<InstallationInfo[]>('GET', '/api/v2/installationinfo', {
-      query: { assigned: opts.assignedOnly ? 'true' : 'false' }, signal: opts.signal,
+      query: { assigned: opts.assignedOnly ? 'true' : 'false' },
+      signal: opts.signal,
     });
   }
 

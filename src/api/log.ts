@@ -22,7 +22,8 @@ export class LogApi {
     const query = logQuery(q);
     const topics = q.topics?.filter((t) => typeof t === 'string' && t !== '');
     if (!topics || topics.length === 0) return normalise(await this.client.request<LogPage>('GET', path, { query, signal: opts.signal }));
-    const post = async () => normalise(await this.client.request<LogPage>('POST', path, { query, body: topics, signal: opts.signal, idempotent: true }));
+    const post = async () =>
+      normalise(await this.client.request<LogPage>('POST', path, { query, body: topics, signal: opts.signal, idempotent: true }));
     if (this.client.url(path, { ...query, topics }).length > MAX_URL_LENGTH) return post();
     try {
       return normalise(await this.client.request<LogPage>('GET', path, { query: { ...query, topics }, signal: opts.signal }));
@@ -55,8 +56,11 @@ function logQuery(q: LogQuery): Query {
     throw new TypeError(`log order must be "asc" or "desc", got ${JSON.stringify(q.order)}`);
   }
   const query: Query = {
-    from: seconds(q.from, 'from', Math.floor), to: seconds(q.to, 'to', Math.ceil),
-    limit: count(q.limit, 'limit'), offset: count(q.offset, 'offset'), order: q.order,
+    from: seconds(q.from, 'from', Math.floor),
+    to: seconds(q.to, 'to', Math.ceil),
+    limit: count(q.limit, 'limit'),
+    offset: count(q.offset, 'offset'),
+    order: q.order,
   };
   if (q.includeTotal === false) query.include_total = 'false';
   if (q.aggregation) {
@@ -68,7 +72,8 @@ function logQuery(q: LogQuery): Query {
 
 function nonNegative(v: unknown, field: string): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new TypeError(`log ${field} must be a non-negative number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+    throw new TypeError(`log ${field} must be a non-negative number, got ${JSON.stringify(v)}`);
   return v;
 }
 

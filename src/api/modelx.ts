@@ -24,7 +24,10 @@ export interface FindOrCreateResult {
 }
 
 export class ModelXApi {
-  constructor(private readonly client: ApiClient, readonly kind: 'functionx' | 'devicex') {}
+  constructor(
+    private readonly client: ApiClient,
+    readonly kind: 'functionx' | 'devicex',
+  ) {}
 
   private base(iid: number): string {
     return `/api/v2/${this.kind}/${id(iid, 'installation id')}`;
@@ -54,7 +57,9 @@ export class ModelXApi {
     if (!body || typeof body.type !== 'string' || body.type === '') throw new TypeError(`${this.kind} type must be a non-empty string`);
     const installation_id = id(iid, 'installation id');
     return this.client.request<ModelX>('POST', this.base(iid), {
-      query: flags(opts), body: { installation_id, type: body.type, meta: body.meta ?? {} }, signal: opts.signal,
+      query: flags(opts),
+      body: { installation_id, type: body.type, meta: body.meta ?? {} },
+      signal: opts.signal,
     });
   }
 
@@ -65,9 +70,16 @@ export class ModelXApi {
    * match `filter`, else the object made would not be found the next time. Two calls at once
    * for the same filter may both create: callers serialise them (the devicex/functionx nodes do).
    */
-  async findOrCreate(iid: number, body: { type: string; meta?: Meta }, filter: ModelXFilter, opts: SilentOptions = {}): Promise<FindOrCreateResult> {
+  async findOrCreate(
+    iid: number,
+    body: { type: string; meta?: Meta },
+    filter: ModelXFilter,
+    opts: SilentOptions = {},
+  ): Promise<FindOrCreateResult> {
     if (!matchesFilter({ type: body?.type, meta: body?.meta ?? {} }, filter)) {
-      throw new TypeError(`${this.kind} find-or-create: the new object does not match the filter ${JSON.stringify(filter)}, so it would not be found next time and every call would create another`);
+      throw new TypeError(
+        `${this.kind} find-or-create: the new object does not match the filter ${JSON.stringify(filter)}, so it would not be found next time and every call would create another`,
+      );
     }
     const find = async (): Promise<ModelX[]> => {
       const listed = await this.list(iid, filter, { signal: opts.signal });
@@ -85,7 +97,9 @@ export class ModelXApi {
     let type = body?.type;
     if (!type) type = (await this.get(iid, xid, { signal: opts.signal })).type;
     return this.client.request<ModelX>('PUT', this.one(iid, xid), {
-      query: flags(opts), body: { installation_id, type, meta: body?.meta ?? {} }, signal: opts.signal,
+      query: flags(opts),
+      body: { installation_id, type, meta: body?.meta ?? {} },
+      signal: opts.signal,
     });
   }
 
@@ -101,7 +115,13 @@ export class ModelXApi {
    * Create a meta key (409 when it exists). After an uncertain failure the key is read back: the
    * value sent there means it was created (createOnce), so a lost answer never turns into a 409.
    */
-  async createMeta(iid: number, xid: number, key: string, meta: { value: string; protected?: boolean }, opts: SilentOptions = {}): Promise<MetaX> {
+  async createMeta(
+    iid: number,
+    xid: number,
+    key: string,
+    meta: { value: string; protected?: boolean },
+    opts: SilentOptions = {},
+  ): Promise<MetaX> {
     const body = { value: String(meta.value), protected: !!meta.protected };
     const r = await createOnce({
       create: () => this.client.request<MetaX>('POST', this.metaPath(iid, xid, key), { query: flags(opts), body, signal: opts.signal }),
@@ -119,9 +139,17 @@ export class ModelXApi {
     return r.value;
   }
 
-  async updateMeta(iid: number, xid: number, key: string, meta: { value: string; protected?: boolean }, opts: UpdateMetaOptions = {}): Promise<MetaX> {
+  async updateMeta(
+    iid: number,
+    xid: number,
+    key: string,
+    meta: { value: string; protected?: boolean },
+    opts: UpdateMetaOptions = {},
+  ): Promise<MetaX> {
     return this.client.request<MetaX>('PUT', this.metaPath(iid, xid, key), {
-      query: flags(opts), body: { value: String(meta.value), protected: !!meta.protected }, signal: opts.signal,
+      query: flags(opts),
+      body: { value: String(meta.value), protected: !!meta.protected },
+      signal: opts.signal,
     });
   }
 

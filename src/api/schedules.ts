@@ -47,7 +47,8 @@ export class SchedulesApi {
       return found;
     };
     const r = await createOnce<Schedule | undefined>({
-      create: () => this.client.request<Schedule | undefined>('POST', this.base(iid), { query: flags(opts), body: sent, signal: opts.signal }),
+      create: () =>
+        this.client.request<Schedule | undefined>('POST', this.base(iid), { query: flags(opts), body: sent, signal: opts.signal }),
       lookup: newest,
     });
     const answer = r.value;
@@ -59,12 +60,17 @@ export class SchedulesApi {
     const installation_id = id(iid, 'installation id');
     const scheduleId = id(sid, 'schedule id');
     return this.client.request<Schedule>('PUT', `${this.base(iid)}/${scheduleId}`, {
-      query: flags(opts), body: { ...body, id: scheduleId, installation_id }, signal: opts.signal,
+      query: flags(opts),
+      body: { ...body, id: scheduleId, installation_id },
+      signal: opts.signal,
     });
   }
 
   async delete(iid: number, sid: number, opts: ScheduleCallOptions = {}): Promise<MessageResponse> {
-    return this.client.request<MessageResponse>('DELETE', `${this.base(iid)}/${id(sid, 'schedule id')}`, { query: flags(opts), signal: opts.signal });
+    return this.client.request<MessageResponse>('DELETE', `${this.base(iid)}/${id(sid, 'schedule id')}`, {
+      query: flags(opts),
+      signal: opts.signal,
+    });
   }
 }
 

@@ -71,7 +71,11 @@ export class Catalog extends EventEmitter {
     this.wasConnected = true;
   };
 
-  constructor(private readonly api: CatalogApi, private readonly hub?: CatalogHub | null, options: CatalogOptions = {}) {
+  constructor(
+    private readonly api: CatalogApi,
+    private readonly hub?: CatalogHub | null,
+    options: CatalogOptions = {},
+  ) {
     super();
     // One 'functions' listener per node that follows an installation: hundreds on one
     // config node are normal, not a leak.
@@ -93,9 +97,13 @@ export class Catalog extends EventEmitter {
   installations(): Promise<InstallationInfo[]> {
     if (this.closed) return Promise.reject(closedError());
     if (!this.fresh(this.inst, this.opts.maxAgeMs)) {
-      this.inst = this.load(() => this.api.installations.list(), undefined, () => {
-        this.inst = null;
-      });
+      this.inst = this.load(
+        () => this.api.installations.list(),
+        undefined,
+        () => {
+          this.inst = null;
+        },
+      );
     }
     return this.inst!.promise;
   }
@@ -120,9 +128,13 @@ export class Catalog extends EventEmitter {
     if (this.closed) return Promise.reject(closedError());
     const cur = this.status.get(iid);
     if (cur && this.fresh(cur, this.opts.statusTtlMs)) return cur.promise;
-    const entry = this.load(() => this.api.status.get(iid), undefined, () => {
-      if (this.status.get(iid) === entry) this.status.delete(iid);
-    });
+    const entry = this.load(
+      () => this.api.status.get(iid),
+      undefined,
+      () => {
+        if (this.status.get(iid) === entry) this.status.delete(iid);
+      },
+    );
     this.status.set(iid, entry);
     return entry.promise;
   }
@@ -163,9 +175,13 @@ export class Catalog extends EventEmitter {
   // ---------------------------------------------------------------------
 
   private fetchFunctions(iid: number): CacheEntry<ModelX[]> {
-    const entry = this.load(() => this.api.functionx.list(iid), undefined, () => {
-      if (this.funcs.get(iid) === entry) this.funcs.delete(iid);
-    });
+    const entry = this.load(
+      () => this.api.functionx.list(iid),
+      undefined,
+      () => {
+        if (this.funcs.get(iid) === entry) this.funcs.delete(iid);
+      },
+    );
     this.funcs.set(iid, entry);
     return entry;
   }

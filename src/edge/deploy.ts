@@ -25,14 +25,33 @@ import type { EdgeApi, EdgeApp, EdgeAppCreate, EdgeAppInstance } from '../api/ed
 import { latestVersion } from '../api/edge';
 import { createOnce } from '../api/retry';
 import {
-  checkInstanceConfig, EdgeAppManifest, EdgeProblem, EdgeValidationError, neededRefs, parseManifest,
-  sourceText, withDefaults,
+  checkInstanceConfig,
+  EdgeAppManifest,
+  EdgeProblem,
+  EdgeValidationError,
+  neededRefs,
+  parseManifest,
+  sourceText,
+  withDefaults,
 } from './validate';
 
 /** What the deployer needs of an ApiClient (an ApiClient fits). */
 export interface EdgeDeployClient {
-  edge: Pick<EdgeApi, 'listOrganizationApps' | 'createApp' | 'getApp' | 'uploadVersion' | 'listVersions' | 'publishVersion' | 'configureOptions' | 'download'
-    | 'listInstances' | 'createInstance' | 'updateInstance' | 'deleteInstance'>;
+  edge: Pick<
+    EdgeApi,
+    | 'listOrganizationApps'
+    | 'createApp'
+    | 'getApp'
+    | 'uploadVersion'
+    | 'listVersions'
+    | 'publishVersion'
+    | 'configureOptions'
+    | 'download'
+    | 'listInstances'
+    | 'createInstance'
+    | 'updateInstance'
+    | 'deleteInstance'
+  >;
   functionx: { list(iid: number, q?: object, opts?: { signal?: AbortSignal }): Promise<Array<{ id: number }>> };
   notifications: { listOutputs(iid: number, opts?: { signal?: AbortSignal }): Promise<Array<{ id: number }>> };
   /** The installations the key sees, for the organisation of the targets (InstallationInfo fits). */
@@ -113,9 +132,15 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
   const targets = dedupeTargets(o.targets ?? []);
   const signal = o.signal;
   const result: EdgeDeployResult = {
-    dryRun, mode, app: { id: o.appId, created: false }, version: { uploaded: false, unchanged: false, published: false },
-    installations: [], instances: {}, summary: { total: targets.length, ok: 0, unchanged: 0, failed: 0, skipped: 0 },
-    changes: [], warnings: [],
+    dryRun,
+    mode,
+    app: { id: o.appId, created: false },
+    version: { uploaded: false, unchanged: false, published: false },
+    installations: [],
+    instances: {},
+    summary: { total: targets.length, ok: 0, unchanged: 0, failed: 0, skipped: 0 },
+    changes: [],
+    warnings: [],
   };
   const instanceName = (o.instanceName ?? '').trim();
   let appId = o.appId;
@@ -128,14 +153,24 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
     if (given !== undefined && given !== null) {
       if (typeof given !== 'number' || !Number.isInteger(given) || given <= 0) {
         const got = JSON.stringify(given);
-        throw new EdgeValidationError(`listing.publisher.id must be the id of an organisation (a positive integer), got ${got}`, 'publisher', undefined, 'edge.publisher', { got });
+        throw new EdgeValidationError(
+          `listing.publisher.id must be the id of an organisation (a positive integer), got ${got}`,
+          'publisher',
+          undefined,
+          'edge.publisher',
+          { got },
+        );
       }
       return (org = given);
     }
     if (!targets.length) {
       throw new EdgeValidationError(
-        `cannot tell which organisation the edge app "${listingName}" belongs to: set the publisher (the organisation id, msg.listing.publisher.id), or the installations to roll out to`, 'publisher',
-        undefined, 'edge.noOrganisation', { name: listingName });
+        `cannot tell which organisation the edge app "${listingName}" belongs to: set the publisher (the organisation id, msg.listing.publisher.id), or the installations to roll out to`,
+        'publisher',
+        undefined,
+        'edge.noOrganisation',
+        { name: listingName },
+      );
     }
     const seen = new Map((await api.installations.list({ signal })).map((i) => [i.id, i.organization_id]));
     const byOrg = new Map<number, number[]>();
@@ -145,12 +180,18 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
     }
     if (byOrg.size === 0) {
       throw new EdgeValidationError(
-        `cannot tell which organisation the edge app "${listingName}" belongs to: this key sees none of installations ${targets.map((t) => t.installation_id).join(', ')} with an organization_id; set the publisher (the organisation id, msg.listing.publisher.id)`, 'installations');
+        `cannot tell which organisation the edge app "${listingName}" belongs to: this key sees none of installations ${targets.map((t) => t.installation_id).join(', ')} with an organization_id; set the publisher (the organisation id, msg.listing.publisher.id)`,
+        'installations',
+      );
     }
     if (byOrg.size > 1) {
-      const where = [...byOrg].map(([og, ids]) => `organisation ${og}: installation${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`).join('; ');
+      const where = [...byOrg]
+        .map(([og, ids]) => `organisation ${og}: installation${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`)
+        .join('; ');
       throw new EdgeValidationError(
-        `installations are in more than one organisation (${where}) and an edge app listing belongs to one: roll out to one organisation's installations per run, or set the publisher (msg.listing.publisher.id) to the organisation that owns the app`, 'installations');
+        `installations are in more than one organisation (${where}) and an edge app listing belongs to one: roll out to one organisation's installations per run, or set the publisher (msg.listing.publisher.id) to the organisation that owns the app`,
+        'installations',
+      );
     }
     return (org = [...byOrg.keys()][0]);
   };
@@ -170,14 +211,28 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
       appId = existing.id;
       result.app = { id: existing.id, created: false, name: existing.name };
       if (mine.length > 1) {
-        result.warnings.push(`organisation ${owner} has ${mine.length} edge app listings named "${listingName}" (ids ${mine.map((a) => a.id).join(', ')}): using the oldest, ${existing.id}; give the app id to pick another`);
+        result.warnings.push(
+          `organisation ${owner} has ${mine.length} edge app listings named "${listingName}" (ids ${mine.map((a) => a.id).join(', ')}): using the oldest, ${existing.id}; give the app id to pick another`,
+        );
       }
     }
   };
 
   if (mode === 'remove') {
-    if (!targets.length) throw new EdgeValidationError('no installations to remove the instance from: set installations', 'installations', undefined, 'edge.removeNoTargets');
-    if (!instanceName) throw new EdgeValidationError('no instance name: set the instance name of the instances to remove', 'instanceName', undefined, 'edge.removeNoName');
+    if (!targets.length)
+      throw new EdgeValidationError(
+        'no installations to remove the instance from: set installations',
+        'installations',
+        undefined,
+        'edge.removeNoTargets',
+      );
+    if (!instanceName)
+      throw new EdgeValidationError(
+        'no instance name: set the instance name of the instances to remove',
+        'instanceName',
+        undefined,
+        'edge.removeNoName',
+      );
     await resolveByName();
     if (appId === undefined && listingName) {
       // no such listing: none of its instances can exist (and other apps' instances are not ours to remove)
@@ -197,30 +252,76 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
   let manifest: EdgeAppManifest | undefined;
   let jsonText: string | undefined;
   if (upload) {
-    if (o.appLua === undefined) throw new EdgeValidationError('app_lua is missing: give the contents of app.lua (msg.app_lua or a file path in the node)', 'app_lua', undefined, 'edge.noLua');
-    if (o.appJson === undefined) throw new EdgeValidationError('app_json is missing: give the contents of app.json (msg.app_json or a file path in the node)', 'app_json', undefined, 'edge.noJson');
+    if (o.appLua === undefined)
+      throw new EdgeValidationError(
+        'app_lua is missing: give the contents of app.lua (msg.app_lua or a file path in the node)',
+        'app_lua',
+        undefined,
+        'edge.noLua',
+      );
+    if (o.appJson === undefined)
+      throw new EdgeValidationError(
+        'app_json is missing: give the contents of app.json (msg.app_json or a file path in the node)',
+        'app_json',
+        undefined,
+        'edge.noJson',
+      );
     luaText = sourceText(o.appLua, 'app_lua');
-    if (luaText.trim() === '') throw new EdgeValidationError('app_lua is empty: give the contents of app.lua', 'app_lua', undefined, 'edge.emptyLua');
+    if (luaText.trim() === '')
+      throw new EdgeValidationError('app_lua is empty: give the contents of app.lua', 'app_lua', undefined, 'edge.emptyLua');
     ({ manifest, text: jsonText } = parseManifest(o.appJson, 'app_json'));
   } else if (o.appJson !== undefined) {
     ({ manifest } = parseManifest(o.appJson, 'app_json'));
   }
   if (publish && !(o.versionName ?? '').trim()) {
-    throw new EdgeValidationError('version name is missing: set the version (e.g. "1.0.2") to publish the upload under, or turn publishing off', 'version', undefined, 'edge.noVersionName');
+    throw new EdgeValidationError(
+      'version name is missing: set the version (e.g. "1.0.2") to publish the upload under, or turn publishing off',
+      'version',
+      undefined,
+      'edge.noVersionName',
+    );
   }
   await resolveByName();
   if (appId === undefined && (upload || configure)) {
     if (!listingName) {
-      throw new EdgeValidationError('no app id and no app name: pick an existing edge app, or give a name to create the listing', 'appId', undefined, 'edge.noApp');
+      throw new EdgeValidationError(
+        'no app id and no app name: pick an existing edge app, or give a name to create the listing',
+        'appId',
+        undefined,
+        'edge.noApp',
+      );
     }
-    if (!upload) throw new EdgeValidationError('a new listing has no version to configure: upload app.lua and app.json too', 'app_lua', undefined, 'edge.newNoUpload');
+    if (!upload)
+      throw new EdgeValidationError(
+        'a new listing has no version to configure: upload app.lua and app.json too',
+        'app_lua',
+        undefined,
+        'edge.newNoUpload',
+      );
   }
   if (!upload && configure && !(o.version ?? '').trim()) {
-    throw new EdgeValidationError('no version to configure: set the version name, or upload app.lua and app.json', 'version', undefined, 'edge.noVersion');
+    throw new EdgeValidationError(
+      'no version to configure: set the version name, or upload app.lua and app.json',
+      'version',
+      undefined,
+      'edge.noVersion',
+    );
   }
   if (configure) {
-    if (!targets.length) throw new EdgeValidationError('no installations to configure: set installations (ids, or "all")', 'installations', undefined, 'edge.noTargets');
-    if (!instanceName) throw new EdgeValidationError('no instance name: set the instance name (it identifies the instance on re-runs)', 'instanceName', undefined, 'edge.noName');
+    if (!targets.length)
+      throw new EdgeValidationError(
+        'no installations to configure: set installations (ids, or "all")',
+        'installations',
+        undefined,
+        'edge.noTargets',
+      );
+    if (!instanceName)
+      throw new EdgeValidationError(
+        'no instance name: set the instance name (it identifies the instance on re-runs)',
+        'instanceName',
+        undefined,
+        'edge.noName',
+      );
     if (!manifest && appId !== undefined) {
       // configuring an existing version: its app.json tells what to check
       const raw = await api.edge.configureOptions(appId, { version: o.version!.trim() }, { signal });
@@ -261,11 +362,17 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
     if (problems.length) {
       problems.sort((a, b) => a.iid - b.iid);
       const text = problems.map(({ iid, p }) => `installation ${iid}: ${p.message}`).join('; ');
-      throw new EdgeValidationError(`instance config is invalid, nothing was changed: ${text}`, problems[0].p.field, problems.map((x) => x.p));
+      throw new EdgeValidationError(
+        `instance config is invalid, nothing was changed: ${text}`,
+        problems[0].p.field,
+        problems.map((x) => x.p),
+      );
     }
     if (preFailed.size && o.stopOnFailure) {
       for (const t of targets) {
-        result.installations.push(preFailed.get(t.installation_id) ?? { installation_id: t.installation_id, status: 'skipped', action: 'none' });
+        result.installations.push(
+          preFailed.get(t.installation_id) ?? { installation_id: t.installation_id, status: 'skipped', action: 'none' },
+        );
       }
       return finish(result);
     }
@@ -278,10 +385,12 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
       const owner = await listingOrg();
       const body = completeListing(o.listing!, owner);
       // exactly once: after an uncertain failure the organisation's listing of that name is looked up
-      const app = (await createOnce({
-        create: () => api.edge.createApp(body, { signal }),
-        lookup: async () => (listingName ? (await listingsNamed(owner))[0] : undefined),
-      })).value;
+      const app = (
+        await createOnce({
+          create: () => api.edge.createApp(body, { signal }),
+          lookup: async () => (listingName ? (await listingsNamed(owner))[0] : undefined),
+        })
+      ).value;
       appId = app.id;
       result.app = { id: app.id, created: true, name: app.name };
     } else {
@@ -322,7 +431,9 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
     if (existingName) {
       versionName = existingName;
       if (existingName !== wanted) {
-        result.warnings.push(`this code is already published as version "${existingName}": "${wanted}" was not applied (a version is named once)`);
+        result.warnings.push(
+          `this code is already published as version "${existingName}": "${wanted}" was not applied (a version is named once)`,
+        );
       }
     } else {
       result.changes.push(`publish version "${wanted}"`);
@@ -330,7 +441,8 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
         // a lost answer: the version listed under that name means it was published
         await createOnce({
           create: () => api.edge.publishVersion(appId!, { name: wanted, hash: hash! }, { signal }),
-          lookup: async () => listOf(await api.edge.listVersions(appId!, { untagged: true }, { signal })).find((v) => v.hash === hash && v.name === wanted),
+          lookup: async () =>
+            listOf(await api.edge.listVersions(appId!, { untagged: true }, { signal })).find((v) => v.hash === hash && v.name === wanted),
         });
       }
       result.version.published = true;
@@ -347,15 +459,32 @@ export async function deployEdgeApp(api: EdgeDeployClient, o: EdgeDeployOptions)
       const iid = t.installation_id;
       const pre = preFailed.get(iid);
       if (pre) return pre;
-      return configureOne(api, iid, appId, instanceName, versionName ?? '', configs.get(iid) ?? { ...(o.config ?? {}), ...(t.config ?? {}) }, dryRun, o.silent, signal);
+      return configureOne(
+        api,
+        iid,
+        appId,
+        instanceName,
+        versionName ?? '',
+        configs.get(iid) ?? { ...(o.config ?? {}), ...(t.config ?? {}) },
+        dryRun,
+        o.silent,
+        signal,
+      );
     });
   }
   return finish(result);
 }
 
 async function configureOne(
-  api: EdgeDeployClient, iid: number, appId: number | undefined, name: string, version: string,
-  config: Record<string, unknown>, dryRun: boolean, silent: boolean | undefined, signal?: AbortSignal,
+  api: EdgeDeployClient,
+  iid: number,
+  appId: number | undefined,
+  name: string,
+  version: string,
+  config: Record<string, unknown>,
+  dryRun: boolean,
+  silent: boolean | undefined,
+  signal?: AbortSignal,
 ): Promise<InstallationResult> {
   let existing: EdgeAppInstance | undefined;
   try {
@@ -373,10 +502,12 @@ async function configureOne(
     }
     if (dryRun) return { installation_id: iid, status: 'ok', action: 'create' };
     // exactly once: after an uncertain failure the instance of that name is looked up
-    const created = (await createOnce({
-      create: () => api.edge.createInstance(iid, { app_id: appId!, version, config, name }, { silent, signal }),
-      lookup: async () => listOf(await api.edge.listInstances(iid, { signal })).find((i) => i.app_id === appId && i.name === name),
-    })).value;
+    const created = (
+      await createOnce({
+        create: () => api.edge.createInstance(iid, { app_id: appId!, version, config, name }, { silent, signal }),
+        lookup: async () => listOf(await api.edge.listInstances(iid, { signal })).find((i) => i.app_id === appId && i.name === name),
+      })
+    ).value;
     return { installation_id: iid, status: 'ok', action: 'create', instance_id: created.id };
   } catch (err) {
     return failed(iid, existing ? 'update' : 'create', err);
@@ -384,8 +515,13 @@ async function configureOne(
 }
 
 async function removeOne(
-  api: EdgeDeployClient, iid: number, appId: number | undefined, name: string, dryRun: boolean,
-  silent: boolean | undefined, signal?: AbortSignal,
+  api: EdgeDeployClient,
+  iid: number,
+  appId: number | undefined,
+  name: string,
+  dryRun: boolean,
+  silent: boolean | undefined,
+  signal?: AbortSignal,
 ): Promise<InstallationResult> {
   try {
     const list = await api.edge.listInstances(iid, { signal });
@@ -399,7 +535,12 @@ async function removeOne(
 }
 
 /** Runs `fn` over the targets, at most `concurrency` at once, collecting results in target order. */
-async function runPool(targets: EdgeTarget[], o: EdgeDeployOptions, result: EdgeDeployResult, fn: (t: EdgeTarget) => Promise<InstallationResult>): Promise<void> {
+async function runPool(
+  targets: EdgeTarget[],
+  o: EdgeDeployOptions,
+  result: EdgeDeployResult,
+  fn: (t: EdgeTarget) => Promise<InstallationResult>,
+): Promise<void> {
   const out: InstallationResult[] = new Array(targets.length);
   let done = 0;
   let stop = false;
@@ -424,9 +565,13 @@ async function runPool(targets: EdgeTarget[], o: EdgeDeployOptions, result: Edge
  * holds the public apps of others), merged by id. `GET /edge/app` alone would hide the
  * unpublished apps of the user's own organisations.
  */
-export async function deployableApps(api: Pick<EdgeDeployClient, 'edge' | 'installations'>, opts: { signal?: AbortSignal } = {}): Promise<EdgeApp[]> {
+export async function deployableApps(
+  api: Pick<EdgeDeployClient, 'edge' | 'installations'>,
+  opts: { signal?: AbortSignal } = {},
+): Promise<EdgeApp[]> {
   const orgs = new Set<number>();
-  for (const i of listOf(await api.installations.list({ signal: opts.signal }))) if (typeof i?.organization_id === 'number') orgs.add(i.organization_id);
+  for (const i of listOf(await api.installations.list({ signal: opts.signal })))
+    if (typeof i?.organization_id === 'number') orgs.add(i.organization_id);
   // one organisation refusing its list (e.g. 403) does not hide the others' apps
   const lists = await Promise.allSettled([...orgs].map((org) => api.edge.listOrganizationApps(org, { available: true }, opts)));
   const failed = lists.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -457,7 +602,8 @@ export async function mapLimit<T>(items: T[], limit: number, fn: (item: T, index
 function finish(r: EdgeDeployResult): EdgeDeployResult {
   for (const i of r.installations) {
     r.summary[i.status]++;
-    if (i.instance_id !== undefined && i.status !== 'failed' && i.status !== 'skipped') r.instances[String(i.installation_id)] = i.instance_id;
+    if (i.instance_id !== undefined && i.status !== 'failed' && i.status !== 'skipped')
+      r.instances[String(i.installation_id)] = i.instance_id;
     if (i.status === 'ok') {
       const verb = { create: 'create', update: 'update', delete: 'remove', none: 'keep' }[i.action];
       r.changes.push(`${verb} instance on installation ${i.installation_id}`);
@@ -477,7 +623,11 @@ function failed(iid: number, action: InstallationResult['action'], err: unknown,
 
 function dedupeTargets(ts: EdgeTarget[]): EdgeTarget[] {
   const seen = new Map<number, EdgeTarget>();
-  for (const t of ts) seen.set(t.installation_id, { installation_id: t.installation_id, config: { ...(seen.get(t.installation_id)?.config ?? {}), ...(t.config ?? {}) } });
+  for (const t of ts)
+    seen.set(t.installation_id, {
+      installation_id: t.installation_id,
+      config: { ...(seen.get(t.installation_id)?.config ?? {}), ...(t.config ?? {}) },
+    });
   return [...seen.values()];
 }
 
@@ -497,7 +647,13 @@ function completeListing(l: EdgeAppCreate, org: number): Omit<EdgeApp, 'id'> {
 }
 
 /** Dry run: is this code what the latest version already holds? (read-only: download + configure) */
-async function sameAsLatest(api: EdgeDeployClient, appId: number, lua: string, json: string, signal?: AbortSignal): Promise<{ hash: string; name?: string } | undefined> {
+async function sameAsLatest(
+  api: EdgeDeployClient,
+  appId: number,
+  lua: string,
+  json: string,
+  signal?: AbortSignal,
+): Promise<{ hash: string; name?: string } | undefined> {
   const latest = latestVersion(await api.edge.listVersions(appId, { untagged: true }, { signal }));
   if (!latest) return undefined;
   const ref = latest.name || latest.hash;
@@ -506,20 +662,34 @@ async function sameAsLatest(api: EdgeDeployClient, appId: number, lua: string, j
     api.edge.configureOptions(appId, { version: ref }, { signal }),
   ]);
   let localJson: unknown;
-  try { localJson = JSON.parse(json); } catch { return undefined; }
+  try {
+    localJson = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
   const remote = typeof remoteJson === 'string' ? safeParse(remoteJson) : remoteJson;
-  return remoteLua === lua && stableJson(remote) === stableJson(localJson) ? { hash: latest.hash, name: latest.name || undefined } : undefined;
+  return remoteLua === lua && stableJson(remote) === stableJson(localJson)
+    ? { hash: latest.hash, name: latest.name || undefined }
+    : undefined;
 }
 
 function safeParse(s: string): unknown {
-  try { return JSON.parse(s); } catch { return s; }
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
 }
 
 /** JSON with object keys sorted, for order-independent comparison. */
 export function stableJson(v: unknown): string {
   return JSON.stringify(v, (_k, val: unknown) => {
     if (val && typeof val === 'object' && !Array.isArray(val)) {
-      return Object.fromEntries(Object.keys(val as object).sort().map((k) => [k, (val as Record<string, unknown>)[k]]));
+      return Object.fromEntries(
+        Object.keys(val as object)
+          .sort()
+          .map((k) => [k, (val as Record<string, unknown>)[k]]),
+      );
     }
     return val;
   });

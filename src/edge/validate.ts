@@ -75,7 +75,13 @@ export function sourceText(value: unknown, field: string): string {
   if (Buffer.isBuffer(value)) return value.toString('utf8');
   if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
   const got = describe(value);
-  throw new EdgeValidationError(`${field} must be a string or a Buffer with the file's contents, got ${got}`, field, undefined, 'edge.source', { field, got });
+  throw new EdgeValidationError(
+    `${field} must be a string or a Buffer with the file's contents, got ${got}`,
+    field,
+    undefined,
+    'edge.source',
+    { field, got },
+  );
 }
 
 /**
@@ -90,26 +96,45 @@ export function parseManifest(value: unknown, field = 'app_json'): { manifest: E
     text = JSON.stringify(value, null, 2);
   } else {
     text = sourceText(value, field);
-    if (text.trim() === '') throw new EdgeValidationError(`${field} is empty: give the contents of app.json`, field, undefined, 'edge.jsonEmpty', { field });
+    if (text.trim() === '')
+      throw new EdgeValidationError(`${field} is empty: give the contents of app.json`, field, undefined, 'edge.jsonEmpty', { field });
     try {
       parsed = JSON.parse(text);
     } catch (err) {
       const reason = (err as Error).message;
-      throw new EdgeValidationError(`${field} is not valid JSON (${reason}): fix app.json`, field, undefined, 'edge.jsonInvalid', { field, reason });
+      throw new EdgeValidationError(`${field} is not valid JSON (${reason}): fix app.json`, field, undefined, 'edge.jsonInvalid', {
+        field,
+        reason,
+      });
     }
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     const got = describe(parsed);
-    throw new EdgeValidationError(`${field} must be a JSON object with an "input" object, got ${got}`, field, undefined, 'edge.jsonObject', { field, got });
+    throw new EdgeValidationError(
+      `${field} must be a JSON object with an "input" object, got ${got}`,
+      field,
+      undefined,
+      'edge.jsonObject',
+      { field, got },
+    );
   }
   const m = parsed as Record<string, unknown>;
   if (m.input === null || typeof m.input !== 'object' || Array.isArray(m.input)) {
-    throw new EdgeValidationError(`${field} has no "input" object: app.json must declare its inputs as "input": { "<name>": { "type": ... } } (use {} for none)`, `${field}.input`, undefined, 'edge.noInput', { field });
+    throw new EdgeValidationError(
+      `${field} has no "input" object: app.json must declare its inputs as "input": { "<name>": { "type": ... } } (use {} for none)`,
+      `${field}.input`,
+      undefined,
+      'edge.noInput',
+      { field },
+    );
   }
   const problems: EdgeProblem[] = [];
   for (const [name, def] of Object.entries(m.input as Record<string, unknown>)) {
     if (def === null || typeof def !== 'object' || typeof (def as EdgeInputDef).type !== 'string' || (def as EdgeInputDef).type === '') {
-      problems.push({ field: `${field}.input.${name}`, message: `input "${name}" needs a "type" (e.g. "number", "toggle", "single_function_selector")` });
+      problems.push({
+        field: `${field}.input.${name}`,
+        message: `input "${name}" needs a "type" (e.g. "number", "toggle", "single_function_selector")`,
+      });
     }
   }
   if (m.guide !== undefined) {
@@ -120,12 +145,18 @@ export function parseManifest(value: unknown, field = 'app_json'): { manifest: E
         const fields = step && typeof step === 'object' ? (step as EdgeGuideStep).input_fields : undefined;
         if (fields === undefined) return;
         if (!Array.isArray(fields)) {
-          problems.push({ field: `${field}.guide[${i}].input_fields`, message: `guide step ${i + 1}: "input_fields" must be an array of input names` });
+          problems.push({
+            field: `${field}.guide[${i}].input_fields`,
+            message: `guide step ${i + 1}: "input_fields" must be an array of input names`,
+          });
           return;
         }
         for (const f of fields) {
           if (typeof f !== 'string' || !(f in (m.input as object))) {
-            problems.push({ field: `${field}.guide[${i}].input_fields`, message: `guide step ${i + 1} names input ${JSON.stringify(f)}, which "input" does not declare` });
+            problems.push({
+              field: `${field}.guide[${i}].input_fields`,
+              message: `guide step ${i + 1} names input ${JSON.stringify(f)}, which "input" does not declare`,
+            });
           }
         }
       });
@@ -177,7 +208,10 @@ export function checkInstanceConfig(manifest: EdgeAppManifest, config: unknown, 
     } else if (type === 'toggle') {
       const allowed = Array.isArray(def.values) && def.values.length > 0 ? def.values : [true, false];
       if (!allowed.some((a) => a === v)) {
-        problems.push({ field, message: `${label} is a toggle: its value must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${describe(v)}` });
+        problems.push({
+          field,
+          message: `${label} is a toggle: its value must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${describe(v)}`,
+        });
       }
     } else if (type === 'text' || type === 'string') {
       if (typeof v !== 'string') problems.push({ field, message: `${label} must be text, got ${describe(v)}` });
@@ -202,7 +236,10 @@ export function checkInstanceConfig(manifest: EdgeAppManifest, config: unknown, 
       }
     } else if (Array.isArray(def.values) && def.values.length > 0) {
       if (!def.values.some((a) => a === v)) {
-        problems.push({ field, message: `${label} must be one of ${def.values.map((a) => JSON.stringify(a)).join(', ')}, got ${describe(v)}` });
+        problems.push({
+          field,
+          message: `${label} must be one of ${def.values.map((a) => JSON.stringify(a)).join(', ')}, got ${describe(v)}`,
+        });
       }
     }
     // Other input types are passed through unchecked: the platform knows them.

@@ -7,7 +7,19 @@
 import { LynxError, type ErrorParams } from '../errors';
 
 /** The methods IoT Open's Grafana data source offers, `percentile(N)` for any N in (0, 100]. */
-export const AGGREGATION_METHODS = ['avg', 'count', 'first', 'last', 'max', 'median', 'min', 'percentile(N)', 'spread', 'stddev', 'sum'] as const;
+export const AGGREGATION_METHODS = [
+  'avg',
+  'count',
+  'first',
+  'last',
+  'max',
+  'median',
+  'min',
+  'percentile(N)',
+  'spread',
+  'stddev',
+  'sum',
+] as const;
 
 const PLAIN = ['avg', 'count', 'first', 'last', 'max', 'median', 'min', 'spread', 'stddev', 'sum'] as const;
 const PERCENTILE = /^percentile\((\d+(?:\.\d+)?)\)$/;
@@ -39,12 +51,16 @@ export class AggregationError extends LynxError {
 export function aggregationMethod(value: unknown, field = 'aggr_method'): string {
   const m = typeof value === 'string' ? parseAggregationMethod(value.trim()) : undefined;
   if (m === undefined) {
-    throw new AggregationError(`${field} must be ${AGGREGATION_FORM}, got ${JSON.stringify(value)}`, field, 'aggregation.method', { field, form: AGGREGATION_FORM, got: JSON.stringify(value) });
+    throw new AggregationError(`${field} must be ${AGGREGATION_FORM}, got ${JSON.stringify(value)}`, field, 'aggregation.method', {
+      field,
+      form: AGGREGATION_FORM,
+      got: JSON.stringify(value),
+    });
   }
   return typeof m === 'string' ? m : `percentile(${m.percentile})`;
 }
 
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
 
 /**
@@ -90,8 +106,11 @@ export function aggregationInterval(value: unknown, field = 'aggr_interval'): st
   else if (typeof value === 'string') ms = /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) * 1000 : parseGoDuration(value);
   if (ms === undefined || !(ms >= 1000)) {
     throw new AggregationError(
-      `${field} must be a duration of at least 1 second such as 1m, 15m, 1h, 24h or 1h30m (or a number of seconds), got ${JSON.stringify(value)}`, field,
-      'aggregation.interval', { field, got: JSON.stringify(value) });
+      `${field} must be a duration of at least 1 second such as 1m, 15m, 1h, 24h or 1h30m (or a number of seconds), got ${JSON.stringify(value)}`,
+      field,
+      'aggregation.interval',
+      { field, got: JSON.stringify(value) },
+    );
   }
   return formatGoDuration(ms);
 }
@@ -101,7 +120,11 @@ export function aggregationInterval(value: unknown, field = 'aggr_interval'): st
  * method name, or false / "none" for raw entries) or, without it, the node's
  * method and interval; undefined for raw entries.
  */
-export function aggregationOf(msgValue: unknown, method: string | undefined, interval: string | undefined): { method: string; interval?: string } | undefined {
+export function aggregationOf(
+  msgValue: unknown,
+  method: string | undefined,
+  interval: string | undefined,
+): { method: string; interval?: string } | undefined {
   const check = (m: unknown, i: unknown, mField: string, iField: string) => ({
     method: aggregationMethod(m, mField),
     ...(i === undefined || i === null || i === '' ? {} : { interval: aggregationInterval(i, iField) }),
@@ -114,5 +137,10 @@ export function aggregationOf(msgValue: unknown, method: string | undefined, int
     return check(a.method, a.interval, 'msg.aggregation.method', 'msg.aggregation.interval');
   }
   const got = JSON.stringify(msgValue);
-  throw new AggregationError(`msg.aggregation must be {"method": "avg", "interval": "15m"}, a method name, or false for raw entries; got ${got}`, 'msg.aggregation', 'aggregation.form', { got });
+  throw new AggregationError(
+    `msg.aggregation must be {"method": "avg", "interval": "15m"}, a method name, or false for raw entries; got ${got}`,
+    'msg.aggregation',
+    'aggregation.form',
+    { got },
+  );
 }

@@ -9,9 +9,7 @@ export interface LynxPayload {
   msg?: string;
 }
 
-export type DecodedPayload =
-  | { ok: true; value: unknown; timestamp?: number; msg?: string }
-  | { ok: false; raw: string; error: string };
+export type DecodedPayload = { ok: true; value: unknown; timestamp?: number; msg?: string } | { ok: false; raw: string; error: string };
 
 /** Where readLynxPayload() hands a payload: a Lynx object's fields, or the raw text and what is wrong. */
 export interface PayloadSink<A, B> {
@@ -81,7 +79,10 @@ export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Buffer.isBuffer(v)) return `a Buffer of ${v.length} bytes`;
   if (Array.isArray(v)) return `an array of ${v.length}`;
-  if (typeof v === 'object') return `an object with keys {${Object.keys(v as object).slice(0, 6).join(', ')}}`;
+  if (typeof v === 'object')
+    return `an object with keys {${Object.keys(v as object)
+      .slice(0, 6)
+      .join(', ')}}`;
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
   return `${typeof v} ${String(v)}`;
 }
@@ -103,7 +104,12 @@ function badValue(got: string, states: ReadonlyMap<string, number>): LynxError {
   const accepted = 'accepted: a number, a boolean (true = 1), a numeric string, or {value, msg?, timestamp?}';
   const names = [...states.keys()].join(', ');
   if (!names) return new LynxError(`payload cannot be written to a function: got ${got}; ${accepted}`, 'payload', 'write.value', { got });
-  return new LynxError(`payload cannot be written to a function: got ${got}; ${accepted}; or one of this function's states: ${names}`, 'payload', 'write.valueOrState', { got, names });
+  return new LynxError(
+    `payload cannot be written to a function: got ${got}; ${accepted}; or one of this function's states: ${names}`,
+    'payload',
+    'write.valueOrState',
+    { got, names },
+  );
 }
 
 /**
@@ -123,13 +129,19 @@ export function writePayload(p: unknown, states: ReadonlyMap<string, number>, no
   let text: string | undefined;
   let timestamp = now;
   if (o.msg !== undefined && o.msg !== null) {
-    if (typeof o.msg !== 'string') throw new LynxError(`payload.msg must be a string, got ${describe(o.msg)}`, 'payload.msg', 'write.text', { got: describe(o.msg) });
+    if (typeof o.msg !== 'string')
+      throw new LynxError(`payload.msg must be a string, got ${describe(o.msg)}`, 'payload.msg', 'write.text', { got: describe(o.msg) });
     text = o.msg;
   }
   if (o.timestamp !== undefined && o.timestamp !== null) {
     const ts = Number(o.timestamp);
     if (!Number.isFinite(ts) || ts < 0) {
-      throw new LynxError(`payload.timestamp must be unix seconds (a number), got ${describe(o.timestamp)}`, 'payload.timestamp', 'write.timestamp', { got: describe(o.timestamp) });
+      throw new LynxError(
+        `payload.timestamp must be unix seconds (a number), got ${describe(o.timestamp)}`,
+        'payload.timestamp',
+        'write.timestamp',
+        { got: describe(o.timestamp) },
+      );
     }
     timestamp = ts;
   }
@@ -139,7 +151,8 @@ export function writePayload(p: unknown, states: ReadonlyMap<string, number>, no
 
 /** A payload to publish as it is: a string or Buffer as given, anything else as JSON. */
 export function publishPayload(p: unknown): string | Buffer {
-  if (p === undefined || p === null) throw new LynxError('msg.payload is missing: set the value to publish, e.g. {"value": 1}', 'payload', 'publish.missing');
+  if (p === undefined || p === null)
+    throw new LynxError('msg.payload is missing: set the value to publish, e.g. {"value": 1}', 'payload', 'publish.missing');
   if (typeof p === 'string' || Buffer.isBuffer(p)) return p;
   return JSON.stringify(p);
 }
@@ -152,7 +165,8 @@ export function publishPayload(p: unknown): string | Buffer {
  */
 export function apiPublishPayload(p: unknown): Record<string, unknown> {
   const refuse = (key: string, english: string, got?: string): never => {
-    const accepts = 'API mode sends a JSON object (the spec\'s MQTTPublish payload): send an object such as {"value": 1}, a JSON string of one, or a number (sent as {"value": n}); use MQTT mode for other payloads';
+    const accepts =
+      'API mode sends a JSON object (the spec\'s MQTTPublish payload): send an object such as {"value": 1}, a JSON string of one, or a number (sent as {"value": n}); use MQTT mode for other payloads';
     throw new LynxError(`msg.payload is ${english}: ${accepts}`, 'msg.payload', `publish.${key}`, got === undefined ? undefined : { got });
   };
   if (typeof p === 'string' || Buffer.isBuffer(p)) {
@@ -160,10 +174,14 @@ export function apiPublishPayload(p: unknown): Record<string, unknown> {
     try {
       v = JSON.parse(typeof p === 'string' ? p : p.toString('utf8'));
     } catch {
-      return typeof p === 'string' ? refuse('stringNotJson', 'a string that is not JSON') : refuse('bufferNotJson', 'a Buffer that is not JSON');
+      return typeof p === 'string'
+        ? refuse('stringNotJson', 'a string that is not JSON')
+        : refuse('bufferNotJson', 'a Buffer that is not JSON');
     }
     if (!v || typeof v !== 'object' || Array.isArray(v)) {
-      return typeof p === 'string' ? refuse('stringNotObject', 'a string whose JSON is not an object') : refuse('bufferNotObject', 'a Buffer whose JSON is not an object');
+      return typeof p === 'string'
+        ? refuse('stringNotObject', 'a string whose JSON is not an object')
+        : refuse('bufferNotObject', 'a Buffer whose JSON is not an object');
     }
     return v as Record<string, unknown>;
   }

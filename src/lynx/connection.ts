@@ -8,7 +8,10 @@ export const MQTT_SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
 
 /** An error in a config field: names the field and says how to fix it. */
 export class ConfigError extends Error {
-  constructor(message: string, public readonly field: string) {
+  constructor(
+    message: string,
+    public readonly field: string,
+  ) {
     super(message);
     this.name = 'ConfigError';
   }
@@ -31,7 +34,10 @@ export function normaliseApiUrl(value: unknown): string {
     throw new ConfigError('apiUrl must not contain a user name or password: put the API key or login in the credential fields', 'apiUrl');
   }
   if (url.search || url.hash) {
-    throw new ConfigError('apiUrl must not contain a query string or #fragment: use only the base address, e.g. https://lynx.iotopen.se', 'apiUrl');
+    throw new ConfigError(
+      'apiUrl must not contain a query string or #fragment: use only the base address, e.g. https://lynx.iotopen.se',
+      'apiUrl',
+    );
   }
   return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
 }
@@ -49,7 +55,10 @@ export function resolveMqttUrl(mqttUrl: unknown, apiUrl: string): string {
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(`mqttUrl "${raw}" is not a URL: use mqtts://<host>:8883 or wss://<host>/mqtt, or leave it blank for the default`, 'mqttUrl');
+    throw new ConfigError(
+      `mqttUrl "${raw}" is not a URL: use mqtts://<host>:8883 or wss://<host>/mqtt, or leave it blank for the default`,
+      'mqttUrl',
+    );
   }
   if (!MQTT_SCHEMES.includes(url.protocol)) {
     throw new ConfigError(
@@ -78,7 +87,10 @@ export function parseQueueMaxAge(value: unknown): number {
   if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return 0;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) {
-    throw new ConfigError(`queueMaxAge must be a whole number of seconds (blank or 0 for no limit), got ${JSON.stringify(value)}`, 'queueMaxAge');
+    throw new ConfigError(
+      `queueMaxAge must be a whole number of seconds (blank or 0 for no limit), got ${JSON.stringify(value)}`,
+      'queueMaxAge',
+    );
   }
   return n;
 }
@@ -118,7 +130,8 @@ export function errorCodes(err: unknown): string[] {
   return out;
 }
 
-const TLS_CODES = /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(VERIFY|GET)_|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH|EPROTO$)/;
+const TLS_CODES =
+  /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(VERIFY|GET)_|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH|EPROTO$)/;
 
 export interface TestContext {
   apiUrl: string;
@@ -224,5 +237,8 @@ export function hostAllowed(url: string, patterns: HostPattern[]): boolean {
   }
   const host = u.hostname.toLowerCase();
   const port = u.port || (u.protocol === 'https:' ? '443' : u.protocol === 'http:' ? '80' : '');
-  return patterns.some((p) => (p.wildcard ? host.endsWith(p.host) && host.length > p.host.length : host === p.host) && (p.port === undefined || p.port === port));
+  return patterns.some(
+    (p) =>
+      (p.wildcard ? host.endsWith(p.host) && host.length > p.host.length : host === p.host) && (p.port === undefined || p.port === port),
+  );
 }

@@ -105,11 +105,22 @@ export function pickedTopics(functions: readonly FunctionLike[], ids: readonly n
   const topics: string[] = [];
   for (const id of ids) {
     const fn = functions.find((f) => f.id === id);
-    if (!fn) throw new LynxError(`function ${id} does not exist in installation ${iid} (deleted?): pick the functions again`, 'functions', 'picked.gone', { id, iid });
+    if (!fn)
+      throw new LynxError(
+        `function ${id} does not exist in installation ${iid} (deleted?): pick the functions again`,
+        'functions',
+        'picked.gone',
+        { id, iid },
+      );
     const tr = fn.meta && fn.meta.topic_read;
     if (!tr) {
       const name = (fn.meta && fn.meta.name) || fn.type;
-      throw new LynxError(`function ${id} (${name}) has no topic_read meta: give it one, or name its topic in the node or msg.topics`, 'functions', 'picked.noTopic', { id, name });
+      throw new LynxError(
+        `function ${id} (${name}) has no topic_read meta: give it one, or name its topic in the node or msg.topics`,
+        'functions',
+        'picked.noTopic',
+        { id, name },
+      );
     }
     const t = bareTopic(clientId, tr);
     if (!topics.includes(t)) topics.push(t);

@@ -7,6 +7,12 @@
 /** A matcher of one pattern; undefined (a missing meta key) never matches. */
 export function wildcard(pattern: string): (value: string | undefined) => boolean {
   if (!pattern.includes('*')) return (v) => v === pattern;
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    's',
+  );
   return (v) => v !== undefined && re.test(v);
 }

@@ -19,17 +19,28 @@ export interface ModelXBody {
 /** Check a meta map: an object of string values (numbers and booleans are refused, not coerced). */
 export function validateMeta(meta: unknown, field = 'meta'): Record<string, string> {
   if (!meta || typeof meta !== 'object' || Array.isArray(meta)) {
-    throw new ModelXValidationError(`${field} must be an object of string values such as {"name": "Lamp"}, got ${show(meta)}`, field, 'modelx.meta', { field, got: show(meta) });
+    throw new ModelXValidationError(
+      `${field} must be an object of string values such as {"name": "Lamp"}, got ${show(meta)}`,
+      field,
+      'modelx.meta',
+      { field, got: show(meta) },
+    );
   }
   for (const [k, v] of Object.entries(meta as Record<string, unknown>)) {
-    if (k.trim() === '') throw new ModelXValidationError(`${field} has an empty key: every meta key needs a name`, field, 'modelx.metaEmptyKey', { field });
+    if (k.trim() === '')
+      throw new ModelXValidationError(`${field} has an empty key: every meta key needs a name`, field, 'modelx.metaEmptyKey', { field });
     if (typeof v !== 'string') {
       const quoted = typeof v === 'object' ? JSON.stringify(v) : String(v);
-      throw new ModelXValidationError(`${field}.${k} must be a string, got ${show(v)}: meta values are strings, write "${quoted}" in quotes`, `${field}.${k}`, 'modelx.metaValue', {
-        field: `${field}.${k}`,
-        got: show(v),
-        quoted,
-      });
+      throw new ModelXValidationError(
+        `${field}.${k} must be a string, got ${show(v)}: meta values are strings, write "${quoted}" in quotes`,
+        `${field}.${k}`,
+        'modelx.metaValue',
+        {
+          field: `${field}.${k}`,
+          got: show(v),
+          quoted,
+        },
+      );
     }
   }
   return { ...(meta as Record<string, string>) };
@@ -41,16 +52,29 @@ export function validateMeta(meta: unknown, field = 'meta'): Record<string, stri
  */
 export function validateModelXBody(body: unknown, mode: 'create' | 'update', where = 'msg.payload'): ModelXBody {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    throw new ModelXValidationError(`${where} must be an object {type, meta}, got ${show(body)}`, where, 'modelx.body', { field: where, got: show(body) });
+    throw new ModelXValidationError(`${where} must be an object {type, meta}, got ${show(body)}`, where, 'modelx.body', {
+      field: where,
+      got: show(body),
+    });
   }
   const b = body as Record<string, unknown>;
   if (mode === 'create' || b.type !== undefined) {
     if (typeof b.type !== 'string' || b.type.trim() === '') {
-      throw new ModelXValidationError(`${where}.type must be a non-empty string such as "switch", got ${show(b.type)}`, `${where}.type`, 'modelx.type', { field: `${where}.type`, got: show(b.type) });
+      throw new ModelXValidationError(
+        `${where}.type must be a non-empty string such as "switch", got ${show(b.type)}`,
+        `${where}.type`,
+        'modelx.type',
+        { field: `${where}.type`, got: show(b.type) },
+      );
     }
   }
   if (b.meta === undefined) {
-    throw new ModelXValidationError(`${where}.meta is required: an object of string values, {} when there is none`, `${where}.meta`, 'modelx.metaRequired', { field: `${where}.meta` });
+    throw new ModelXValidationError(
+      `${where}.meta is required: an object of string values, {} when there is none`,
+      `${where}.meta`,
+      'modelx.metaRequired',
+      { field: `${where}.meta` },
+    );
   }
   const meta = validateMeta(b.meta, `${where}.meta`);
   const out: Record<string, unknown> = { meta };
@@ -67,18 +91,31 @@ export interface ModelXFilter {
 export function validateModelXFilter(filter: unknown, where = 'msg.filter'): ModelXFilter {
   if (filter === undefined || filter === null || filter === '') return {};
   if (typeof filter !== 'object' || Array.isArray(filter)) {
-    throw new ModelXValidationError(`${where} must be an object {type, meta}, such as {"meta": {"device_id": "12"}}, got ${show(filter)}`, where, 'modelx.filter', { field: where, got: show(filter) });
+    throw new ModelXValidationError(
+      `${where} must be an object {type, meta}, such as {"meta": {"device_id": "12"}}, got ${show(filter)}`,
+      where,
+      'modelx.filter',
+      { field: where, got: show(filter) },
+    );
   }
   const f = filter as Record<string, unknown>;
   const unknownKeys = Object.keys(f).filter((k) => k !== 'type' && k !== 'meta');
   if (unknownKeys.length) {
     const keys = unknownKeys.map((k) => `"${k}"`).join(', ');
-    throw new ModelXValidationError(`${where} has unknown key ${keys}: it takes {type, meta}; put meta filters under ${where}.meta`, where, 'modelx.filterKeys', { field: where, keys });
+    throw new ModelXValidationError(
+      `${where} has unknown key ${keys}: it takes {type, meta}; put meta filters under ${where}.meta`,
+      where,
+      'modelx.filterKeys',
+      { field: where, keys },
+    );
   }
   const out: ModelXFilter = {};
   if (f.type !== undefined && f.type !== '') {
     if (typeof f.type !== 'string') {
-      throw new ModelXValidationError(`${where}.type must be a string, got ${show(f.type)}`, `${where}.type`, 'modelx.filterType', { field: `${where}.type`, got: show(f.type) });
+      throw new ModelXValidationError(`${where}.type must be a string, got ${show(f.type)}`, `${where}.type`, 'modelx.filterType', {
+        field: `${where}.type`,
+        got: show(f.type),
+      });
     }
     out.type = f.type;
   }
@@ -104,16 +141,36 @@ export function metaWrite(payload: unknown): { value: string; protected?: boolea
   if (payload && typeof payload === 'object' && !Array.isArray(payload)) {
     const p = payload as Record<string, unknown>;
     if (typeof p.value !== 'string') {
-      throw new ModelXValidationError(`msg.payload.value must be a string, got ${show(p.value)}: meta values are strings`, 'msg.payload.value', 'modelx.metaWriteValue', { got: show(p.value) });
+      throw new ModelXValidationError(
+        `msg.payload.value must be a string, got ${show(p.value)}: meta values are strings`,
+        'msg.payload.value',
+        'modelx.metaWriteValue',
+        { got: show(p.value) },
+      );
     }
     if (p.protected !== undefined && typeof p.protected !== 'boolean') {
-      throw new ModelXValidationError(`msg.payload.protected must be true or false, got ${show(p.protected)}`, 'msg.payload.protected', 'modelx.metaWriteProtected', { got: show(p.protected) });
+      throw new ModelXValidationError(
+        `msg.payload.protected must be true or false, got ${show(p.protected)}`,
+        'msg.payload.protected',
+        'modelx.metaWriteProtected',
+        { got: show(p.protected) },
+      );
     }
     return p.protected === undefined ? { value: p.value } : { value: p.value, protected: p.protected };
   }
   const got = show(payload);
   if (typeof payload === 'number' || typeof payload === 'boolean') {
-    throw new ModelXValidationError(`msg.payload must be the meta value as a string (or {value, protected}), got ${got}: write "${String(payload)}"`, 'msg.payload', 'modelx.metaWriteQuote', { got, quoted: String(payload) });
+    throw new ModelXValidationError(
+      `msg.payload must be the meta value as a string (or {value, protected}), got ${got}: write "${String(payload)}"`,
+      'msg.payload',
+      'modelx.metaWriteQuote',
+      { got, quoted: String(payload) },
+    );
   }
-  throw new ModelXValidationError(`msg.payload must be the meta value as a string (or {value, protected}), got ${got}`, 'msg.payload', 'modelx.metaWrite', { got });
+  throw new ModelXValidationError(
+    `msg.payload must be the meta value as a string (or {value, protected}), got ${got}`,
+    'msg.payload',
+    'modelx.metaWrite',
+    { got },
+  );
 }

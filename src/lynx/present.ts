@@ -38,7 +38,10 @@ export function compileFormat(pattern: string | undefined): Fmt {
     if (m.index > last) parts.push(pattern.slice(last, m.index));
     last = SPEC.lastIndex;
     const [, flags, widthStr, precStr, conv] = m;
-    if (conv === '%') { parts.push('%'); continue; }
+    if (conv === '%') {
+      parts.push('%');
+      continue;
+    }
     const width = widthStr ? Number(widthStr) : 0;
     const prec = precStr !== undefined ? Number(precStr) : undefined;
     const left = flags.includes('-');
@@ -47,14 +50,34 @@ export function compileFormat(pattern: string | undefined): Fmt {
     const conv1 = (v: number): string => {
       let s: string;
       switch (conv) {
-        case 'd': case 'i': case 'u': s = String(Math.trunc(v)); break;
-        case 'f': s = v.toFixed(prec ?? 6); break;
-        case 'e': case 'E': s = v.toExponential(prec ?? 6); if (conv === 'E') s = s.toUpperCase(); break;
-        case 'g': case 'G': s = String(Number(v.toPrecision(prec || 6))); break;
-        case 'x': s = Math.trunc(v).toString(16); break;
-        case 'X': s = Math.trunc(v).toString(16).toUpperCase(); break;
-        case 'o': s = Math.trunc(v).toString(8); break;
-        default: s = prec !== undefined ? String(v).slice(0, prec) : String(v);
+        case 'd':
+        case 'i':
+        case 'u':
+          s = String(Math.trunc(v));
+          break;
+        case 'f':
+          s = v.toFixed(prec ?? 6);
+          break;
+        case 'e':
+        case 'E':
+          s = v.toExponential(prec ?? 6);
+          if (conv === 'E') s = s.toUpperCase();
+          break;
+        case 'g':
+        case 'G':
+          s = String(Number(v.toPrecision(prec || 6)));
+          break;
+        case 'x':
+          s = Math.trunc(v).toString(16);
+          break;
+        case 'X':
+          s = Math.trunc(v).toString(16).toUpperCase();
+          break;
+        case 'o':
+          s = Math.trunc(v).toString(8);
+          break;
+        default:
+          s = prec !== undefined ? String(v).slice(0, prec) : String(v);
       }
       if (plus && v >= 0 && conv !== 's') s = '+' + s;
       if (s.length < width) {
@@ -138,7 +161,9 @@ export function presenter(meta: Record<string, string> | undefined): Presenter {
 
 /** Meta keys of a function whose name starts with `topic_` (the topics it can be read from or written to). */
 export function topicKeys(meta: Record<string, string> | undefined): string[] {
-  return Object.keys(meta || {}).filter((k) => k.startsWith('topic_') && meta![k]).sort();
+  return Object.keys(meta || {})
+    .filter((k) => k.startsWith('topic_') && meta![k])
+    .sort();
 }
 
 /**

@@ -38,11 +38,22 @@ export function validateCronField(field: CronField, value: unknown): string {
   const allowed = `use *, a number ${min}-${max}, a list (1,2), a range (1-5) or a step (*/5)`;
   if (typeof value === 'number' && Number.isInteger(value)) value = String(value);
   if (typeof value !== 'string') {
-    throw new ScheduleValidationError(`${field} must be a string, got ${shown(value)}: ${allowed}`, field, 'cron.type', { field, got: shown(value), min, max });
+    throw new ScheduleValidationError(`${field} must be a string, got ${shown(value)}: ${allowed}`, field, 'cron.type', {
+      field,
+      got: shown(value),
+      min,
+      max,
+    });
   }
   const text = value.trim();
   const bad = (key: string, why: string, params: ErrorParams = {}): never => {
-    throw new ScheduleValidationError(`${field} "${value}" is not valid: ${why}; ${allowed}`, field, `cron.${key}`, { field, value, min, max, ...params });
+    throw new ScheduleValidationError(`${field} "${value}" is not valid: ${why}; ${allowed}`, field, `cron.${key}`, {
+      field,
+      value,
+      min,
+      max,
+      ...params,
+    });
   };
   if (text === '') bad('empty', 'it is empty');
   const inRange = (s: string): number => {
@@ -108,10 +119,20 @@ export function normaliseScheduleTopic(topic: unknown, clientId?: number | strin
   let t = topic.trim();
   if (clientId !== undefined && clientId !== null && t.startsWith(`${clientId}/`)) t = t.slice(String(clientId).length + 1);
   if (/[+#]/.test(t)) {
-    throw new ScheduleValidationError(`topic "${topic}" must not contain the MQTT wildcards + or #: a schedule publishes on one topic`, 'topic', 'schedule.topicWildcard', { topic });
+    throw new ScheduleValidationError(
+      `topic "${topic}" must not contain the MQTT wildcards + or #: a schedule publishes on one topic`,
+      'topic',
+      'schedule.topicWildcard',
+      { topic },
+    );
   }
   if (t.startsWith('/') || t.endsWith('/') || t.includes('//')) {
-    throw new ScheduleValidationError(`topic "${topic}" has an empty level: write it like "set/obj/zwave/node/1/switch", without a leading or trailing /`, 'topic', 'schedule.topicLevel', { topic });
+    throw new ScheduleValidationError(
+      `topic "${topic}" has an empty level: write it like "set/obj/zwave/node/1/switch", without a leading or trailing /`,
+      'topic',
+      'schedule.topicLevel',
+      { topic },
+    );
   }
   return t;
 }
@@ -123,7 +144,12 @@ export function normaliseScheduleTopic(topic: unknown, clientId?: number | strin
  */
 export function validateSchedule(body: unknown, clientId?: number | string): ScheduleBody {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    throw new ScheduleValidationError(`the schedule must be an object with topic, value and the cron fields, got ${shown(body)}`, 'payload', 'schedule.body', { got: shown(body) });
+    throw new ScheduleValidationError(
+      `the schedule must be an object with topic, value and the cron fields, got ${shown(body)}`,
+      'payload',
+      'schedule.body',
+      { got: shown(body) },
+    );
   }
   const b = { ...(body as Record<string, unknown>) };
   for (const f of CRON_FIELDS) b[f] = validateCronField(f, b[f] === undefined || b[f] === null ? '*' : b[f]);
@@ -132,15 +158,27 @@ export function validateSchedule(body: unknown, clientId?: number | string): Sch
   if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) v = Number(v);
   if (typeof v === 'boolean') v = v ? 1 : 0;
   if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new ScheduleValidationError(`value must be a number (the value published on the topic), got ${shown(v)}`, 'value', 'schedule.value', { got: shown(v) });
+    throw new ScheduleValidationError(
+      `value must be a number (the value published on the topic), got ${shown(v)}`,
+      'value',
+      'schedule.value',
+      { got: shown(v) },
+    );
   }
   b.value = v;
   if (b.active === undefined) b.active = true;
   if (typeof b.active !== 'boolean') {
-    throw new ScheduleValidationError(`active must be true or false, got ${shown(b.active)}`, 'active', 'schedule.active', { got: shown(b.active) });
+    throw new ScheduleValidationError(`active must be true or false, got ${shown(b.active)}`, 'active', 'schedule.active', {
+      got: shown(b.active),
+    });
   }
   if (b.executor !== undefined && (typeof b.executor !== 'string' || b.executor.trim() === '')) {
-    throw new ScheduleValidationError(`executor must be a non-empty string such as "gateway", got ${shown(b.executor)}`, 'executor', 'schedule.executor', { got: shown(b.executor) });
+    throw new ScheduleValidationError(
+      `executor must be a non-empty string such as "gateway", got ${shown(b.executor)}`,
+      'executor',
+      'schedule.executor',
+      { got: shown(b.executor) },
+    );
   }
   return b as ScheduleBody;
 }
@@ -161,7 +199,12 @@ export function patchFrom(payload: Record<string, unknown>): Record<string, unkn
     if (READ_ONLY.has(k)) continue;
     if (!PATCH_FIELDS.has(k)) {
       const fields = [...PATCH_FIELDS].join(', ');
-      throw new ScheduleValidationError(`msg.payload.${k} is not a schedule field: use ${fields}`, `msg.payload.${k}`, 'schedule.unknownField', { key: k, fields });
+      throw new ScheduleValidationError(
+        `msg.payload.${k} is not a schedule field: use ${fields}`,
+        `msg.payload.${k}`,
+        'schedule.unknownField',
+        { key: k, fields },
+      );
     }
     patch[k] = v;
   }

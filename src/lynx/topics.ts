@@ -26,7 +26,9 @@ export function fullTopic(clientId: number | string, topic: string): string {
 /** A topic to publish on: MQTT wildcards (+ or #) are refused, naming the topic. */
 export function concreteTopic(topic: string, field: string): string {
   if (topic.includes('+') || topic.includes('#')) {
-    throw new LynxError(`topic "${topic}" contains a wildcard (+ or #): publish to one concrete topic`, field, 'publish.wildcard', { topic });
+    throw new LynxError(`topic "${topic}" contains a wildcard (+ or #): publish to one concrete topic`, field, 'publish.wildcard', {
+      topic,
+    });
   }
   return topic;
 }

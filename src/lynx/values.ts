@@ -13,7 +13,12 @@ export function positiveId(value: unknown, field: string, prop?: string): number
   if (typeof n === 'number' && Number.isInteger(n) && n > 0) return n;
   const got = shown(value);
   if (prop === undefined) throw new LynxError(`${field} must be a positive integer id, got ${got}`, field, 'id.invalid', { field, got });
-  throw new LynxError(`${field} must be a positive integer id, got ${got}: pick one in the node or set ${prop} on the message`, field, 'id.pick', { field, got, prop });
+  throw new LynxError(
+    `${field} must be a positive integer id, got ${got}: pick one in the node or set ${prop} on the message`,
+    field,
+    'id.pick',
+    { field, got, prop },
+  );
 }
 
 /** Ids picked in a node: an array or a comma separated string; each must be an id. */
@@ -42,7 +47,10 @@ export function parseQos(value: unknown, field: string, fallback: 0 | 1): 0 | 1 
 export function topicKey(value: unknown, field: string): string {
   const k = typeof value === 'string' ? value.trim() : value;
   if (typeof k === 'string' && k.startsWith('topic_')) return k;
-  throw new LynxError(`${field} must start with topic_ (such as topic_read or topic_write), got ${shown(value)}`, field, 'topicKey', { field, got: shown(value) });
+  throw new LynxError(`${field} must start with topic_ (such as topic_read or topic_write), got ${shown(value)}`, field, 'topicKey', {
+    field,
+    got: shown(value),
+  });
 }
 
 /** A whole number of entries, 0 or more (0 and nothing give the fallback). */
@@ -50,7 +58,10 @@ export function wholeNumber(value: unknown, field: string, fallback: number | un
   if (value === undefined || value === null || value === '') return fallback;
   const n = typeof value === 'string' ? Number(value.trim()) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
-    throw new LynxError(`${field} must be a whole number of entries (0 or blank for no limit), got ${shown(value)}`, field, 'wholeNumber', { field, got: shown(value) });
+    throw new LynxError(`${field} must be a whole number of entries (0 or blank for no limit), got ${shown(value)}`, field, 'wholeNumber', {
+      field,
+      got: shown(value),
+    });
   }
   return n === 0 ? fallback : n;
 }
@@ -60,12 +71,20 @@ export function topicList(value: unknown, field: string): string[] {
   const list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[\n,]/) : null;
   if (!list) {
     const got = value === null ? 'null' : typeof value;
-    throw new LynxError(`${field} must be an array of topics or a comma separated string, got ${got}`, field, 'topics.type', { field, got });
+    throw new LynxError(`${field} must be an array of topics or a comma separated string, got ${got}`, field, 'topics.type', {
+      field,
+      got,
+    });
   }
   const out: string[] = [];
   for (const t of list) {
     if (typeof t !== 'string') {
-      throw new LynxError(`${field} must only hold strings (topics such as "obj/zwave/node/3/switch"), got ${shown(t)}`, field, 'topics.item', { field, got: shown(t) });
+      throw new LynxError(
+        `${field} must only hold strings (topics such as "obj/zwave/node/3/switch"), got ${shown(t)}`,
+        field,
+        'topics.item',
+        { field, got: shown(t) },
+      );
     }
     const s = t.trim().replace(/^\/+/, '');
     if (s && !out.includes(s)) out.push(s);
@@ -79,9 +98,18 @@ export function topicList(value: unknown, field: string): string[] {
  */
 export function operation<T extends string>(value: unknown, operations: readonly T[]): T {
   const raw = typeof value === 'string' ? value.trim() : value;
-  const norm = typeof raw === 'string' ? raw.replace(/([a-z])([A-Z])/g, '$1-$2').replace(/_/g, '-').toLowerCase() : raw;
+  const norm =
+    typeof raw === 'string'
+      ? raw
+          .replace(/([a-z])([A-Z])/g, '$1-$2')
+          .replace(/_/g, '-')
+          .toLowerCase()
+      : raw;
   if (typeof norm === 'string' && (operations as readonly string[]).includes(norm)) return norm as T;
   const got = shown(raw);
   const list = operations.join(', ');
-  throw new LynxError(`operation ${got} is unknown: use one of ${list} (in the node or msg.operation)`, 'operation', 'operation', { got, list });
+  throw new LynxError(`operation ${got} is unknown: use one of ${list} (in the node or msg.operation)`, 'operation', 'operation', {
+    got,
+    list,
+  });
 }

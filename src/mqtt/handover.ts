@@ -18,7 +18,15 @@
 // deletes the queue. No Node-RED here: the holder is keyed by plain strings.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import { MqttHub, type DropCode, type HubState, type MqttHubOptions, type QueueDropError, type QueueHandoff, type RebindOptions } from './hub';
+import {
+  MqttHub,
+  type DropCode,
+  type HubState,
+  type MqttHubOptions,
+  type QueueDropError,
+  type QueueHandoff,
+  type RebindOptions,
+} from './hub';
 import { journalFileName, journalHasMessages } from './queue-store';
 
 export const DEFAULT_GRACE_MS = 15000;
@@ -63,7 +71,11 @@ function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).filter((k) => o[k] !== undefined && typeof o[k] !== 'function').sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined && typeof o[k] !== 'function')
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v === undefined ? null : v);
 }
@@ -78,7 +90,9 @@ const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 export function hubFingerprints(options: MqttHubOptions, identity: HubIdentity = {}): { fingerprint: string; queueFingerprint: string } {
   const broker = { url: options.url, username: options.username || 'node-red', ...(identity.broker || {}) };
   const queueFingerprint = sha(canonical(broker));
-  const secrets = createHmac('sha256', registry.secretKey).update(canonical(identity.secrets || [])).digest('hex');
+  const secrets = createHmac('sha256', registry.secretKey)
+    .update(canonical(identity.secrets || []))
+    .digest('hex');
   const connection = {
     broker,
     clientIdPrefix: options.clientIdPrefix,
@@ -111,10 +125,12 @@ export function queuePending(key: string, queueFile?: string): boolean {
 export async function closeParkedHubs(options: { quiet?: boolean } = {}): Promise<void> {
   const all = [...registry.parked.entries()];
   registry.parked.clear();
-  await Promise.all(all.map(([, p]) => {
-    clearTimeout(p.timer);
-    return p.hub.close({ quiet: options.quiet });
-  }));
+  await Promise.all(
+    all.map(([, p]) => {
+      clearTimeout(p.timer);
+      return p.hub.close({ quiet: options.quiet });
+    }),
+  );
 }
 
 /** How many hubs wait for a successor. */

@@ -204,10 +204,31 @@ const JOURNAL_WARN_MS = 60000;
 /** At most this many messages are named in one warning. */
 const NAMED = 5;
 
-type Opts = Required<Pick<MqttHubOptions, 'username' | 'clientIdPrefix' | 'queueLimit' | 'maxQueueAgeMs' | 'minReconnectMs' | 'maxReconnectMs' | 'stableMs' | 'authRetryMs' | 'lingerMs' | 'connectTimeoutMs' | 'keepaliveSec'>> & MqttHubOptions;
+type Opts = Required<
+  Pick<
+    MqttHubOptions,
+    | 'username'
+    | 'clientIdPrefix'
+    | 'queueLimit'
+    | 'maxQueueAgeMs'
+    | 'minReconnectMs'
+    | 'maxReconnectMs'
+    | 'stableMs'
+    | 'authRetryMs'
+    | 'lingerMs'
+    | 'connectTimeoutMs'
+    | 'keepaliveSec'
+  >
+> &
+  MqttHubOptions;
 
 /** Options a successor may change on a hub it takes over (handover.ts); the rest make up the connection. */
-export type RebindOptions = Partial<Pick<MqttHubOptions, 'password' | 'log' | 'queueLimit' | 'maxQueueAgeMs' | 'lingerMs' | 'minReconnectMs' | 'maxReconnectMs' | 'stableMs' | 'authRetryMs'>>;
+export type RebindOptions = Partial<
+  Pick<
+    MqttHubOptions,
+    'password' | 'log' | 'queueLimit' | 'maxQueueAgeMs' | 'lingerMs' | 'minReconnectMs' | 'maxReconnectMs' | 'stableMs' | 'authRetryMs'
+  >
+>;
 
 export class MqttHub extends EventEmitter {
   private opts: Opts;
@@ -462,11 +483,14 @@ export class MqttHub extends EventEmitter {
     if (journal && !options.discard) {
       const kept = queued.filter((i) => i.stored);
       const unstored = queued.filter((i) => !i.stored);
-      if (kept.length) this.opts.log?.info?.(`MQTT: ${kept.length} queued message(s) kept in ${journal.file}: they are sent after the next connect`);
+      if (kept.length)
+        this.opts.log?.info?.(`MQTT: ${kept.length} queued message(s) kept in ${journal.file}: they are sent after the next connect`);
       journal.close();
       this.journal = null;
       if (unstored.length) {
-        this.opts.log?.warn(`MQTT: ${unstored.length} queued message(s) discarded: the connection was closed and they could not be written to ${journal.file} (${named(unstored)})`);
+        this.opts.log?.warn(
+          `MQTT: ${unstored.length} queued message(s) discarded: the connection was closed and they could not be written to ${journal.file} (${named(unstored)})`,
+        );
         this.drop(unstored, 'ECLOSED');
       }
     } else {
@@ -505,7 +529,9 @@ export class MqttHub extends EventEmitter {
 
   /** Connected, connecting or waiting to retry only while someone needs it. */
   private wanted(): boolean {
-    return !this.closed && !this.parked && (this.owners.size > 0 || this.lingerTimer !== null || this.queue.length > 0 || this.inflight.size > 0);
+    return (
+      !this.closed && !this.parked && (this.owners.size > 0 || this.lingerTimer !== null || this.queue.length > 0 || this.inflight.size > 0)
+    );
   }
 
   private ensureConnecting(): void {
@@ -601,7 +627,10 @@ export class MqttHub extends EventEmitter {
       this.dropClient(true);
       const code = lastError ? lastError.code : undefined;
       if (typeof code === 'number' && AUTH_CODES.has(code)) {
-        this.failed('auth-failed', `the broker at ${this.hostLabel} rejected the credentials (CONNACK ${code}: ${lastError!.message.replace(/^Connection refused: /, '')}): check the API key or login of the config node`);
+        this.failed(
+          'auth-failed',
+          `the broker at ${this.hostLabel} rejected the credentials (CONNACK ${code}: ${lastError!.message.replace(/^Connection refused: /, '')}): check the API key or login of the config node`,
+        );
       } else {
         this.failed('disconnected', this.describeError(lastError, wasConnected));
       }
@@ -618,14 +647,19 @@ export class MqttHub extends EventEmitter {
     this.lastFailReason = '';
     this.connectedAt = Date.now();
     this.setState('connected');
-    this.opts.log?.info?.(`MQTT connected to ${this.hostLabel}${after ? ` after ${after} failed attempt(s)${outage ? ` and ${seconds(outage)} s` : ''}` : ''}`);
+    this.opts.log?.info?.(
+      `MQTT connected to ${this.hostLabel}${after ? ` after ${after} failed attempt(s)${outage ? ` and ${seconds(outage)} s` : ''}` : ''}`,
+    );
     // One SUBSCRIBE with every filter.
     this.brokerSubscribe([...this.filters.values()]);
     this.expire();
     if (this.queue.length) {
       const items = this.queue;
       this.queue = [];
-      if (this.dropped) this.opts.log?.warn(`MQTT: sending ${items.length} queued message(s); ${this.dropped} were dropped while offline because the queue was full`);
+      if (this.dropped)
+        this.opts.log?.warn(
+          `MQTT: sending ${items.length} queued message(s); ${this.dropped} were dropped while offline because the queue was full`,
+        );
       this.dropped = 0;
       for (const item of items) this.send(client, item);
     }
@@ -662,7 +696,9 @@ export class MqttHub extends EventEmitter {
       this.lastFailWarn = now;
       this.lastFailReason = reason;
       const since = this.failures > 1 ? `; ${this.failures} attempts in ${seconds(now - this.outageSince)} s` : '';
-      this.opts.log?.warn(`MQTT ${state === 'auth-failed' ? 'authentication failed' : 'disconnected'}: ${reason}${since}; retrying in ${seconds(delay)} s`);
+      this.opts.log?.warn(
+        `MQTT ${state === 'auth-failed' ? 'authentication failed' : 'disconnected'}: ${reason}${since}; retrying in ${seconds(delay)} s`,
+      );
     }
     this.emit('retry', { attempt: this.failures, delayMs: delay, state, reason } satisfies ReconnectEvent);
     this.retryTimer = setTimeout(() => void this.openConnection(), delay);
@@ -700,7 +736,8 @@ export class MqttHub extends EventEmitter {
     if (code === 'ECONNRESET' || code === 'EPIPE') return `connection to ${this.hostLabel} was reset`;
     if (code === 'ETIMEDOUT' || /timeout/i.test(err.message)) return `no answer from ${this.hostLabel} (timed out)`;
     if (typeof code === 'string' && /CERT|SSL|TLS|SELF_SIGNED/.test(code)) return `TLS error with ${this.hostLabel}: ${err.message}`;
-    if (typeof code === 'number') return `the broker at ${this.hostLabel} refused the connection (CONNACK ${code}: ${err.message.replace(/^Connection refused: /, '')})`;
+    if (typeof code === 'number')
+      return `the broker at ${this.hostLabel} refused the connection (CONNACK ${code}: ${err.message.replace(/^Connection refused: /, '')})`;
     return `${wasConnected ? 'connection lost' : 'could not connect'} (${this.hostLabel}): ${err.message}`;
   }
 
@@ -744,7 +781,9 @@ export class MqttHub extends EventEmitter {
       const now = Date.now();
       if (this.dropped === n || now - this.lastDropWarn >= 10000) {
         this.lastDropWarn = now;
-        this.opts.log?.warn(`MQTT offline queue full (limit ${limit}): dropped the oldest message(s) (${named(overflow)}), ${this.dropped} dropped so far; raise the queue limit of the config node or check the connection`);
+        this.opts.log?.warn(
+          `MQTT offline queue full (limit ${limit}): dropped the oldest message(s) (${named(overflow)}), ${this.dropped} dropped so far; raise the queue limit of the config node or check the connection`,
+        );
       }
       this.drop(overflow, 'EQUEUEFULL');
     }
@@ -769,7 +808,9 @@ export class MqttHub extends EventEmitter {
       const now = Date.now();
       if (now - this.lastJournalWarn >= JOURNAL_WARN_MS) {
         this.lastJournalWarn = now;
-        this.opts.log?.warn(`MQTT: cannot write the offline queue to ${journal.file} (${(err as NodeJS.ErrnoException).code || (err as Error).message}): queued messages are kept in memory only, and would not survive a restart, until it works again`);
+        this.opts.log?.warn(
+          `MQTT: cannot write the offline queue to ${journal.file} (${(err as NodeJS.ErrnoException).code || (err as Error).message}): queued messages are kept in memory only, and would not survive a restart, until it works again`,
+        );
       }
     }
   }
@@ -784,7 +825,13 @@ export class MqttHub extends EventEmitter {
     if (!this.journal || seqs.length === 0) return;
     this.journal.remove(seqs);
     try {
-      this.journal.compact(() => [...this.inflight.values()].concat(this.queue).filter((i) => i.stored).sort((a, b) => a.seq - b.seq).map(toStored));
+      this.journal.compact(() =>
+        [...this.inflight.values()]
+          .concat(this.queue)
+          .filter((i) => i.stored)
+          .sort((a, b) => a.seq - b.seq)
+          .map(toStored),
+      );
     } catch {
       /* compaction is an optimisation; the next append or open retries */
     }
@@ -794,7 +841,14 @@ export class MqttHub extends EventEmitter {
   private drop(items: OutItem[], code: DropCode, detail?: string): void {
     this.unstore(items);
     for (const item of items) {
-      const err = new QueueDropError(dropMessage(item, code, this.opts, detail), code, item.topic, item.queuedAt, item.origin, item.payload);
+      const err = new QueueDropError(
+        dropMessage(item, code, this.opts, detail),
+        code,
+        item.topic,
+        item.queuedAt,
+        item.origin,
+        item.payload,
+      );
       let reported = false;
       if (item.reject) {
         const reject = item.reject;
@@ -825,7 +879,9 @@ export class MqttHub extends EventEmitter {
     if (expired.length === 0) return;
     const gone = new Set(expired);
     this.queue = this.queue.filter((i) => !gone.has(i));
-    this.opts.log?.warn(`MQTT: ${expired.length} queued message(s) expired unsent after the age limit of ${seconds(max)} s: ${named(expired, true)}`);
+    this.opts.log?.warn(
+      `MQTT: ${expired.length} queued message(s) expired unsent after the age limit of ${seconds(max)} s: ${named(expired, true)}`,
+    );
     this.drop(expired, 'EEXPIRED');
     this.announceQueue();
   }
@@ -837,11 +893,14 @@ export class MqttHub extends EventEmitter {
     if (this.closed || !max || max <= 0 || this.queue.length === 0) return;
     let oldest = Infinity;
     for (const i of this.queue) if (i.queuedAt < oldest) oldest = i.queuedAt;
-    this.expiryTimer = setTimeout(() => {
-      this.expiryTimer = null;
-      this.expire();
-      this.scheduleExpiry();
-    }, Math.max(0, oldest + max - Date.now()) + 5);
+    this.expiryTimer = setTimeout(
+      () => {
+        this.expiryTimer = null;
+        this.expire();
+        this.scheduleExpiry();
+      },
+      Math.max(0, oldest + max - Date.now()) + 5,
+    );
     this.expiryTimer.unref();
   }
 
@@ -863,19 +922,26 @@ export class MqttHub extends EventEmitter {
           for (const i of restored) i.stored = true;
         }
       } catch (err) {
-        this.opts.log?.warn(`MQTT: cannot use ${this.opts.queueFile} for the offline queue (${(err as NodeJS.ErrnoException).code || (err as Error).message}): queued messages are kept in memory only`);
+        this.opts.log?.warn(
+          `MQTT: cannot use ${this.opts.queueFile} for the offline queue (${(err as NodeJS.ErrnoException).code || (err as Error).message}): queued messages are kept in memory only`,
+        );
       }
     }
     for (const i of restored.concat(foreign)) if (i.seq > this.seq) this.seq = i.seq;
     if (inherit && inherit.seq > this.seq) this.seq = inherit.seq;
     this.queue = restored;
-    if (restored.length && !inherit) this.opts.log?.info?.(`MQTT: ${restored.length} queued message(s) read back from ${this.opts.queueFile}: they are sent after the next connect`);
+    if (restored.length && !inherit)
+      this.opts.log?.info?.(
+        `MQTT: ${restored.length} queued message(s) read back from ${this.opts.queueFile}: they are sent after the next connect`,
+      );
     if (restored.length === 0 && foreign.length === 0) return;
     // After the constructor: the owner has attached its 'dropped' and 'state' listeners by then.
     process.nextTick(() => {
       if (this.closed) return;
       if (foreign.length) {
-        this.opts.log?.warn(`MQTT: ${foreign.length} queued message(s) were queued for other broker settings and are not sent (${named(foreign)})`);
+        this.opts.log?.warn(
+          `MQTT: ${foreign.length} queued message(s) were queued for other broker settings and are not sent (${named(foreign)})`,
+        );
         this.drop(foreign, 'ESETTINGS');
       }
       this.expire();
@@ -922,7 +988,8 @@ export class MqttHub extends EventEmitter {
         return;
       }
       for (const g of granted || []) {
-        if (g.qos === 128) this.opts.log?.warn(`MQTT: the broker refused the subscription to "${g.topic}": check the topic and the rights of the API key`);
+        if (g.qos === 128)
+          this.opts.log?.warn(`MQTT: the broker refused the subscription to "${g.topic}": check the topic and the rights of the API key`);
       }
     });
   }
@@ -940,7 +1007,8 @@ export class MqttHub extends EventEmitter {
       client.unsubscribe(this.brokerFilter(entry), (err?: Error) => {
         // A connection being closed takes its subscriptions with it (clean session): only a
         // failure on the connection still in use is worth a warning.
-        if (err && this.client === client && this.connected) this.opts.log?.warn(`MQTT unsubscribe from "${entry.filter}" failed: ${err.message}`);
+        if (err && this.client === client && this.connected)
+          this.opts.log?.warn(`MQTT unsubscribe from "${entry.filter}" failed: ${err.message}`);
       });
     }
   }

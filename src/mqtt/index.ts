@@ -1,5 +1,17 @@
 export { MqttHub, QueueDropError } from './hub';
-export type { MqttHubOptions, HubState, HubStateName, HubTlsOptions, PublishOptions, PublishResult, MessageHandler, Subscription, DropCode, ReconnectEvent, RebindOptions } from './hub';
+export type {
+  MqttHubOptions,
+  HubState,
+  HubStateName,
+  HubTlsOptions,
+  PublishOptions,
+  PublishResult,
+  MessageHandler,
+  Subscription,
+  DropCode,
+  ReconnectEvent,
+  RebindOptions,
+} from './hub';
 export { HubHolder, hubFingerprints, hubQueueFile, queuePending, closeParkedHubs, parkedHubCount, DEFAULT_GRACE_MS } from './handover';
 export type { HubIdentity, HubListeners } from './handover';
 export { QueueJournal, journalFileName, journalHasMessages } from './queue-store';

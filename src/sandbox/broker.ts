@@ -40,7 +40,11 @@ export class EmbeddedBroker implements Bus {
   /** Publishes refused by the ACL (dropped), and subscriptions refused. */
   denied = { publish: 0, subscribe: 0 };
 
-  constructor(private store: Store, private host: string, private onObj: ObjHandler) {}
+  constructor(
+    private store: Store,
+    private host: string,
+    private onObj: ObjHandler,
+  ) {}
 
   get url(): string {
     return `mqtt://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
@@ -67,8 +71,12 @@ export class EmbeddedBroker implements Bus {
     if (this.server) return;
     const mod = (await import('aedes')) as unknown as { Aedes: { createBroker(o?: object): Promise<AedesLike> } };
     const aedes = await mod.Aedes.createBroker();
-    aedes.authenticate = (client: object, _user: string | undefined, password: Buffer | undefined,
-      done: (err: (Error & { returnCode?: number }) | null, ok: boolean | null) => void) => {
+    aedes.authenticate = (
+      client: object,
+      _user: string | undefined,
+      password: Buffer | undefined,
+      done: (err: (Error & { returnCode?: number }) | null, ok: boolean | null) => void,
+    ) => {
       const v = password ? this.store.visibleTo(password.toString()) : undefined;
       if (!v || v.pending2fa) {
         const err = new Error('Bad username or password') as Error & { returnCode: number };
@@ -79,7 +87,7 @@ export class EmbeddedBroker implements Bus {
       done(null, true);
     };
     aedes.authorizePublish = (client: object | null, packet: { topic: string }, cb: (err?: Error | null) => void) => {
-      if (client && !this.allowed((this.clientsAcl.has(client) ? this.clientsAcl.get(client)! : []), packet.topic, false)) {
+      if (client && !this.allowed(this.clientsAcl.has(client) ? this.clientsAcl.get(client)! : [], packet.topic, false)) {
         this.denied.publish++;
         // drop silently: '$' topics reach no '#'/'+' subscriber and nobody may subscribe to them
         packet.topic = `$denied/${packet.topic}`;
@@ -87,7 +95,7 @@ export class EmbeddedBroker implements Bus {
       cb(null);
     };
     aedes.authorizeSubscribe = (client: object, sub: { topic: string }, cb: (err: Error | null, s?: object | null) => void) => {
-      if (!this.allowed((this.clientsAcl.has(client) ? this.clientsAcl.get(client)! : []), sub.topic, true)) {
+      if (!this.allowed(this.clientsAcl.has(client) ? this.clientsAcl.get(client)! : [], sub.topic, true)) {
         this.denied.subscribe++;
         return cb(null, null);
       }
@@ -131,8 +139,10 @@ export class EmbeddedBroker implements Bus {
     const aedes = this.aedes;
     if (!aedes) return Promise.reject(new Error('MQTT broker is stopped'));
     return new Promise((resolve, reject) => {
-      aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: opts.qos ?? 0, retain: !!opts.retain, dup: false },
-        (err?: Error) => (err ? reject(err) : resolve()));
+      aedes.publish(
+        { cmd: 'publish', topic, payload: Buffer.from(payload), qos: opts.qos ?? 0, retain: !!opts.retain, dup: false },
+        (err?: Error) => (err ? reject(err) : resolve()),
+      );
     });
   }
 }
@@ -140,7 +150,10 @@ export class EmbeddedBroker implements Bus {
 /** Uses an external broker: subscribes `+/obj/#` there and publishes events there. */
 export class ExternalBroker implements Bus {
   private client?: mqtt.MqttClient;
-  constructor(readonly url: string, private onObj: ObjHandler) {}
+  constructor(
+    readonly url: string,
+    private onObj: ObjHandler,
+  ) {}
 
   get up(): boolean {
     return !!this.client?.connected;
@@ -149,15 +162,24 @@ export class ExternalBroker implements Bus {
   async start(): Promise<void> {
     const client = mqtt.connect(this.url, {
       clientId: `lynx-sandbox-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
-      reconnectPeriod: 500, connectTimeout: 5000,
+      reconnectPeriod: 500,
+      connectTimeout: 5000,
     });
     client.on('message', (topic, payload) => this.onObj(topic, payload));
     await new Promise<void>((resolve, reject) => {
-      const fail = (err: Error) => { client.end(true); reject(new Error(`sandbox: cannot connect to external broker: ${err.message}`)); };
+      const fail = (err: Error) => {
+        client.end(true);
+        reject(new Error(`sandbox: cannot connect to external broker: ${err.message}`));
+      };
       client.once('error', fail);
-      client.once('connect', () => { client.off('error', fail); resolve(); });
+      client.once('connect', () => {
+        client.off('error', fail);
+        resolve();
+      });
     });
-    client.on('error', () => { /* reconnects */ });
+    client.on('error', () => {
+      /* reconnects */
+    });
     await client.subscribeAsync('+/obj/#', { qos: 1 });
     this.client = client;
   }

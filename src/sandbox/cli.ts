@@ -22,12 +22,23 @@ function parseArgs(argv: string[]): SandboxOptions {
       return n;
     };
     switch (flag) {
-      case '--port': o.port = port(); break;
-      case '--mqtt-port': o.mqttPort = port(); break;
-      case '--seed': o.seed = val; break;
-      case '--host': o.host = val; break;
-      case '--mqtt-url': o.mqttUrl = val; break;
-      default: throw new Error(`unknown option ${flag}`);
+      case '--port':
+        o.port = port();
+        break;
+      case '--mqtt-port':
+        o.mqttPort = port();
+        break;
+      case '--seed':
+        o.seed = val;
+        break;
+      case '--host':
+        o.host = val;
+        break;
+      case '--mqtt-url':
+        o.mqttUrl = val;
+        break;
+      default:
+        throw new Error(`unknown option ${flag}`);
     }
   }
   return o;
@@ -47,7 +58,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     if (!sb) process.exit(0);
-    else sb.stop().then(() => process.exit(0), () => process.exit(1));
+    else
+      sb.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

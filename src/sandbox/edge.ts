@@ -61,7 +61,10 @@ export function registerEdgeRoutes(router: Router, ctx: SandboxContext): void {
   // configured instances first: `/edge/app/configured/{iid}` has the same shape as `/edge/app/{app_id}/version`
   router.add('GET', '/api/v2/edge/app/configured/{installation_id}', (req) => {
     const inst = ctx.installationFor(req, req.params.installation_id);
-    return json(200, [...st().instances.values()].filter((i) => i.installation_id === inst.id));
+    return json(
+      200,
+      [...st().instances.values()].filter((i) => i.installation_id === inst.id),
+    );
   });
 
   router.add('POST', '/api/v2/edge/app/configured/{installation_id}', (req) => {
@@ -69,7 +72,16 @@ export function registerEdgeRoutes(router: Router, ctx: SandboxContext): void {
     const body = instanceBody(req, st());
     const t = now();
     const s = st();
-    const x: SbEdgeInstance = { id: s.nextInstanceId++, app_id: body.app_id, installation_id: inst.id, version: body.version, config: body.config, name: body.name, created: t, updated: t };
+    const x: SbEdgeInstance = {
+      id: s.nextInstanceId++,
+      app_id: body.app_id,
+      installation_id: inst.id,
+      version: body.version,
+      config: body.config,
+      name: body.name,
+      created: t,
+      updated: t,
+    };
     s.instances.set(x.id, x);
     if (!ctx.flag(req, 'silent')) ctx.emitEvent(inst.client_id, 'edge_app');
     return json(200, x);
@@ -101,7 +113,10 @@ export function registerEdgeRoutes(router: Router, ctx: SandboxContext): void {
   router.add('GET', '/api/v2/edge/app', (req) => {
     const orgs = callerOrgs(ctx, req);
     const s = st();
-    return json(200, [...s.apps.values()].filter((a) => isPublished(s, a) && (a.public || orgs.has(a.publisher.id))));
+    return json(
+      200,
+      [...s.apps.values()].filter((a) => isPublished(s, a) && (a.public || orgs.has(a.publisher.id))),
+    );
   });
 
   router.add('POST', '/api/v2/edge/app', (req) => {
@@ -129,10 +144,14 @@ export function registerEdgeRoutes(router: Router, ctx: SandboxContext): void {
 
   router.add('GET', '/api/v2/edge/app/organization/{organization_id}', (req) => {
     const org = orgParam(req.params.organization_id);
-    if (!callerOrgs(ctx, req).has(org)) throw new HttpError(403, `Forbidden: no installation of organisation ${org} is visible to this key`);
+    if (!callerOrgs(ctx, req).has(org))
+      throw new HttpError(403, `Forbidden: no installation of organisation ${org} is visible to this key`);
     const s = st();
     const available = ctx.flag(req, 'available');
-    return json(200, [...s.apps.values()].filter((a) => a.publisher.id === org || (available && a.public && isPublished(s, a))));
+    return json(
+      200,
+      [...s.apps.values()].filter((a) => a.publisher.id === org || (available && a.public && isPublished(s, a))),
+    );
   });
 
   router.add('GET', '/api/v2/edge/publisher/{organization_id}', (req) => {
@@ -271,15 +290,21 @@ function appBody(req: SbRequest): Omit<SbEdgeApp, 'id' | 'created' | 'updated'> 
   const b = req.json<Record<string, unknown>>();
   if (!b || typeof b !== 'object' || Array.isArray(b)) throw new HttpError(400, 'body must be a JSON object (EdgeApp)');
   if (typeof b.name !== 'string' || !b.name.trim()) throw new HttpError(400, 'name is required: the name of the app');
-  if (typeof b.category !== 'string' || !b.category.trim()) throw new HttpError(400, 'category is required: the category the app is placed in');
-  if (!Array.isArray(b.tags) || b.tags.some((t) => typeof t !== 'string')) throw new HttpError(400, 'tags is required: an array of strings (may be empty)');
-  if (typeof b.short_description !== 'string') throw new HttpError(400, 'short_description is required: a short description of the app (text, may be empty)');
-  if (typeof b.description !== 'string') throw new HttpError(400, 'description is required: a longer description of the app (text, Markdown allowed, may be empty)');
-  const pub = (b.publisher && typeof b.publisher === 'object' && !Array.isArray(b.publisher) ? b.publisher : undefined) as { id?: unknown; name?: unknown } | undefined;
+  if (typeof b.category !== 'string' || !b.category.trim())
+    throw new HttpError(400, 'category is required: the category the app is placed in');
+  if (!Array.isArray(b.tags) || b.tags.some((t) => typeof t !== 'string'))
+    throw new HttpError(400, 'tags is required: an array of strings (may be empty)');
+  if (typeof b.short_description !== 'string')
+    throw new HttpError(400, 'short_description is required: a short description of the app (text, may be empty)');
+  if (typeof b.description !== 'string')
+    throw new HttpError(400, 'description is required: a longer description of the app (text, Markdown allowed, may be empty)');
+  const pub = (b.publisher && typeof b.publisher === 'object' && !Array.isArray(b.publisher) ? b.publisher : undefined) as
+    { id?: unknown; name?: unknown } | undefined;
   if (!pub || typeof pub.id !== 'number' || !Number.isInteger(pub.id) || pub.id <= 0) {
     throw new HttpError(400, 'publisher.id is required: the id of the organisation publishing the app');
   }
-  if (typeof b.public !== 'boolean') throw new HttpError(400, 'public is required: true for an app for all users, false for the publisher\'s organisation only');
+  if (typeof b.public !== 'boolean')
+    throw new HttpError(400, "public is required: true for an app for all users, false for the publisher's organisation only");
   return {
     name: b.name.trim(),
     category: b.category.trim(),
@@ -300,9 +325,11 @@ function instanceBody(req: SbRequest, s: EdgeState): { app_id: number; version: 
   if (!s.apps.has(b.app_id)) throw new HttpError(400, `app_id ${b.app_id}: no such edge app`);
   if (typeof b.version !== 'string' || !b.version) throw new HttpError(400, 'version is required: a published version name of the app');
   const list = s.versions.get(b.app_id) ?? [];
-  if (!list.some((v) => v.name === b.version || v.hash === b.version)) throw new HttpError(400, `version "${b.version}" does not exist for edge app ${b.app_id}`);
+  if (!list.some((v) => v.name === b.version || v.hash === b.version))
+    throw new HttpError(400, `version "${b.version}" does not exist for edge app ${b.app_id}`);
   if (typeof b.name !== 'string' || !b.name.trim()) throw new HttpError(400, 'name is required: a name for this instance of the app');
-  if (!b.config || typeof b.config !== 'object' || Array.isArray(b.config)) throw new HttpError(400, 'config is required: an object of the app\'s input values');
+  if (!b.config || typeof b.config !== 'object' || Array.isArray(b.config))
+    throw new HttpError(400, "config is required: an object of the app's input values");
   return { app_id: b.app_id, version: b.version, config: b.config as Record<string, unknown>, name: b.name.trim() };
 }
 

@@ -43,7 +43,15 @@ export type FaultAction =
   | { kind: 'none'; latencyMs: number; phase: FaultPhase }
   | { kind: 'drop'; latencyMs: number; phase: FaultPhase }
   | { kind: 'stall'; latencyMs: number; phase: FaultPhase; stallMs: number }
-  | { kind: 'error'; latencyMs: number; phase: FaultPhase; status: number; headers: Record<string, string>; body: string; contentType: string };
+  | {
+      kind: 'error';
+      latencyMs: number;
+      phase: FaultPhase;
+      status: number;
+      headers: Record<string, string>;
+      body: string;
+      contentType: string;
+    };
 
 /** Faults injected since the last set()/clear(), by kind and phase. */
 export interface FaultStats {
@@ -67,7 +75,8 @@ export class Faults {
     if (cfg.phase !== undefined && !['before', 'after', 'either'].includes(cfg.phase)) {
       throw new Error('faults.set: phase must be "before", "after" or "either"');
     }
-    if (Array.isArray(cfg.errorStatus) && cfg.errorStatus.length === 0) throw new Error('faults.set: errorStatus must list at least one status');
+    if (Array.isArray(cfg.errorStatus) && cfg.errorStatus.length === 0)
+      throw new Error('faults.set: errorStatus must list at least one status');
     this.cfg = { ...cfg, methods: cfg.methods?.map((m) => m.toUpperCase()) };
     this.remaining = cfg.count ?? Infinity;
     this.counts = emptyStats();
@@ -98,7 +107,7 @@ export class Faults {
     if (this.remaining <= 0) this.cfg = undefined;
     this.counts.requests++;
     const latencyMs = c.latencyMs ?? 0;
-    let phase: FaultPhase = c.phase === 'either' ? (Math.random() < 0.5 ? 'before' : 'after') : c.phase ?? 'before';
+    let phase: FaultPhase = c.phase === 'either' ? (Math.random() < 0.5 ? 'before' : 'after') : (c.phase ?? 'before');
     if (c.dropRate && Math.random() < c.dropRate) {
       this.counts[phase].drop++;
       return { kind: 'drop', latencyMs, phase };
@@ -117,7 +126,15 @@ export class Faults {
       if (c.retryAfter !== undefined) headers['retry-after'] = String(c.retryAfter);
       return c.errorBody !== undefined
         ? { kind: 'error', latencyMs, phase, status, headers, body: c.errorBody, contentType: 'text/html' }
-        : { kind: 'error', latencyMs, phase, status, headers, body: JSON.stringify({ message: 'Injected fault' }), contentType: 'application/json' };
+        : {
+            kind: 'error',
+            latencyMs,
+            phase,
+            status,
+            headers,
+            body: JSON.stringify({ message: 'Injected fault' }),
+            contentType: 'application/json',
+          };
     }
     return { kind: 'none', latencyMs, phase: 'before' };
   }

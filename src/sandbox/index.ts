@@ -15,7 +15,24 @@ import type { SandboxContext } from './context';
 export { Router, HttpError, json, noContent, empty, raw } from './router';
 export type { SbRequest, Reply, Principal, Handler, Method, RouteOptions } from './router';
 export { Store, InstallationLog, bareTopic, defaultBehaviour } from './store';
-export type { Seed, SandboxBehaviour, SeedBehaviour, AggrMethod, LogQuery, ApiKeyEntry, User, Installation, ModelX, Schedule, StatusEntry, LogEntry, NotificationMessage, NotificationOutput, NotificationExecutor, SentNotification } from './store';
+export type {
+  Seed,
+  SandboxBehaviour,
+  SeedBehaviour,
+  AggrMethod,
+  LogQuery,
+  ApiKeyEntry,
+  User,
+  Installation,
+  ModelX,
+  Schedule,
+  StatusEntry,
+  LogEntry,
+  NotificationMessage,
+  NotificationOutput,
+  NotificationExecutor,
+  SentNotification,
+} from './store';
 export type { FaultConfig, FaultPhase, FaultStats } from './faults';
 export type { SandboxContext } from './context';
 
@@ -83,7 +100,9 @@ function principalOf(store: Store, req: http.IncomingMessage): Principal | undef
   if (!secret) return undefined;
   const v = store.visibleTo(secret);
   if (!v) return undefined;
-  return { key: secret, kind: v.kind, installations: v.installations, assigned: v.assigned, pending2fa: v.pending2fa } as Principal & { pending2fa: boolean };
+  return { key: secret, kind: v.kind, installations: v.installations, assigned: v.assigned, pending2fa: v.pending2fa } as Principal & {
+    pending2fa: boolean;
+  };
 }
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
@@ -237,7 +256,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     async function route(method: string, pathname: string, url: string, qi: number, body: Buffer): Promise<Reply> {
       const { match, pathKnown } = router.match(method, pathname);
       if (!match) {
-        return pathKnown ? { status: 405, body: { message: `Method ${method} not allowed on ${pathname}` } }
+        return pathKnown
+          ? { status: 405, body: { message: `Method ${method} not allowed on ${pathname}` } }
           : { status: 404, body: { message: 'Not found' } };
       }
       const principal = principalOf(store, req) as (Principal & { pending2fa?: boolean }) | undefined;
@@ -249,9 +269,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         }
       }
       const sreq: SbRequest = {
-        method, path: pathname, params: match.params,
+        method,
+        path: pathname,
+        params: match.params,
         query: new URLSearchParams(qi >= 0 ? url.slice(qi + 1) : ''),
-        headers: req.headers, body,
+        headers: req.headers,
+        body,
         json<T>(): T {
           try {
             return JSON.parse(body.toString('utf8')) as T;

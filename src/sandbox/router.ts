@@ -70,7 +70,11 @@ export interface RouteOptions {
 }
 
 export class HttpError extends Error {
-  constructor(public status: number, message: string, public headers?: Record<string, string>) {
+  constructor(
+    public status: number,
+    message: string,
+    public headers?: Record<string, string>,
+  ) {
     super(message);
     this.name = 'HttpError';
   }
@@ -126,9 +130,20 @@ export class Router {
       for (let i = 0; i < segs.length; i++) {
         const p = r.parts[i];
         if (p.startsWith('{') && p.endsWith('}')) {
-          if (!segs[i]) { ok = false; break; }
-          try { params[p.slice(1, -1)] = decodeURIComponent(segs[i]); } catch { ok = false; break; }
-        } else if (p !== segs[i]) { ok = false; break; }
+          if (!segs[i]) {
+            ok = false;
+            break;
+          }
+          try {
+            params[p.slice(1, -1)] = decodeURIComponent(segs[i]);
+          } catch {
+            ok = false;
+            break;
+          }
+        } else if (p !== segs[i]) {
+          ok = false;
+          break;
+        }
       }
       if (!ok) continue;
       pathKnown = true;

@@ -5,7 +5,16 @@ import { HttpError, empty, json, type Router, type SbRequest } from './router';
 import type { SandboxContext } from './context';
 import { AGGREGATION_FORM, parseAggregationMethod, parseGoDuration } from '../lynx/aggregation';
 import { wildcard } from '../lynx/match';
-import { bareTopic, fullTopic, type Installation, type LogQuery, type ModelX, type NotificationExecutor, type Schedule, type StatusEntry } from './store';
+import {
+  bareTopic,
+  fullTopic,
+  type Installation,
+  type LogQuery,
+  type ModelX,
+  type NotificationExecutor,
+  type Schedule,
+  type StatusEntry,
+} from './store';
 
 type Obj = Record<string, unknown>;
 
@@ -93,7 +102,8 @@ function numberQuery(req: SbRequest, name: string, dflt: number): number {
   const s = req.query.get(name);
   if (s === null || s === '') return dflt;
   const n = Number(s);
-  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(s) || !Number.isFinite(n)) throw new HttpError(400, `query parameter "${name}" must be a number (unix seconds), got "${s}"`);
+  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(s) || !Number.isFinite(n))
+    throw new HttpError(400, `query parameter "${name}" must be a number (unix seconds), got "${s}"`);
   return n;
 }
 
@@ -123,7 +133,11 @@ function boolQuery(req: SbRequest, name: string, dflt: boolean): boolean {
  * function's topic_read, without `{client_id}/`), matched as they are.
  */
 function topicsFromQuery(req: SbRequest): string[] | undefined {
-  const raw = req.query.getAll('topics').flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
+  const raw = req.query
+    .getAll('topics')
+    .flatMap((t) => t.split(','))
+    .map((t) => t.trim())
+    .filter(Boolean);
   return raw.length ? raw : undefined;
 }
 
@@ -139,26 +153,34 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
   const { store } = ctx;
 
   // ---- auth -------------------------------------------------------------
-  router.add('POST', '/api/v2/auth', (req) => {
-    let email: string | undefined;
-    let password: string | undefined;
-    const auth = req.headers.authorization;
-    if (auth && /^basic /i.test(auth)) {
-      const dec = Buffer.from(auth.slice(6).trim(), 'base64').toString();
-      const i = dec.indexOf(':');
-      if (i >= 0) { email = dec.slice(0, i); password = dec.slice(i + 1); }
-    } else if (req.body.length) {
-      const b = bodyObject(req);
-      email = (optionalString(b, 'email') ?? optionalString(b, 'username'));
-      password = optionalString(b, 'password');
-    }
-    if (!email || password === undefined) throw new HttpError(401, 'Unauthorized');
-    const t = store.login(email, password);
-    if (!t) throw new HttpError(401, 'Unauthorized');
-    if (!t.pending2fa) return json(200, { token: t.token });
-    // the spec (POST /api/v2/auth) spells it nextstep; node-lynx declares next_step
-    return json(200, { token: t.token, [store.behaviour.twoFactorField]: 'smslogin' });
-  }, { auth: false });
+  router.add(
+    'POST',
+    '/api/v2/auth',
+    (req) => {
+      let email: string | undefined;
+      let password: string | undefined;
+      const auth = req.headers.authorization;
+      if (auth && /^basic /i.test(auth)) {
+        const dec = Buffer.from(auth.slice(6).trim(), 'base64').toString();
+        const i = dec.indexOf(':');
+        if (i >= 0) {
+          email = dec.slice(0, i);
+          password = dec.slice(i + 1);
+        }
+      } else if (req.body.length) {
+        const b = bodyObject(req);
+        email = optionalString(b, 'email') ?? optionalString(b, 'username');
+        password = optionalString(b, 'password');
+      }
+      if (!email || password === undefined) throw new HttpError(401, 'Unauthorized');
+      const t = store.login(email, password);
+      if (!t) throw new HttpError(401, 'Unauthorized');
+      if (!t.pending2fa) return json(200, { token: t.token });
+      // the spec (POST /api/v2/auth) spells it nextstep; node-lynx declares next_step
+      return json(200, { token: t.token, [store.behaviour.twoFactorField]: 'smslogin' });
+    },
+    { auth: false },
+  );
 
   router.add('PUT', '/api/v2/auth', (req) => {
     const p = req.principal!;
@@ -181,8 +203,12 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
   // ---- installations ----------------------------------------------------
   // InstallationInfo with `assigned` as seen by the caller
   const installationInfo = (req: SbRequest, i: Installation) => ({
-    id: i.id, name: i.name, client_id: i.client_id, organization_id: i.organization_id,
-    capabilities: i.capabilities, assigned: store.isAssigned(req.principal!, i.id),
+    id: i.id,
+    name: i.name,
+    client_id: i.client_id,
+    organization_id: i.organization_id,
+    capabilities: i.capabilities,
+    assigned: store.isAssigned(req.principal!, i.id),
   });
   router.add('GET', '/api/v2/installationinfo', (req) => {
     const p = req.principal!;
@@ -190,14 +216,18 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
     // "Filter result on installations assigned to the current user account. Defaults to true"
     const assignedOnly = boolQuery(req, 'assigned', true);
     const orgs = req.query.getAll('organization_id').map((o) => {
-      if (!/^\d+$/.test(o)) throw new HttpError(400, `query parameter "organization_id" must be an integer (repeat it for several), got "${o}"`);
+      if (!/^\d+$/.test(o))
+        throw new HttpError(400, `query parameter "organization_id" must be an integer (repeat it for several), got "${o}"`);
       return Number(o);
     });
-    return json(200, store.installations
-      .filter((i) => vis === null || vis.includes(i.id))
-      .filter((i) => !assignedOnly || store.isAssigned(p, i.id))
-      .filter((i) => !orgs.length || orgs.includes(i.organization_id))
-      .map((i) => installationInfo(req, i)));
+    return json(
+      200,
+      store.installations
+        .filter((i) => vis === null || vis.includes(i.id))
+        .filter((i) => !assignedOnly || store.isAssigned(p, i.id))
+        .filter((i) => !orgs.length || orgs.includes(i.organization_id))
+        .map((i) => installationInfo(req, i)),
+    );
   });
   router.add('GET', '/api/v2/installationinfo/{client_id}', (req) => {
     const cid = idParam(req, 'client_id');
@@ -282,8 +312,11 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
       return { value, protected: optionalBoolean(b, 'protected') };
     };
     const getMeta = (x: ModelX, key: string) =>
-      key in x.meta ? { value: x.meta[key], protected: false }
-        : key in x.protected_meta ? { value: x.protected_meta[key], protected: true } : undefined;
+      key in x.meta
+        ? { value: x.meta[key], protected: false }
+        : key in x.protected_meta
+          ? { value: x.protected_meta[key], protected: true }
+          : undefined;
     const setMeta = (x: ModelX, key: string, value: string, prot: boolean) => {
       delete x.meta[key];
       delete x.protected_meta[key];
@@ -371,7 +404,10 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
       if (intervalText !== null && intervalText !== '') {
         const ms = parseGoDuration(intervalText);
         if (ms === undefined || ms <= 0) {
-          throw new HttpError(400, `query parameter "aggr_interval" must be a positive Go duration such as 30s, 15m, 1h0m0s, 1h30m or 1.5h (units ns, us, ms, s, m, h), got "${intervalText}"`);
+          throw new HttpError(
+            400,
+            `query parameter "aggr_interval" must be a positive Go duration such as 30s, 15m, 1h0m0s, 1h30m or 1.5h (units ns, us, ms, s, m, h), got "${intervalText}"`,
+          );
         }
         intervalMs = ms;
       }
@@ -402,10 +438,13 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
       installation_id: requireInstallationId(b, inst),
       topic: requireString(b, 'topic'),
       value: requireNumber(b, 'value'),
-    } as Pick<Schedule, 'active' | 'installation_id' | 'topic' | 'value' | typeof cronFields[number]> & { executor?: string };
+    } as Pick<Schedule, 'active' | 'installation_id' | 'topic' | 'value' | (typeof cronFields)[number]> & { executor?: string };
     for (const f of cronFields) {
       const v = b[f];
-      if (v === undefined || v === null || v === '') { out[f] = '*'; continue; }
+      if (v === undefined || v === null || v === '') {
+        out[f] = '*';
+        continue;
+      }
       if (typeof v !== 'string') throw mistyped(f, 'a string such as "*", "5" or "0,30"');
       out[f] = v;
     }
@@ -422,7 +461,10 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
   router.add('GET', '/api/v2/schedule/{installation_id}', (req) => {
     const inst = ctx.installationFor(req, req.params.installation_id);
     const executor = req.query.get('executor') || 'gateway';
-    return json(200, [...store.schedules.values()].filter((s) => s.installation_id === inst.id && s.executor === executor));
+    return json(
+      200,
+      [...store.schedules.values()].filter((s) => s.installation_id === inst.id && s.executor === executor),
+    );
   });
   router.add('POST', '/api/v2/schedule/{installation_id}', (req) => {
     const inst = ctx.installationFor(req, req.params.installation_id);
@@ -461,7 +503,10 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
   router.add('POST', `${nbase}/message`, (req) => {
     const inst = ctx.installationFor(req, req.params.installation_id);
     const b = bodyObject(req);
-    return json(200, messageOut(store.addMessage({ installation_id: inst.id, name: requireString(b, 'name'), text: requireString(b, 'text') })));
+    return json(
+      200,
+      messageOut(store.addMessage({ installation_id: inst.id, name: requireString(b, 'name'), text: requireString(b, 'text') })),
+    );
   });
   const messageItem = (req: SbRequest) => {
     const inst = ctx.installationFor(req, req.params.installation_id);
@@ -485,7 +530,10 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
 
   router.add('GET', `${nbase}/output`, (req) => {
     const inst = ctx.installationFor(req, req.params.installation_id);
-    return json(200, [...store.outputs.values()].filter((o) => o.installation_id === inst.id));
+    return json(
+      200,
+      [...store.outputs.values()].filter((o) => o.installation_id === inst.id),
+    );
   });
   // a NotificationOutput: name, executor id, message id (of this installation), config all required
   const outputFields = (b: Obj, inst: Installation) => {
@@ -551,7 +599,10 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
     const p = b.payload;
     if (p === undefined) throw missing('payload', 'a JSON object, e.g. {"value": 1}');
     if (p === null || typeof p !== 'object' || Array.isArray(p)) {
-      throw mistyped('payload', `a JSON object, e.g. {"value": 1} (got ${p === null ? 'null' : Array.isArray(p) ? 'an array' : `a ${typeof p}`})`);
+      throw mistyped(
+        'payload',
+        `a JSON object, e.g. {"value": 1} (got ${p === null ? 'null' : Array.isArray(p) ? 'an array' : `a ${typeof p}`})`,
+      );
     }
     let qos: 0 | 1 | 2 = 0;
     if (b.qos !== undefined) {

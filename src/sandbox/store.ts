@@ -35,13 +35,33 @@ export interface Schedule {
   executor: string;
 }
 
-export interface NotificationMessage { id: number; installation_id: number; name: string; text: string }
-export interface NotificationOutput {
-  id: number; installation_id: number; name: string;
-  notification_output_executor_id: number; notification_message_id: number; config: Record<string, string>;
+export interface NotificationMessage {
+  id: number;
+  installation_id: number;
+  name: string;
+  text: string;
 }
-export interface NotificationExecutor { id: number; type: string; name: string; organization_id: number; config: Record<string, string> }
-export interface SentNotification { installation_id: number; output_id: number; data: unknown; at: number }
+export interface NotificationOutput {
+  id: number;
+  installation_id: number;
+  name: string;
+  notification_output_executor_id: number;
+  notification_message_id: number;
+  config: Record<string, string>;
+}
+export interface NotificationExecutor {
+  id: number;
+  type: string;
+  name: string;
+  organization_id: number;
+  config: Record<string, string>;
+}
+export interface SentNotification {
+  installation_id: number;
+  output_id: number;
+  data: unknown;
+  at: number;
+}
 
 export interface StatusEntry {
   client_id: number;
@@ -59,12 +79,26 @@ export type LogEntry = StatusEntry;
  * Every endpoint works on any visible installation; only `GET /api/v2/installationinfo`
  * tells them apart (`assigned` query parameter, `assigned` field of each entry).
  */
-export interface ApiKeyEntry { key: string; installations: number[] | null; assigned?: number[] | null }
-export interface User {
-  email: string; password: string; twofa?: boolean; smsCode?: string;
-  installations?: number[] | null; assigned?: number[] | null;
+export interface ApiKeyEntry {
+  key: string;
+  installations: number[] | null;
+  assigned?: number[] | null;
 }
-export interface TokenEntry { token: string; email: string; installations: number[] | null; assigned?: number[] | null; pending2fa: boolean }
+export interface User {
+  email: string;
+  password: string;
+  twofa?: boolean;
+  smsCode?: string;
+  installations?: number[] | null;
+  assigned?: number[] | null;
+}
+export interface TokenEntry {
+  token: string;
+  email: string;
+  installations: number[] | null;
+  assigned?: number[] | null;
+  pending2fa: boolean;
+}
 
 /**
  * Switches between readings of the platform where the spec and IoT Open's own clients
@@ -210,7 +244,10 @@ export class InstallationLog {
       for (let k = 0; k < ranges.length; k++) {
         const i = idx[k];
         if (asc ? i >= ranges[k].hi : i < ranges[k].lo) continue;
-        if (best < 0) { best = k; continue; }
+        if (best < 0) {
+          best = k;
+          continue;
+        }
         const a = ranges[k].l[i].timestamp;
         const b = ranges[best].l[idx[best]].timestamp;
         if (asc ? a < b : a > b) best = k;
@@ -218,7 +255,10 @@ export class InstallationLog {
       if (best < 0) break;
       const e = ranges[best].l[idx[best]];
       idx[best] += asc ? 1 : -1;
-      if (skip > 0) { skip--; continue; }
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
       data.push(e);
       if (data.length >= q.limit) break;
     }
@@ -244,8 +284,17 @@ export class InstallationLog {
         vals.length = 0;
         let j = i;
         for (; j < hi && l[j].timestamp < end; j++) vals.push(l[j].value);
-        if (j === i) { j++; vals.push(l[i].value); } // float edge: never loop forever
-        rows.push({ client_id: l[i].client_id, installation_id: l[i].installation_id, timestamp: bucket, topic, value: aggregateValues(method, vals) });
+        if (j === i) {
+          j++;
+          vals.push(l[i].value);
+        } // float edge: never loop forever
+        rows.push({
+          client_id: l[i].client_id,
+          installation_id: l[i].installation_id,
+          timestamp: bucket,
+          topic,
+          value: aggregateValues(method, vals),
+        });
         i = j;
       }
     }
@@ -275,16 +324,39 @@ export function aggregateValues(method: AggrMethod, vals: number[]): number {
     return s[i];
   }
   switch (method) {
-    case 'count': return n;
-    case 'first': return vals[0];
-    case 'last': return vals[n - 1];
-    case 'sum': { let t = 0; for (const v of vals) t += v; return t; }
-    case 'avg': { let t = 0; for (const v of vals) t += v; return t / n; }
-    case 'max': { let m = -Infinity; for (const v of vals) if (v > m) m = v; return m; }
-    case 'min': { let m = Infinity; for (const v of vals) if (v < m) m = v; return m; }
+    case 'count':
+      return n;
+    case 'first':
+      return vals[0];
+    case 'last':
+      return vals[n - 1];
+    case 'sum': {
+      let t = 0;
+      for (const v of vals) t += v;
+      return t;
+    }
+    case 'avg': {
+      let t = 0;
+      for (const v of vals) t += v;
+      return t / n;
+    }
+    case 'max': {
+      let m = -Infinity;
+      for (const v of vals) if (v > m) m = v;
+      return m;
+    }
+    case 'min': {
+      let m = Infinity;
+      for (const v of vals) if (v < m) m = v;
+      return m;
+    }
     case 'spread': {
-      let lo = Infinity, hi = -Infinity;
-      for (const v of vals) { if (v < lo) lo = v; if (v > hi) hi = v; }
+      let lo = Infinity,
+        hi = -Infinity;
+      for (const v of vals) {
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
       return hi - lo;
     }
     case 'median': {
@@ -305,13 +377,23 @@ export function aggregateValues(method: AggrMethod, vals: number[]): number {
 }
 
 function lowerBound(a: LogEntry[], ts: number): number {
-  let lo = 0, hi = a.length;
-  while (lo < hi) { const m = (lo + hi) >>> 1; if (a[m].timestamp < ts) lo = m + 1; else hi = m; }
+  let lo = 0,
+    hi = a.length;
+  while (lo < hi) {
+    const m = (lo + hi) >>> 1;
+    if (a[m].timestamp < ts) lo = m + 1;
+    else hi = m;
+  }
   return lo;
 }
 function upperBound(a: LogEntry[], ts: number): number {
-  let lo = 0, hi = a.length;
-  while (lo < hi) { const m = (lo + hi) >>> 1; if (a[m].timestamp <= ts) lo = m + 1; else hi = m; }
+  let lo = 0,
+    hi = a.length;
+  while (lo < hi) {
+    const m = (lo + hi) >>> 1;
+    if (a[m].timestamp <= ts) lo = m + 1;
+    else hi = m;
+  }
   return lo;
 }
 function insertSorted(a: LogEntry[], e: LogEntry): void {
@@ -350,7 +432,10 @@ export class Store {
     this.behaviour = seedBehaviour(seed.behaviour);
     for (const i of seed.installations) {
       this.installations.push({
-        id: i.id, client_id: i.client_id, name: i.name, organization_id: i.organization_id ?? 1,
+        id: i.id,
+        client_id: i.client_id,
+        name: i.name,
+        organization_id: i.organization_id ?? 1,
         capabilities: i.capabilities ?? [],
       });
       this.logs.set(i.id, new InstallationLog());
@@ -425,7 +510,13 @@ export class Store {
   addModel(kind: 'functionx' | 'devicex', m: Partial<ModelX> & { installation_id: number; type: string }): ModelX {
     const id = m.id ?? this.nextIds[kind];
     this.nextIds[kind] = Math.max(this.nextIds[kind], id + 1);
-    const x: ModelX = { id, installation_id: m.installation_id, type: m.type, meta: { ...(m.meta || {}) }, protected_meta: { ...(m.protected_meta || {}) } };
+    const x: ModelX = {
+      id,
+      installation_id: m.installation_id,
+      type: m.type,
+      meta: { ...(m.meta || {}) },
+      protected_meta: { ...(m.protected_meta || {}) },
+    };
     this.collection(kind).set(id, x);
     return x;
   }
@@ -435,9 +526,18 @@ export class Store {
     this.nextIds.schedule = Math.max(this.nextIds.schedule, id + 1);
     const now = Math.floor(Date.now() / 1000);
     const x: Schedule = {
-      id, installation_id: s.installation_id, active: s.active ?? true, created_at: s.created_at ?? now,
-      updated_at: s.updated_at ?? String(now), day_of_month: s.day_of_month ?? '*', day_of_week: s.day_of_week ?? '*',
-      month: s.month ?? '*', hour: s.hour ?? '*', minute: s.minute ?? '*', topic: s.topic, value: s.value,
+      id,
+      installation_id: s.installation_id,
+      active: s.active ?? true,
+      created_at: s.created_at ?? now,
+      updated_at: s.updated_at ?? String(now),
+      day_of_month: s.day_of_month ?? '*',
+      day_of_week: s.day_of_week ?? '*',
+      month: s.month ?? '*',
+      hour: s.hour ?? '*',
+      minute: s.minute ?? '*',
+      topic: s.topic,
+      value: s.value,
       executor: s.executor ?? 'gateway',
     };
     this.schedules.set(id, x);
@@ -456,9 +556,12 @@ export class Store {
     const id = o.id ?? this.nextIds.output;
     this.nextIds.output = Math.max(this.nextIds.output, id + 1);
     const x: NotificationOutput = {
-      id, installation_id: o.installation_id, name: o.name,
+      id,
+      installation_id: o.installation_id,
+      name: o.name,
       notification_output_executor_id: o.notification_output_executor_id ?? 1,
-      notification_message_id: o.notification_message_id ?? 1, config: o.config ?? {},
+      notification_message_id: o.notification_message_id ?? 1,
+      config: o.config ?? {},
     };
     this.outputs.set(id, x);
     return x;
@@ -483,8 +586,11 @@ export class Store {
     const u = this.users.find((x) => x.email.toLowerCase() === email.toLowerCase() && x.password === password);
     if (!u) return undefined;
     const t: TokenEntry = {
-      token: randomBytes(16).toString('hex'), email: u.email, installations: u.installations ?? null,
-      assigned: u.assigned ?? null, pending2fa: !!u.twofa,
+      token: randomBytes(16).toString('hex'),
+      email: u.email,
+      installations: u.installations ?? null,
+      assigned: u.assigned ?? null,
+      pending2fa: !!u.twofa,
     };
     this.tokens.set(t.token, t);
     return t;
@@ -506,7 +612,9 @@ export class Store {
    * Installation ids a key or token may see and is assigned to (null = all it sees);
    * undefined when the secret is unknown.
    */
-  visibleTo(secret: string): { kind: 'apikey' | 'token'; installations: number[] | null; assigned: number[] | null; pending2fa: boolean } | undefined {
+  visibleTo(
+    secret: string,
+  ): { kind: 'apikey' | 'token'; installations: number[] | null; assigned: number[] | null; pending2fa: boolean } | undefined {
     const k = this.apiKeys.get(secret);
     if (k) return { kind: 'apikey', installations: k.installations, assigned: k.assigned ?? null, pending2fa: false };
     const t = this.tokens.get(secret);
@@ -524,7 +632,6 @@ export class Store {
 export function fullTopic(inst: Installation, topic: string): string {
   return fullOf(inst.client_id, topic);
 }
-
 
 function seedBehaviour(b: SeedBehaviour | undefined): SandboxBehaviour {
   const out = defaultBehaviour();

@@ -31,10 +31,16 @@ export interface CompiledTemplate {
  */
 export function compileTemplate(source: string, format: TemplateFormat, textField = 'message'): CompiledTemplate {
   if (format !== 'json' && format !== 'text') {
-    throw new TemplateError(`template format must be 'json' or 'text', got ${JSON.stringify(format)}`, 'format', 'template.format', { got: JSON.stringify(format) });
+    throw new TemplateError(`template format must be 'json' or 'text', got ${JSON.stringify(format)}`, 'format', 'template.format', {
+      got: JSON.stringify(format),
+    });
   }
   if (typeof source !== 'string' || source.trim() === '') {
-    throw new TemplateError('template is empty: write a template, or choose the default data (payload, topic, lynx)', 'template', 'template.empty');
+    throw new TemplateError(
+      'template is empty: write a template, or choose the default data (payload, topic, lynx)',
+      'template',
+      'template.empty',
+    );
   }
   try {
     // parse() reports syntax errors now; compile() alone defers them to the first render.
@@ -60,7 +66,12 @@ export function compileTemplate(source: string, format: TemplateFormat, textFiel
         data = JSON.parse(text);
       } catch (e) {
         const reason = firstLine((e as Error).message);
-        throw new TemplateError(`template did not render valid JSON (${reason}): insert values with {{json value}} so quotes are escaped, or choose the text format`, 'template', 'template.json', { reason });
+        throw new TemplateError(
+          `template did not render valid JSON (${reason}): insert values with {{json value}} so quotes are escaped, or choose the text format`,
+          'template',
+          'template.json',
+          { reason },
+        );
       }
       if (data === null || typeof data !== 'object' || Array.isArray(data)) {
         throw new TemplateError('template must render a JSON object ({...}), the notification data', 'template', 'template.object');

@@ -25,18 +25,35 @@ export function placeholders(template: string): string[] {
  */
 export function checkPathTemplate(template: unknown, field = 'path'): string {
   if (typeof template !== 'string' || template.trim() === '') {
-    throw new PathTemplateError(`${field} is empty: set an API path such as /api/v2/functionx/{installation_id}`, field, 'path.empty', { field });
+    throw new PathTemplateError(`${field} is empty: set an API path such as /api/v2/functionx/{installation_id}`, field, 'path.empty', {
+      field,
+    });
   }
   const t = template.trim();
   if (!t.startsWith('/') || t.startsWith('//')) {
-    throw new PathTemplateError(`${field} must be a path on the configured server starting with /api/ (got '${t.slice(0, 80)}'): hosts come from the config node`, field, 'path.host', { field, got: t.slice(0, 80) });
+    throw new PathTemplateError(
+      `${field} must be a path on the configured server starting with /api/ (got '${t.slice(0, 80)}'): hosts come from the config node`,
+      field,
+      'path.host',
+      { field, got: t.slice(0, 80) },
+    );
   }
   if (/[?#]/.test(t)) {
-    throw new PathTemplateError(`${field} must not contain '?' or '#': put query parameters in the query field or msg.query`, field, 'path.query', { field });
+    throw new PathTemplateError(
+      `${field} must not contain '?' or '#': put query parameters in the query field or msg.query`,
+      field,
+      'path.query',
+      { field },
+    );
   }
   const stripped = t.replace(PLACEHOLDER, '');
   if (/[{}]/.test(stripped)) {
-    throw new PathTemplateError(`${field} has an unbalanced or invalid placeholder in '${t.slice(0, 80)}': use {name} with letters, digits and _`, field, 'path.placeholder', { field, got: t.slice(0, 80) });
+    throw new PathTemplateError(
+      `${field} has an unbalanced or invalid placeholder in '${t.slice(0, 80)}': use {name} with letters, digits and _`,
+      field,
+      'path.placeholder',
+      { field, got: t.slice(0, 80) },
+    );
   }
   return t;
 }
@@ -50,11 +67,21 @@ export function fillPath(template: string, lookup: (name: string) => unknown, fi
   return t.replace(PLACEHOLDER, (_m, name: string) => {
     const v = lookup(name);
     if (v === undefined || v === null || v === '') {
-      throw new PathTemplateError(`${field} needs a value for {${name}}: set msg.params.${name} (or msg.${name}), or give it in the node's parameters`, name, 'path.missing', { field, name });
+      throw new PathTemplateError(
+        `${field} needs a value for {${name}}: set msg.params.${name} (or msg.${name}), or give it in the node's parameters`,
+        name,
+        'path.missing',
+        { field, name },
+      );
     }
     if (typeof v === 'object') {
       const got = Array.isArray(v) ? 'an array' : 'an object';
-      throw new PathTemplateError(`{${name}} must be a string or number, got ${got}: set msg.params.${name} to a single value`, name, 'path.value', { name, got });
+      throw new PathTemplateError(
+        `{${name}} must be a string or number, got ${got}: set msg.params.${name} to a single value`,
+        name,
+        'path.value',
+        { name, got },
+      );
     }
     const s = String(v);
     if (s === '.' || s === '..') {

@@ -85,7 +85,9 @@ export type Verdict =
  */
 export function judge(secret: string, entered: boolean, existing: unknown, now: Endpoints): Verdict {
   if (!entered && isBinding(existing) && sameSecret(existing, secret)) {
-    return existing.api === now.api && existing.mqtt === now.mqtt ? { kind: 'ok', binding: existing } : { kind: 'refuse', binding: existing };
+    return existing.api === now.api && existing.mqtt === now.mqtt
+      ? { kind: 'ok', binding: existing }
+      : { kind: 'refuse', binding: existing };
   }
   return { kind: 'bind', binding: bindSecret(secret, now) };
 }

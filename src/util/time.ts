@@ -12,11 +12,27 @@ export class TimeParseError extends LynxError {
 }
 
 const UNIT_SECONDS: Record<string, number> = {
-  s: 1, sec: 1, secs: 1, second: 1, seconds: 1,
-  m: 60, min: 60, mins: 60, minute: 60, minutes: 60,
-  h: 3600, hr: 3600, hrs: 3600, hour: 3600, hours: 3600,
-  d: 86400, day: 86400, days: 86400,
-  w: 604800, week: 604800, weeks: 604800,
+  s: 1,
+  sec: 1,
+  secs: 1,
+  second: 1,
+  seconds: 1,
+  m: 60,
+  min: 60,
+  mins: 60,
+  minute: 60,
+  minutes: 60,
+  h: 3600,
+  hr: 3600,
+  hrs: 3600,
+  hour: 3600,
+  hours: 3600,
+  d: 86400,
+  day: 86400,
+  days: 86400,
+  w: 604800,
+  week: 604800,
+  weeks: 604800,
 };
 
 const RELATIVE = /^([+-])\s*(\d+(?:\.\d+)?)\s*([a-z]+)$/i;
@@ -41,7 +57,13 @@ export function parseTime(value: unknown, field: string, now: number = Date.now(
     return t / 1000;
   }
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) throw new TimeParseError(`${field} must be a non-negative finite number of unix seconds, got ${value}: ${hint}`, field, 'time.number', { field, got: value });
+    if (!Number.isFinite(value) || value < 0)
+      throw new TimeParseError(
+        `${field} must be a non-negative finite number of unix seconds, got ${value}: ${hint}`,
+        field,
+        'time.number',
+        { field, got: value },
+      );
     return value > MS_THRESHOLD ? value / 1000 : value;
   }
   if (typeof value !== 'string') {
@@ -56,7 +78,12 @@ export function parseTime(value: unknown, field: string, now: number = Date.now(
   if (rel) {
     const unit = UNIT_SECONDS[rel[3].toLowerCase()];
     if (unit === undefined) {
-      throw new TimeParseError(`${field} has an unknown unit '${rel[3]}' in '${s}': use s, m, h, d or w (e.g. -30m, -1h, -7d)`, field, 'time.unit', { field, unit: rel[3], text: s });
+      throw new TimeParseError(
+        `${field} has an unknown unit '${rel[3]}' in '${s}': use s, m, h, d or w (e.g. -30m, -1h, -7d)`,
+        field,
+        'time.unit',
+        { field, unit: rel[3], text: s },
+      );
     }
     const seconds = Number(rel[2]) * unit * (rel[1] === '-' ? -1 : 1);
     return now / 1000 + seconds;
@@ -76,13 +103,27 @@ export function toQuerySeconds(seconds: number | undefined, bound: 'from' | 'to'
 }
 
 /** Parses both bounds and checks from <= to; errors name the field. */
-export function parseRange(from: unknown, to: unknown, opts: { now?: number; fromField?: string; toField?: string } = {}): { from?: number; to?: number } {
+export function parseRange(
+  from: unknown,
+  to: unknown,
+  opts: { now?: number; fromField?: string; toField?: string } = {},
+): { from?: number; to?: number } {
   const now = opts.now ?? Date.now();
   const f = parseTime(from, opts.fromField ?? 'from', now);
   const t = parseTime(to, opts.toField ?? 'to', now);
   if (f !== undefined && t !== undefined && f > t) {
-    const params = { from: opts.fromField ?? 'from', fromTime: new Date(f * 1000).toISOString(), to: opts.toField ?? 'to', toTime: new Date(t * 1000).toISOString() };
-    throw new TimeParseError(`${params.from} (${params.fromTime}) is after ${params.to} (${params.toTime}): swap them or widen the range`, params.from, 'time.order', params);
+    const params = {
+      from: opts.fromField ?? 'from',
+      fromTime: new Date(f * 1000).toISOString(),
+      to: opts.toField ?? 'to',
+      toTime: new Date(t * 1000).toISOString(),
+    };
+    throw new TimeParseError(
+      `${params.from} (${params.fromTime}) is after ${params.to} (${params.toTime}): swap them or widen the range`,
+      params.from,
+      'time.order',
+      params,
+    );
   }
   return { from: toQuerySeconds(f, 'from'), to: toQuerySeconds(t, 'to') };
 }

@@ -23,7 +23,13 @@ describe('api: endpoints against the sandbox', function () {
   describe('installations', () => {
     it('lists installations with id and client_id', async () => {
       const list = await api.installations.list();
-      assert.deepEqual(list.map((i) => [i.id, i.client_id, i.name]), [[10, 1010, 'Office'], [20, 1020, 'Warehouse']]);
+      assert.deepEqual(
+        list.map((i) => [i.id, i.client_id, i.name]),
+        [
+          [10, 1010, 'Office'],
+          [20, 1020, 'Warehouse'],
+        ],
+      );
     });
     it('finds one by MQTT client id', async () => {
       const inst = await api.installations.byClientId(1020);
@@ -75,7 +81,11 @@ describe('api: endpoints against the sandbox', function () {
         await assert.rejects(x.updateMeta(10, f.id, 'secret/key', { value: '1' }), (e) => e.status === 404);
         const made = await x.updateMeta(10, f.id, 'secret/key', { value: '1', protected: true }, { createMissing: true, silent: true });
         assert.deepEqual(made, { value: '1', protected: true });
-        assert.deepEqual(await x.getMeta(10, f.id, 'secret/key'), { value: '1', protected: true }, 'meta key with a slash is encoded in the path');
+        assert.deepEqual(
+          await x.getMeta(10, f.id, 'secret/key'),
+          { value: '1', protected: true },
+          'meta key with a slash is encoded in the path',
+        );
 
         await x.deleteMeta(10, f.id, 'unit');
         await assert.rejects(x.getMeta(10, f.id, 'unit'), (e) => e.status === 404);
@@ -86,7 +96,10 @@ describe('api: endpoints against the sandbox', function () {
   it('filters functionx lists by type and meta (wildcards in values)', async () => {
     assert.deepEqual((await api.functionx.list(10, { type: 'temperature' })).map((f) => f.id).sort(), [2, 3]);
     assert.deepEqual((await api.functionx.list(10, { meta: { room: 'hall' } })).map((f) => f.id).sort(), [1, 2]);
-    assert.deepEqual((await api.functionx.list(10, { type: 'temperature', meta: { room: 'hall' } })).map((f) => f.id), [2]);
+    assert.deepEqual(
+      (await api.functionx.list(10, { type: 'temperature', meta: { room: 'hall' } })).map((f) => f.id),
+      [2],
+    );
     assert.deepEqual((await api.functionx.list(10, { meta: { name: '*temperature' } })).map((f) => f.id).sort(), [2, 3]);
     assert.deepEqual(await api.functionx.list(10, { meta: { room: 'attic' } }), []);
   });
@@ -94,10 +107,18 @@ describe('api: endpoints against the sandbox', function () {
   it('sends silent=true so no evt/functionx/updated is published, and publishes without it', async () => {
     const client = mqtt.connect(sb.mqtt, { username: 'test', password: sb.apiKey, reconnectPeriod: 0 });
     try {
-      await new Promise((resolve, reject) => { client.once('connect', resolve); client.once('error', reject); });
+      await new Promise((resolve, reject) => {
+        client.once('connect', resolve);
+        client.once('error', reject);
+      });
       await client.subscribeAsync('1010/evt/functionx/updated', { qos: 1 });
       const events = [];
-      const second = new Promise((resolve) => client.on('message', (t) => { events.push(t); resolve(); }));
+      const second = new Promise((resolve) =>
+        client.on('message', (t) => {
+          events.push(t);
+          resolve();
+        }),
+      );
       const f = await api.functionx.create(10, { type: 'x', meta: {} }, { silent: true });
       await api.functionx.update(10, f.id, { meta: { a: '1' } }); // not silent: exactly this one event
       await second;
@@ -140,7 +161,10 @@ describe('api: endpoints against the sandbox', function () {
       assert.ok(api.url('/api/v2/status/10', { topics }).length > MAX_URL_LENGTH);
       sb.resetRequests();
       const st = await api.status.get(10, { topics });
-      assert.deepEqual(st.map((s) => s.topic), ['1010/obj/room/1/temperature']);
+      assert.deepEqual(
+        st.map((s) => s.topic),
+        ['1010/obj/room/1/temperature'],
+      );
       assert.equal(served(sb, 'GET', '/api/v2/status/10'), 0);
       assert.equal(served(sb, 'POST', '/api/v2/status/10'), 1);
     });
@@ -149,8 +173,14 @@ describe('api: endpoints against the sandbox', function () {
       sb.faults.set({ errorRate: 1, errorStatus: 414, path: '/api/v2/status/10', count: 1 });
       sb.resetRequests();
       const st = await api.status.get(10, { topics: ['obj/room/1/temperature'] });
-      assert.deepEqual(st.map((s) => s.topic), ['1010/obj/room/1/temperature']);
-      assert.deepEqual(sb.requests.map((r) => r.method), ['GET', 'POST']);
+      assert.deepEqual(
+        st.map((s) => s.topic),
+        ['1010/obj/room/1/temperature'],
+      );
+      assert.deepEqual(
+        sb.requests.map((r) => r.method),
+        ['GET', 'POST'],
+      );
     });
   });
 
@@ -165,7 +195,10 @@ describe('api: endpoints against the sandbox', function () {
       const asc = await api.log.query(10, { from: now - 7200, topics: ['obj/room/1/temperature'], order: 'asc', limit: 5, offset: 2 });
       assert.equal(asc.total, 23);
       assert.equal(asc.count, 5);
-      assert.deepEqual(asc.data.map((e) => e.value), [20.2, 20.3, 20.4, 20.5, 20.6]);
+      assert.deepEqual(
+        asc.data.map((e) => e.value),
+        [20.2, 20.3, 20.4, 20.5, 20.6],
+      );
       assert.equal(asc.last, asc.data[0].timestamp);
       assert.ok(asc.data.every((e) => e.topic === '1010/obj/room/1/temperature'));
     });
@@ -176,21 +209,36 @@ describe('api: endpoints against the sandbox', function () {
       sb.resetRequests();
       const page = await api.log.query(10, { topics, limit: 2, order: 'asc' });
       assert.equal(page.total, 5);
-      assert.deepEqual(page.data.map((e) => e.msg), ['h0', 'h1']);
-      assert.deepEqual(sb.requests.map((r) => r.method), ['POST']);
+      assert.deepEqual(
+        page.data.map((e) => e.msg),
+        ['h0', 'h1'],
+      );
+      assert.deepEqual(
+        sb.requests.map((r) => r.method),
+        ['POST'],
+      );
 
       sb.faults.set({ errorRate: 1, errorStatus: 414, path: '/api/v3beta/log/10', count: 1 });
       sb.resetRequests();
       const again = await api.log.query(10, { topics: ['obj/room/1/humidity'], limit: 2, offset: 3, order: 'asc' });
-      assert.deepEqual(again.data.map((e) => e.msg), ['h3', 'h4']);
-      assert.deepEqual(sb.requests.map((r) => r.method), ['GET', 'POST']);
+      assert.deepEqual(
+        again.data.map((e) => e.msg),
+        ['h3', 'h4'],
+      );
+      assert.deepEqual(
+        sb.requests.map((r) => r.method),
+        ['GET', 'POST'],
+      );
     });
 
     it('pages with offset += count until total', async () => {
       sb.resetRequests();
       const pages = [];
       for await (const p of api.log.pages(10, { topics: ['obj/room/1/temperature'], limit: 7, order: 'asc' })) pages.push(p);
-      assert.deepEqual(pages.map((p) => p.count), [7, 7, 7, 2]);
+      assert.deepEqual(
+        pages.map((p) => p.count),
+        [7, 7, 7, 2],
+      );
       const values = pages.flatMap((p) => p.data.map((e) => e.value));
       assert.equal(values.length, 23);
       assert.equal(new Set(values).size, 23, 'no entry twice');
@@ -200,16 +248,22 @@ describe('api: endpoints against the sandbox', function () {
     it('stops paging on an empty page and passes the signal through', async () => {
       const empty = [];
       for await (const p of api.log.pages(10, { topics: ['obj/nothing'] })) empty.push(p);
-      assert.deepEqual(empty.map((p) => [p.total, p.count]), [[0, 0]]);
+      assert.deepEqual(
+        empty.map((p) => [p.total, p.count]),
+        [[0, 0]],
+      );
 
       const ac = new AbortController();
       const seen = [];
-      await assert.rejects(async () => {
-        for await (const p of api.log.pages(10, { limit: 5 }, { signal: ac.signal })) {
-          seen.push(p.count);
-          ac.abort();
-        }
-      }, (e) => e instanceof LynxApiError && e.code === 'EABORT');
+      await assert.rejects(
+        async () => {
+          for await (const p of api.log.pages(10, { limit: 5 }, { signal: ac.signal })) {
+            seen.push(p.count);
+            ac.abort();
+          }
+        },
+        (e) => e instanceof LynxApiError && e.code === 'EABORT',
+      );
       assert.deepEqual(seen, [5]);
     });
 
@@ -222,13 +276,26 @@ describe('api: endpoints against the sandbox', function () {
 
   describe('schedules', () => {
     it('lists (default executor gateway, or a given one), gets, creates, updates, deletes', async () => {
-      assert.deepEqual((await api.schedules.list(10)).map((s) => s.id), [1]);
-      assert.deepEqual((await api.schedules.list(10, { executor: 'cloud' })).map((s) => s.id), [2]);
+      assert.deepEqual(
+        (await api.schedules.list(10)).map((s) => s.id),
+        [1],
+      );
+      assert.deepEqual(
+        (await api.schedules.list(10, { executor: 'cloud' })).map((s) => s.id),
+        [2],
+      );
       const one = await api.schedules.get(10, 1);
       assert.equal(one.hour, '7');
       assert.equal(one.topic, 'set/obj/zwave/node/1/switch');
 
-      const created = await api.schedules.create(10, { active: true, topic: 'set/obj/x', value: 5, hour: '12', minute: '15', day_of_week: '1,2,3' });
+      const created = await api.schedules.create(10, {
+        active: true,
+        topic: 'set/obj/x',
+        value: 5,
+        hour: '12',
+        minute: '15',
+        day_of_week: '1,2,3',
+      });
       assert.equal(created.installation_id, 10);
       assert.equal(created.day_of_week, '1,2,3');
       assert.equal(created.month, '*');
@@ -245,12 +312,21 @@ describe('api: endpoints against the sandbox', function () {
 
   describe('notifications', () => {
     it('lists and gets messages, outputs and executors', async () => {
-      assert.deepEqual((await api.notifications.listMessages(10)).map((m) => m.name), ['Alarm']);
+      assert.deepEqual(
+        (await api.notifications.listMessages(10)).map((m) => m.name),
+        ['Alarm'],
+      );
       assert.equal((await api.notifications.getMessage(10, 1)).text, '{{.payload.message}}');
       const outs = await api.notifications.listOutputs(10);
-      assert.deepEqual(outs.map((o) => [o.id, o.name]), [[1, 'Mail ops']]);
+      assert.deepEqual(
+        outs.map((o) => [o.id, o.name]),
+        [[1, 'Mail ops']],
+      );
       assert.equal((await api.notifications.getOutput(10, 1)).config.recipients, 'ops@example.com');
-      assert.deepEqual((await api.notifications.listExecutors(10)).map((e) => e.type), ['mail']);
+      assert.deepEqual(
+        (await api.notifications.listExecutors(10)).map((e) => e.type),
+        ['mail'],
+      );
       assert.equal((await api.notifications.getExecutor(10, 1)).name, 'Mail');
       await assert.rejects(api.notifications.getOutput(10, 99), (e) => e.status === 404);
     });
@@ -267,7 +343,10 @@ describe('api: endpoints against the sandbox', function () {
     it('publishes on the installation topic through the API', async () => {
       const client = mqtt.connect(sb.mqtt, { username: 'test', password: sb.apiKey, reconnectPeriod: 0 });
       try {
-        await new Promise((resolve, reject) => { client.once('connect', resolve); client.once('error', reject); });
+        await new Promise((resolve, reject) => {
+          client.once('connect', resolve);
+          client.once('error', reject);
+        });
         await client.subscribeAsync('1010/obj/api/test', { qos: 1 });
         const got = new Promise((resolve) => client.once('message', (t, p) => resolve([t, p.toString()])));
         const res = await api.mqtt.publish(10, { topic: 'obj/api/test', payload: { value: 22.5 }, qos: 1 });
@@ -293,8 +372,14 @@ describe('api: endpoints against the sandbox', function () {
     });
 
     it('keeps a query already in the path, and never lets a caller header replace the key', async () => {
-      const list = await api.request('GET', '/api/v2/functionx/10?type=temperature', { query: { room: 'kitchen' }, headers: { 'X-API-Key': 'someone-elses-key', 'x-trace': 'abc' } });
-      assert.deepEqual(list.map((f) => f.id), [3]);
+      const list = await api.request('GET', '/api/v2/functionx/10?type=temperature', {
+        query: { room: 'kitchen' },
+        headers: { 'X-API-Key': 'someone-elses-key', 'x-trace': 'abc' },
+      });
+      assert.deepEqual(
+        list.map((f) => f.id),
+        [3],
+      );
     });
 
     it('token() returns the API key in apikey mode', async () => {

@@ -53,8 +53,14 @@ describe('api: platform fidelity', function () {
         const all = await key.installations.list();
         assert.deepEqual(all.map((i) => i.id).sort(), [10, 20]);
         assert.equal(served(sb, 'GET', '/api/v2/installationinfo'), 1, 'one request');
-        assert.deepEqual(all.map((i) => [i.id, i.assigned]).sort(), [[10, true], [20, false]]);
-        assert.deepEqual((await key.installations.list({ assignedOnly: true })).map((i) => i.id), [10]);
+        assert.deepEqual(all.map((i) => [i.id, i.assigned]).sort(), [
+          [10, true],
+          [20, false],
+        ]);
+        assert.deepEqual(
+          (await key.installations.list({ assignedOnly: true })).map((i) => i.id),
+          [10],
+        );
       } finally {
         await key.close();
       }
@@ -71,7 +77,11 @@ describe('api: platform fidelity', function () {
       assert.deepEqual(sizes, [10, 10, 3]);
       const withTotal = [];
       for await (const p of api.log.pages(10, { limit: 10, topics: ['obj/room/1/temperature'] })) withTotal.push([p.count, p.total]);
-      assert.deepEqual(withTotal, [[10, 23], [10, 23], [3, 23]]);
+      assert.deepEqual(withTotal, [
+        [10, 23],
+        [10, 23],
+        [3, 23],
+      ]);
     });
 
     it('pages exactly to the end when the last page is full (one empty page more, no total)', async () => {
@@ -87,9 +97,16 @@ describe('api: platform fidelity', function () {
     });
 
     it('aggregates on the server: aggr_method and aggr_interval as Go duration text', async () => {
-      const p = await api.log.query(10, { topics: ['obj/room/1/temperature'], order: 'asc', aggregation: { method: 'count', interval: '10m' } });
+      const p = await api.log.query(10, {
+        topics: ['obj/room/1/temperature'],
+        order: 'asc',
+        aggregation: { method: 'count', interval: '10m' },
+      });
       assert.ok(p.count >= 3 && p.count <= 4, `23 minutes of values fall in 3 or 4 ten-minute buckets, got ${p.count}`);
-      assert.equal(p.data.reduce((s, e) => s + e.value, 0), 23);
+      assert.equal(
+        p.data.reduce((s, e) => s + e.value, 0),
+        23,
+      );
       assert.ok(p.data.every((e) => e.timestamp % 600 === 0 && e.topic === '1010/obj/room/1/temperature'));
       const avg = await api.log.query(10, { topics: ['obj/room/1/humidity'], aggregation: { method: 'avg', interval: 86400 } });
       assert.ok(avg.count <= 2);
@@ -98,7 +115,10 @@ describe('api: platform fidelity', function () {
     it('refuses an unknown method or a malformed interval before any call, naming the field', async () => {
       sb.resetRequests();
       await assert.rejects(api.log.query(10, { aggregation: { method: 'mean' } }), /aggregation\.method must be one of avg, count, first/);
-      await assert.rejects(api.log.query(10, { aggregation: { method: 'avg', interval: '10 minutes' } }), /aggregation\.interval must be a duration/);
+      await assert.rejects(
+        api.log.query(10, { aggregation: { method: 'avg', interval: '10 minutes' } }),
+        /aggregation\.interval must be a duration/,
+      );
       await assert.rejects(api.log.query(10, { aggregation: { method: 'avg', interval: 0.5 } }), /at least 1 second/);
       assert.equal(served(sb, 'GET', '/api/v3beta/log'), 0);
     });
@@ -148,7 +168,13 @@ describe('api: platform fidelity', function () {
     }
 
     it('create with an empty answer finds the schedule of another executor too', async () => {
-      const s = await api.schedules.create(10, { topic: 'set/obj/zwave/node/1/switch', value: 0, minute: '1', hour: '2', executor: 'cloud' });
+      const s = await api.schedules.create(10, {
+        topic: 'set/obj/zwave/node/1/switch',
+        value: 0,
+        minute: '1',
+        hour: '2',
+        executor: 'cloud',
+      });
       assert.equal(sb.store.schedules.get(s.id).executor, 'cloud');
     });
   });
@@ -157,9 +183,16 @@ describe('api: platform fidelity', function () {
     for (const field of ['nextstep', 'next_step']) {
       it(`is refused with the 2FA advice when the answer says ${field}`, async () => {
         sb.store.behaviour.twoFactorField = field;
-        const c = new ApiClient({ baseUrl: sb.api, auth: { type: 'login', username: USER_2FA.email, password: USER_2FA.password }, retries: 0 });
+        const c = new ApiClient({
+          baseUrl: sb.api,
+          auth: { type: 'login', username: USER_2FA.email, password: USER_2FA.password },
+          retries: 0,
+        });
         try {
-          await assert.rejects(c.installations.list(), (e) => e instanceof LynxApiError && e.code === 'E2FA' && /second factor \(SMS code\).*API key/.test(e.message));
+          await assert.rejects(
+            c.installations.list(),
+            (e) => e instanceof LynxApiError && e.code === 'E2FA' && /second factor \(SMS code\).*API key/.test(e.message),
+          );
         } finally {
           sb.store.behaviour.twoFactorField = 'nextstep';
           await c.close();
@@ -171,7 +204,11 @@ describe('api: platform fidelity', function () {
   describe('empty answers the spec documents', () => {
     it('send, logout and schedule create answer nothing, and the client takes it', async () => {
       assert.equal(await api.notifications.send(10, 1, { message: 'hi' }), undefined);
-      const res = await fetch(`${sb.api}/api/v2/notification/10/output/1/send`, { method: 'POST', headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' }, body: '{}' });
+      const res = await fetch(`${sb.api}/api/v2/notification/10/output/1/send`, {
+        method: 'POST',
+        headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' },
+        body: '{}',
+      });
       assert.equal(res.status, 200);
       assert.equal(await res.text(), '');
     });

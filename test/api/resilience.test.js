@@ -62,7 +62,10 @@ describe('api: auth, retries, timeouts and errors', function () {
       sb.resetRequests();
       const f = await api.functionx.create(10, { type: 'x', meta: {} });
       assert.equal(f.type, 'x');
-      assert.deepEqual(sb.requests.map((r) => `${r.method} ${r.path}`), ['POST /api/v2/functionx/10', 'POST /api/v2/auth', 'POST /api/v2/functionx/10']);
+      assert.deepEqual(
+        sb.requests.map((r) => `${r.method} ${r.path}`),
+        ['POST /api/v2/functionx/10', 'POST /api/v2/auth', 'POST /api/v2/functionx/10'],
+      );
     });
 
     it('does not loop when the fresh token is refused too', async () => {
@@ -267,12 +270,20 @@ describe('api: auth, retries, timeouts and errors', function () {
 
     it('says what to check for a closed port', async () => {
       const port = await closedPort();
-      const api = new ApiClient({ baseUrl: `http://127.0.0.1:${port}`, auth: { type: 'apikey', apiKey: API_KEY }, retries: 1, retryBaseMs: 5 });
+      const api = new ApiClient({
+        baseUrl: `http://127.0.0.1:${port}`,
+        auth: { type: 'apikey', apiKey: API_KEY },
+        retries: 1,
+        retryBaseMs: 5,
+      });
       clients.push(api);
       await assert.rejects(api.installations.list(), (e) => {
         assert.equal(e.code, 'ENETWORK');
         assert.equal(e.status, 0);
-        assert.equal(e.message, `GET /api/v2/installationinfo failed: could not connect to 127.0.0.1:${port}: connection refused, check the API URL`);
+        assert.equal(
+          e.message,
+          `GET /api/v2/installationinfo failed: could not connect to 127.0.0.1:${port}: connection refused, check the API URL`,
+        );
         return true;
       });
     });
@@ -292,7 +303,13 @@ describe('api: auth, retries, timeouts and errors', function () {
       });
       // a server that echoes the key back gets it redacted
       const good = client({ retries: 0 });
-      sb.faults.set({ errorRate: 1, errorStatus: 500, errorBody: `invalid key ${API_KEY} for this request`, path: '/api/v2/installationinfo', count: 1 });
+      sb.faults.set({
+        errorRate: 1,
+        errorStatus: 500,
+        errorBody: `invalid key ${API_KEY} for this request`,
+        path: '/api/v2/installationinfo',
+        count: 1,
+      });
       await assert.rejects(good.installations.list(), (e) => {
         assert.ok(!visible(e).includes(API_KEY));
         assert.match(e.serverMessage, /invalid key \*\*\* for this request/);

@@ -6,7 +6,14 @@
 const assert = require('node:assert/strict');
 const net = require('node:net');
 const {
-  ApiClient, LynxApiError, classifyFailure, classifyStatus, failedBeforeSending, mayRetry, mayHaveActed, createOnce,
+  ApiClient,
+  LynxApiError,
+  classifyFailure,
+  classifyStatus,
+  failedBeforeSending,
+  mayRetry,
+  mayHaveActed,
+  createOnce,
 } = require('../../dist/src/api');
 const { startSandbox } = require('../../dist/src/sandbox');
 const { API_KEY, USER, USER_2FA, seed, closedPort, served } = require('./fixtures');
@@ -29,9 +36,15 @@ describe('api: retry policy', function () {
 
     it('a failure after the connection was made may have reached the server: reset, closed, headers/body timeout', () => {
       for (const c of [
-        { code: 'UND_ERR_SOCKET' }, { code: 'ECONNRESET', syscall: 'read' }, { code: 'EPIPE', syscall: 'write' },
-        { code: 'UND_ERR_HEADERS_TIMEOUT' }, { code: 'UND_ERR_BODY_TIMEOUT' }, { code: 'UND_ERR_CLOSED' }, {},
-      ]) assert.equal(failedBeforeSending(c), false, JSON.stringify(c));
+        { code: 'UND_ERR_SOCKET' },
+        { code: 'ECONNRESET', syscall: 'read' },
+        { code: 'EPIPE', syscall: 'write' },
+        { code: 'UND_ERR_HEADERS_TIMEOUT' },
+        { code: 'UND_ERR_BODY_TIMEOUT' },
+        { code: 'UND_ERR_CLOSED' },
+        {},
+      ])
+        assert.equal(failedBeforeSending(c), false, JSON.stringify(c));
       assert.equal(failedBeforeSending(undefined), false);
     });
 
@@ -65,7 +78,12 @@ describe('api: retry policy', function () {
     it('retries idempotent calls after any transient failure, POSTs only when the server certainly did not act', () => {
       assert.deepEqual(
         ['not-sent', 'refused', 'uncertain', 'final'].map((k) => [mayRetry(k, true), mayRetry(k, false)]),
-        [[true, true], [true, true], [true, false], [false, false]],
+        [
+          [true, true],
+          [true, true],
+          [true, false],
+          [false, false],
+        ],
       );
       assert.equal(mayHaveActed({ failure: 'uncertain' }), true);
       assert.equal(mayHaveActed({ failure: 'not-sent' }), false);
@@ -120,7 +138,10 @@ describe('api: retry policy', function () {
       const api = client({ retries: 4 });
       sb.faults.set({ errorRate: 1, errorStatus: 500, path: '/api/v2/installationinfo' });
       sb.resetRequests();
-      await assert.rejects(api.installations.list(), (e) => e.status === 500 && e.failure === 'uncertain' && /try again later/.test(e.message));
+      await assert.rejects(
+        api.installations.list(),
+        (e) => e.status === 500 && e.failure === 'uncertain' && /try again later/.test(e.message),
+      );
       assert.equal(served(sb, 'GET', '/api/v2/installationinfo'), 5);
     });
 
@@ -187,14 +208,23 @@ describe('api: retry policy', function () {
       sb.faults.set({ errorRate: 1, errorStatus: 429, retryAfter: 120, path: '/api/v2/installationinfo' });
       sb.resetRequests();
       const t0 = Date.now();
-      await assert.rejects(api.installations.list(), (e) => e.status === 429 && e.failure === 'refused' && /asks to wait 120 s/.test(e.message));
+      await assert.rejects(
+        api.installations.list(),
+        (e) => e.status === 429 && e.failure === 'refused' && /asks to wait 120 s/.test(e.message),
+      );
       assert.ok(Date.now() - t0 < 500);
       assert.equal(served(sb, 'GET', '/api/v2/installationinfo'), 1);
     });
 
     it('retries a POST whose connection was refused (nothing was sent), once the server is there', async () => {
       const port = await closedPort();
-      const api = new ApiClient({ baseUrl: `http://127.0.0.1:${port}`, auth: { type: 'apikey', apiKey: API_KEY }, retries: 8, retryBaseMs: 20, retryMaxMs: 40 });
+      const api = new ApiClient({
+        baseUrl: `http://127.0.0.1:${port}`,
+        auth: { type: 'apikey', apiKey: API_KEY },
+        retries: 8,
+        retryBaseMs: 20,
+        retryMaxMs: 40,
+      });
       clients.push(api);
       // a forwarder that starts listening on the refused port after the first retry is announced
       let proxy;
@@ -216,7 +246,10 @@ describe('api: retry policy', function () {
         const f = await api.functionx.create(10, { type: 'after-refusal', meta: {} });
         assert.equal(typeof f.id, 'number');
         assert.ok(retries.length >= 1);
-        assert.ok(retries.every((r) => r.failure === 'not-sent' && r.method === 'POST' && r.code === 'ENETWORK'), JSON.stringify(retries));
+        assert.ok(
+          retries.every((r) => r.failure === 'not-sent' && r.method === 'POST' && r.code === 'ENETWORK'),
+          JSON.stringify(retries),
+        );
         assert.equal(served(sb, 'POST', '/api/v2/functionx/10'), 1);
         assert.equal(fnCount('after-refusal'), 1);
       } finally {
@@ -231,8 +264,13 @@ describe('api: retry policy', function () {
       const silent = net.createServer((s) => sockets.push(s));
       await new Promise((r) => silent.listen(0, '127.0.0.1', r));
       const api = new ApiClient({
-        baseUrl: `https://127.0.0.1:${silent.address().port}`, auth: { type: 'apikey', apiKey: API_KEY },
-        connectTimeoutMs: 100, timeoutMs: 2000, retries: 2, retryBaseMs: 5, retryMaxMs: 10,
+        baseUrl: `https://127.0.0.1:${silent.address().port}`,
+        auth: { type: 'apikey', apiKey: API_KEY },
+        connectTimeoutMs: 100,
+        timeoutMs: 2000,
+        retries: 2,
+        retryBaseMs: 5,
+        retryMaxMs: 10,
       });
       clients.push(api);
       try {
@@ -255,10 +293,13 @@ describe('api: retry policy', function () {
       api.on('retry', (ev) => seen.push(ev));
       sb.faults.set({ errorRate: 1, errorStatus: 502, path: '/api/v2/installationinfo', count: 2 });
       await api.installations.list();
-      assert.deepEqual(seen.map((e) => [e.method, e.path, e.attempt, e.status, e.failure]), [
-        ['GET', '/api/v2/installationinfo', 0, 502, 'uncertain'],
-        ['GET', '/api/v2/installationinfo', 1, 502, 'uncertain'],
-      ]);
+      assert.deepEqual(
+        seen.map((e) => [e.method, e.path, e.attempt, e.status, e.failure]),
+        [
+          ['GET', '/api/v2/installationinfo', 0, 502, 'uncertain'],
+          ['GET', '/api/v2/installationinfo', 1, 502, 'uncertain'],
+        ],
+      );
       assert.ok(seen.every((e) => e.delayMs >= 0 && e.delayMs <= 20));
     });
 
@@ -301,13 +342,24 @@ describe('api: retry policy', function () {
         assert.equal(fnCount('once-c'), 1);
       });
 
-      it('throws a final failure (400) at once, without a lookup; a failed lookup gives the create\'s error', async () => {
+      it("throws a final failure (400) at once, without a lookup; a failed lookup gives the create's error", async () => {
         const api = client({ retries: 0 });
         let lookups = 0;
-        await assert.rejects(createOnce({ create: () => api.functionx.create(10, { type: 'x', meta: { n: 1 } }), lookup: async () => { lookups++; } }), (e) => e.status === 400);
+        await assert.rejects(
+          createOnce({
+            create: () => api.functionx.create(10, { type: 'x', meta: { n: 1 } }),
+            lookup: async () => {
+              lookups++;
+            },
+          }),
+          (e) => e.status === 400,
+        );
         assert.equal(lookups, 0);
         sb.faults.set({ errorRate: 1, errorStatus: 500, path: '/api/v2/functionx/10' });
-        await assert.rejects(createOnce(make(api, 'once-d')), (e) => e.method === 'POST' && e.status === 500 && /look whether it exists/.test(e.message));
+        await assert.rejects(
+          createOnce(make(api, 'once-d')),
+          (e) => e.method === 'POST' && e.status === 500 && /look whether it exists/.test(e.message),
+        );
       });
 
       it('gives up after `attempts` creates that all failed uncertainly with nothing found', async () => {
@@ -320,7 +372,8 @@ describe('api: retry policy', function () {
     });
 
     describe('creates that look themselves up after an uncertain failure', () => {
-      const schedulesLike = (body) => [...sb.store.schedules.values()].filter((x) => x.topic === body.topic && Number(x.value) === body.value);
+      const schedulesLike = (body) =>
+        [...sb.store.schedules.values()].filter((x) => x.topic === body.topic && Number(x.value) === body.value);
 
       it('schedule create: a 500 after the server made it gives the new schedule, once; an identical older one is not taken for it', async () => {
         const api = client();
@@ -338,10 +391,16 @@ describe('api: retry policy', function () {
         assert.equal(schedulesLike(body).length, 3);
       });
 
-      it('schedule create under 20 % faults, also with the spec\'s empty answer: one schedule per create', async () => {
+      it("schedule create under 20 % faults, also with the spec's empty answer: one schedule per create", async () => {
         const api = client();
         sb.store.behaviour.scheduleCreateAnswer = 'empty';
-        sb.faults.set({ errorRate: 0.15, dropRate: 0.05, errorStatus: [500, 502, 503, 504, 429], phase: 'either', path: '/api/v2/schedule/10' });
+        sb.faults.set({
+          errorRate: 0.15,
+          dropRate: 0.05,
+          errorStatus: [500, 502, 503, 504, 429],
+          phase: 'either',
+          path: '/api/v2/schedule/10',
+        });
         const ids = [];
         for (let i = 0; i < 15; i++) ids.push((await api.schedules.create(10, { topic: `set/obj/soak/${i}`, value: i })).id);
         sb.faults.clear();
@@ -351,7 +410,14 @@ describe('api: retry policy', function () {
 
       it('meta create: a 500 after the server made the key answers the key, not a 409 on the retry', async () => {
         const api = client();
-        sb.faults.set({ errorRate: 1, errorStatus: 500, phase: 'after', path: '/api/v2/functionx/10/1/meta/', methods: ['POST'], count: 1 });
+        sb.faults.set({
+          errorRate: 1,
+          errorStatus: 500,
+          phase: 'after',
+          path: '/api/v2/functionx/10/1/meta/',
+          methods: ['POST'],
+          count: 1,
+        });
         const m = await api.functionx.createMeta(10, 1, 'serial', { value: 'S-9' });
         assert.equal(m.value, 'S-9');
         assert.equal(sb.store.functions.get(1).meta.serial, 'S-9');
@@ -363,12 +429,23 @@ describe('api: retry policy', function () {
       it('findOrCreate: the oldest match, or one created once; refuses a body that does not match its filter', async () => {
         const api = client();
         sb.faults.set({ errorRate: 1, errorStatus: 500, phase: 'after', path: '/api/v2/devicex/10', methods: ['POST'], count: 1 });
-        const a = await api.devicex.findOrCreate(10, { type: 'meter', meta: { serial: 'M-1' } }, { type: 'meter', meta: { serial: 'M-1' } });
+        const a = await api.devicex.findOrCreate(
+          10,
+          { type: 'meter', meta: { serial: 'M-1' } },
+          { type: 'meter', meta: { serial: 'M-1' } },
+        );
         assert.equal(a.created, true);
-        const b = await api.devicex.findOrCreate(10, { type: 'meter', meta: { serial: 'M-1' } }, { type: 'meter', meta: { serial: 'M-1' } });
+        const b = await api.devicex.findOrCreate(
+          10,
+          { type: 'meter', meta: { serial: 'M-1' } },
+          { type: 'meter', meta: { serial: 'M-1' } },
+        );
         assert.deepEqual([b.created, b.obj.id, b.count], [false, a.obj.id, 1]);
         assert.equal([...sb.store.devices.values()].filter((d) => d.meta.serial === 'M-1').length, 1);
-        await assert.rejects(api.devicex.findOrCreate(10, { type: 'meter', meta: { serial: 'M-2' } }, { meta: { serial: 'M-3' } }), /does not match the filter/);
+        await assert.rejects(
+          api.devicex.findOrCreate(10, { type: 'meter', meta: { serial: 'M-2' } }, { meta: { serial: 'M-3' } }),
+          /does not match the filter/,
+        );
       });
     });
 
@@ -401,7 +478,14 @@ describe('api: retry policy', function () {
         assert.equal(logins, 3, `${logins} logins for ${calls} calls`);
         assert.equal(served(sb, 'GET', '/api/v2/functionx'), 0);
         assert.deepEqual(slow, [], 'held calls fail at once');
-        assert.deepEqual(events.map((e) => [e.state, e.refusals]), [['refused', 1], ['refused', 2], ['refused', 3]]);
+        assert.deepEqual(
+          events.map((e) => [e.state, e.refusals]),
+          [
+            ['refused', 1],
+            ['refused', 2],
+            ['refused', 3],
+          ],
+        );
         assert.equal(events[2].retryAt - Date.now() > 0, true);
         const st = api.authState;
         assert.equal(st.state, 'refused');
@@ -425,7 +509,10 @@ describe('api: retry policy', function () {
           await assert.rejects(capped.token());
           await sleep(130);
         }
-        assert.deepEqual(waits.map((w) => Math.round(w / 10) * 10), [50, 100, 120, 120]);
+        assert.deepEqual(
+          waits.map((w) => Math.round(w / 10) * 10),
+          [50, 100, 120, 120],
+        );
       });
 
       it('logs in again after the backoff, and a refusal is over at the first accepted login', async () => {
@@ -458,7 +545,7 @@ describe('api: retry policy', function () {
         assert.equal(served(sb, 'POST', '/api/v2/auth'), 1);
       });
 
-      it('retries a login that failed on the server\'s side (500) or never left, never a refused one', async () => {
+      it("retries a login that failed on the server's side (500) or never left, never a refused one", async () => {
         const api = login(USER.password);
         sb.faults.set({ errorRate: 1, errorStatus: 500, path: '/api/v2/auth', count: 2 });
         sb.resetRequests();
@@ -482,7 +569,10 @@ describe('api: retry policy', function () {
           await assert.rejects(api.functionx.list(10), (e) => {
             assert.equal(e.code, 'EAUTH');
             assert.equal(e.status, 401);
-            assert.match(e.message, /^GET \/api\/v2\/functionx\/10 was not sent: the API key was refused by 127\.0\.0\.1:\d+ \(HTTP 401\): check the API key in the config node; it is tried again in 1 s$/);
+            assert.match(
+              e.message,
+              /^GET \/api\/v2\/functionx\/10 was not sent: the API key was refused by 127\.0\.0\.1:\d+ \(HTTP 401\): check the API key in the config node; it is tried again in 1 s$/,
+            );
             assert.ok(!e.message.includes(badKey));
             return true;
           });
@@ -494,7 +584,10 @@ describe('api: retry policy', function () {
         sb.store.apiKeys.set(badKey, { ...sb.store.apiKeys.get(API_KEY), key: badKey });
         await sleep(210);
         assert.equal((await api.functionx.list(10)).length, 3);
-        assert.deepEqual(events, [['refused', 1], ['ok', 0]]);
+        assert.deepEqual(events, [
+          ['refused', 1],
+          ['ok', 0],
+        ]);
       });
 
       it('a single 401 (a glitch) holds nothing', async () => {

@@ -12,11 +12,34 @@ const { ApiClient } = require('../../dist/src/api');
 function selfSigned() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lynx-api-tls-'));
   try {
-    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'),
-      '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=lynx.test', '-addext', 'subjectAltName=DNS:lynx.test'], { stdio: 'ignore' });
+    const r = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=lynx.test',
+        '-addext',
+        'subjectAltName=DNS:lynx.test',
+      ],
+      { stdio: 'ignore' },
+    );
     if (r.status !== 0) return null;
     // The same key, encrypted, as a client key protected by a passphrase.
-    const enc = spawnSync('openssl', ['pkey', '-in', path.join(dir, 'key.pem'), '-aes256', '-passout', 'pass:tls-pass-phrase', '-out', path.join(dir, 'enc.pem')], { stdio: 'ignore' });
+    const enc = spawnSync(
+      'openssl',
+      ['pkey', '-in', path.join(dir, 'key.pem'), '-aes256', '-passout', 'pass:tls-pass-phrase', '-out', path.join(dir, 'enc.pem')],
+      { stdio: 'ignore' },
+    );
     if (enc.status !== 0) return null;
     return {
       key: fs.readFileSync(path.join(dir, 'key.pem')),
@@ -40,16 +63,19 @@ describe('api: TLS settings', function () {
     if (!pem) this.skip(); // no openssl on this machine
     seenKeys = [];
     // Client certificates are asked for (the self-signed one is trusted) but not required.
-    server = https.createServer({ key: pem.key, cert: pem.cert, ca: pem.cert, requestCert: true, rejectUnauthorized: false }, (req, res) => {
-      if (req.url.startsWith('/mtls') && !req.socket.authorized) {
-        res.writeHead(401, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ message: 'client certificate required' }));
-        return;
-      }
-      seenKeys.push(req.headers['x-api-key']);
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify([{ id: 1, client_id: 101, name: 'TLS' }]));
-    });
+    server = https.createServer(
+      { key: pem.key, cert: pem.cert, ca: pem.cert, requestCert: true, rejectUnauthorized: false },
+      (req, res) => {
+        if (req.url.startsWith('/mtls') && !req.socket.authorized) {
+          res.writeHead(401, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ message: 'client certificate required' }));
+          return;
+        }
+        seenKeys.push(req.headers['x-api-key']);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify([{ id: 1, client_id: 101, name: 'TLS' }]));
+      },
+    );
     await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `https://127.0.0.1:${server.address().port}`;
   });
@@ -65,7 +91,10 @@ describe('api: TLS settings', function () {
     try {
       await assert.rejects(api.installations.list(), (e) => {
         assert.equal(e.code, 'ENETWORK');
-        assert.match(e.message, new RegExp(`TLS certificate of 127\\.0\\.0\\.1:${server.address().port} was not accepted: .+; check the CA in the TLS settings`));
+        assert.match(
+          e.message,
+          new RegExp(`TLS certificate of 127\\.0\\.0\\.1:${server.address().port} was not accepted: .+; check the CA in the TLS settings`),
+        );
         return true;
       });
     } finally {
@@ -92,17 +121,27 @@ describe('api: TLS settings', function () {
     const api = new ApiClient({ baseUrl: base, auth: { type: 'apikey', apiKey: 'k-123456' }, tls });
     try {
       const answer = await api.request('GET', '/mtls/check');
-      assert.deepEqual(answer.map((i) => i.name), ['TLS']);
+      assert.deepEqual(
+        answer.map((i) => i.name),
+        ['TLS'],
+      );
     } finally {
       await api.close();
     }
   });
 
   it('accepts it with the CA and server name given', async () => {
-    const api = new ApiClient({ baseUrl: base, auth: { type: 'apikey', apiKey: 'k-123456' }, tls: { ca: pem.cert, servername: 'lynx.test' } });
+    const api = new ApiClient({
+      baseUrl: base,
+      auth: { type: 'apikey', apiKey: 'k-123456' },
+      tls: { ca: pem.cert, servername: 'lynx.test' },
+    });
     try {
       const list = await api.installations.list();
-      assert.deepEqual(list.map((i) => i.name), ['TLS']);
+      assert.deepEqual(
+        list.map((i) => i.name),
+        ['TLS'],
+      );
       assert.equal(seenKeys.at(-1), 'k-123456');
     } finally {
       await api.close();

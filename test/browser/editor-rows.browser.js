@@ -59,7 +59,11 @@ describe('editor rows follow the choices they depend on (real browser)', functio
     const seen = {};
     for (const op of ['create', 'update', 'create', 'enable', 'update']) {
       await page.selectOption('#node-input-operation', op);
-      seen[op] = { active: await visible('#node-input-active'), minute: await visible('#node-input-minute'), topic: await visible('#node-input-topic') };
+      seen[op] = {
+        active: await visible('#node-input-active'),
+        minute: await visible('#node-input-minute'),
+        topic: await visible('#node-input-topic'),
+      };
     }
     await page.locator('#red-ui-editor-stack .red-ui-tray').screenshot({ path: screenshotPath('schedule-update-dialog.png') });
     await closeNode(id);
@@ -102,7 +106,14 @@ describe('editor rows follow the choices they depend on (real browser)', functio
     const id = await openNode('iotopen-notify', { dataMode: 'default', format: 'text' });
     const seen = { 'opened default/text': await visible('#node-input-field') };
     // One choice at a time, as a user would (the format select hides without a template).
-    for (const [select, value] of [['dataMode', 'template'], ['format', 'json'], ['dataMode', 'default'], ['dataMode', 'template'], ['format', 'text'], ['dataMode', 'default']]) {
+    for (const [select, value] of [
+      ['dataMode', 'template'],
+      ['format', 'json'],
+      ['dataMode', 'default'],
+      ['dataMode', 'template'],
+      ['format', 'text'],
+      ['dataMode', 'default'],
+    ]) {
       await page.selectOption(`#node-input-${select}`, value);
       const now = await page.evaluate(() => `${$('#node-input-dataMode').val()}/${$('#node-input-format').val()}`);
       seen[now] = (seen[now] || []).concat(await visible('#node-input-field'));

@@ -95,7 +95,9 @@ describe('editor in a real browser (Chromium + Node-RED + sandbox)', function ()
         $('#red-ui-deploy-dialog-confirm-deploy-deploy:visible').length > 0,
     );
     const notes = await takeNotifications();
-    const confirm = await page.evaluate(() => $('#red-ui-deploy-dialog-confirm-deploy-deploy:visible').closest('.red-ui-notification').text());
+    const confirm = await page.evaluate(() =>
+      $('#red-ui-deploy-dialog-confirm-deploy-deploy:visible').closest('.red-ui-notification').text(),
+    );
     await closeNotifications();
     return { notes, confirm };
   }
@@ -134,7 +136,12 @@ describe('editor in a real browser (Chromium + Node-RED + sandbox)', function ()
       window.__lynxLogged = [];
       RED.comms.subscribe('debug', (topic, m) => {
         if (m && (m.level === 20 || m.level === 30)) {
-          window.__lynxLogged.push({ phase: window.__lynxPhase, level: m.level === 20 ? 'error' : 'warn', node: `${m.name || ''} (${m.id})`, msg: String(m.msg).slice(0, 300) });
+          window.__lynxLogged.push({
+            phase: window.__lynxPhase,
+            level: m.level === 20 ? 'error' : 'warn',
+            node: `${m.name || ''} (${m.id})`,
+            msg: String(m.msg).slice(0, 300),
+          });
         }
       });
     });
@@ -166,12 +173,16 @@ describe('editor in a real browser (Chromium + Node-RED + sandbox)', function ()
           label: $(e).find('.red-ui-palette-label').text().trim(),
         })),
     );
-    const header = page.locator('.red-ui-palette-category').filter({ has: page.locator('.red-ui-palette-header span', { hasText: /^IoT Open$/ }) });
+    const header = page
+      .locator('.red-ui-palette-category')
+      .filter({ has: page.locator('.red-ui-palette-header span', { hasText: /^IoT Open$/ }) });
     await header.first().scrollIntoViewIfNeeded();
     await page.locator('#red-ui-palette').screenshot({ path: screenshotPath('palette.png') });
     const byType = new Map(found.map((f) => [f.type, f]));
     const missing = FLOW_TYPES.filter((t) => !byType.has(t));
-    const misplaced = FLOW_TYPES.filter((t) => byType.has(t) && byType.get(t).category !== 'IoT Open').map((t) => `${t} in "${byType.get(t).category}"`);
+    const misplaced = FLOW_TYPES.filter((t) => byType.has(t) && byType.get(t).category !== 'IoT Open').map(
+      (t) => `${t} in "${byType.get(t).category}"`,
+    );
     const unlabeled = FLOW_TYPES.filter((t) => byType.has(t) && !byType.get(t).label);
     assert.ok(!byType.has('iotopen-config'), 'the config node must not be in the palette');
     assert.deepEqual({ missing, misplaced, unlabeled }, { missing: [], misplaced: [], unlabeled: [] });
@@ -249,7 +260,10 @@ describe('editor in a real browser (Chromium + Node-RED + sandbox)', function ()
       ).jsonValue();
     const installs = await keys('#node-input-installation', h.sb.installations.length);
     for (const inst of h.sb.installations) {
-      assert.ok(installs.includes(String(inst.id)), `installation picker lacks ${inst.name} (${inst.id}); it lists ${JSON.stringify(installs)}`);
+      assert.ok(
+        installs.includes(String(inst.id)),
+        `installation picker lacks ${inst.name} (${inst.id}); it lists ${JSON.stringify(installs)}`,
+      );
     }
     // Choose the first installation, as a user typing its id: its name shows under the field.
     const inst = h.sb.installations[0];
@@ -274,8 +288,14 @@ describe('editor in a real browser (Chromium + Node-RED + sandbox)', function ()
     await page.click('#iotopen-config-test');
     await page.waitForFunction(() => $('#iotopen-config-test-result').is('.iotopen-config-ok, .iotopen-config-fail'));
     const testResult = await page.locator('#iotopen-config-test-result').textContent();
-    await page.locator('#red-ui-editor-stack .red-ui-tray').last().screenshot({ path: screenshotPath('config-dialog.png') });
-    assert.ok(await page.locator('#iotopen-config-test-result.iotopen-config-ok').count(), `Test connection with the stored key: ${testResult}`);
+    await page
+      .locator('#red-ui-editor-stack .red-ui-tray')
+      .last()
+      .screenshot({ path: screenshotPath('config-dialog.png') });
+    assert.ok(
+      await page.locator('#iotopen-config-test-result.iotopen-config-ok').count(),
+      `Test connection with the stored key: ${testResult}`,
+    );
     await page.click('#node-config-dialog-cancel');
     await page.locator('#node-config-dialog-cancel').waitFor({ state: 'detached' });
     await cancelEditor();
@@ -326,11 +346,20 @@ describe('editor in a real browser (Chromium + Node-RED + sandbox)', function ()
           if (c.type === 'iotopen-config') configs.push(c.id);
         });
         const refs = nodes.filter((n) => n._def && n._def.defaults && n._def.defaults.server).map((n) => n.server);
-        return { tab, count: nodes.length, configs, refs, invalid: nodes.filter((n) => !n.valid).map((n) => `${n.type} ${n.name || n.id}`) };
+        return {
+          tab,
+          count: nodes.length,
+          configs,
+          refs,
+          invalid: nodes.filter((n) => !n.valid).map((n) => `${n.type} ${n.name || n.id}`),
+        };
       }, tabsBefore);
       assert.ok(imported.count > 0, 'the example imported no nodes');
       assert.deepEqual(imported.configs, [CONFIG_ID], 'the existing config node is kept, not duplicated');
-      assert.ok(imported.refs.every((r) => r === CONFIG_ID), `imported nodes use the existing config node: ${imported.refs}`);
+      assert.ok(
+        imported.refs.every((r) => r === CONFIG_ID),
+        `imported nodes use the existing config node: ${imported.refs}`,
+      );
       assert.deepEqual(imported.invalid, [], 'nodes flagged invalid after import');
       const { notes, confirm } = await deploy();
       assert.equal(confirm, '', `deploy stopped on a warning: ${confirm}`);
@@ -339,7 +368,10 @@ describe('editor in a real browser (Chromium + Node-RED + sandbox)', function ()
         [],
         'deploy error notifications',
       );
-      assert.ok(notes.some((n) => /Successfully deployed/.test(n.text)), `no success notification: ${JSON.stringify(notes)}`);
+      assert.ok(
+        notes.some((n) => /Successfully deployed/.test(n.text)),
+        `no success notification: ${JSON.stringify(notes)}`,
+      );
       assert.equal(await page.evaluate(() => RED.nodes.dirty()), false);
       assert.deepEqual(errorsSince(mark), []);
     });
@@ -370,7 +402,19 @@ describe('editor in a real browser (Chromium + Node-RED + sandbox)', function ()
         y: 100,
         wires: [['br-debug']],
       },
-      { id: 'br-debug', type: 'debug', name: 'browser debug', active: true, tosidebar: true, console: false, complete: 'payload', targetType: 'msg', x: 420, y: 100, wires: [] },
+      {
+        id: 'br-debug',
+        type: 'debug',
+        name: 'browser debug',
+        active: true,
+        tosidebar: true,
+        console: false,
+        complete: 'payload',
+        targetType: 'msg',
+        x: 420,
+        y: 100,
+        wires: [],
+      },
     ];
     await page.click('#red-ui-header-button-sidemenu');
     await page.click('#menu-item-import');
@@ -379,15 +423,23 @@ describe('editor in a real browser (Chromium + Node-RED + sandbox)', function ()
     // The dialog validates on keyup (a real paste fires it too).
     await page.press('#red-ui-clipboard-dialog-import-text', 'End');
     await page.click('#red-ui-clipboard-dialog-ok');
-    await page.waitForFunction(() => !!RED.nodes.node('br-fxin') || RED.nodes.filterNodes({ type: 'iotopen-functionx-in' }).some((n) => n.name === 'browser fxin'));
+    await page.waitForFunction(
+      () => !!RED.nodes.node('br-fxin') || RED.nodes.filterNodes({ type: 'iotopen-functionx-in' }).some((n) => n.name === 'browser fxin'),
+    );
     // Imported nodes follow the mouse until placed: click to drop them.
     await page.locator('#red-ui-workspace-chart').click({ position: { x: 300, y: 300 } });
     const { notes, confirm } = await deploy();
     assert.equal(confirm, '', `deploy stopped on a warning: ${confirm}`);
-    assert.ok(notes.some((n) => /Successfully deployed/.test(n.text)), `no success notification: ${JSON.stringify(notes)}`);
+    assert.ok(
+      notes.some((n) => /Successfully deployed/.test(n.text)),
+      `no success notification: ${JSON.stringify(notes)}`,
+    );
 
     // The sidebar shows its tabs as labels or, when narrow, as icon buttons.
-    await page.locator('#red-ui-tab-debug a.red-ui-tab-label:visible, #red-ui-sidebar .red-ui-tab-link-button[href="#debug"]:visible').first().click();
+    await page
+      .locator('#red-ui-tab-debug a.red-ui-tab-label:visible, #red-ui-sidebar .red-ui-tab-link-button[href="#debug"]:visible')
+      .first()
+      .click();
     await page.locator('.red-ui-debug-content-list').waitFor({ state: 'visible' });
 
     const client = await mqtt.connectAsync(h.sb.mqtt, { username: 'browser-test', password: h.sb.apiKey, reconnectPeriod: 0 });
@@ -396,7 +448,11 @@ describe('editor in a real browser (Chromium + Node-RED + sandbox)', function ()
       page.evaluate(() =>
         $('.red-ui-debug-msg')
           .toArray()
-          .some((e) => /browser debug/.test($(e).find('.red-ui-debug-msg-name').text()) && /^\s*42\s*$/.test($(e).find('.red-ui-debug-msg-payload').text())),
+          .some(
+            (e) =>
+              /browser debug/.test($(e).find('.red-ui-debug-msg-name').text()) &&
+              /^\s*42\s*$/.test($(e).find('.red-ui-debug-msg-payload').text()),
+          ),
       );
     try {
       // The subscription is made after the deploy; publish until the node has it.
@@ -417,7 +473,10 @@ describe('editor in a real browser (Chromium + Node-RED + sandbox)', function ()
         .map((e) => $(e).find('.red-ui-debug-msg-meta').text()),
     );
     await page.screenshot({ path: screenshotPath('debug-sidebar.png') });
-    assert.ok(shown.some((m) => m.includes(topic)), `the debug message names the topic ${topic}: ${shown}`);
+    assert.ok(
+      shown.some((m) => m.includes(topic)),
+      `the debug message names the topic ${topic}: ${shown}`,
+    );
     assert.deepEqual(errorsSince(mark), []);
   });
 

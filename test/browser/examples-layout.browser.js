@@ -64,9 +64,16 @@ describe('example flows are laid out to be read (1600x1000 editor, default zoom)
       // installation of the tab cached. Statuses show once the nodes run. Wait for both to settle.
       await page.evaluate(
         ({ tabId, server }) => {
-          const iids = new Set(RED.nodes.filterNodes({ z: tabId }).map((n) => String(n.installation || '')).filter((v) => /^\d+$/.test(v)));
+          const iids = new Set(
+            RED.nodes
+              .filterNodes({ z: tabId })
+              .map((n) => String(n.installation || ''))
+              .filter((v) => /^\d+$/.test(v)),
+          );
           IotOpenEditor.list('edgeapps', null, { server });
-          for (const iid of iids) for (const what of ['functions', 'devices', 'schedules', 'outputs']) IotOpenEditor.list(what, { installation: iid }, { server });
+          for (const iid of iids)
+            for (const what of ['functions', 'devices', 'schedules', 'outputs'])
+              IotOpenEditor.list(what, { installation: iid }, { server });
         },
         { tabId: tab.id, server: CONFIG_ID },
       );
@@ -77,7 +84,14 @@ describe('example flows are laid out to be read (1600x1000 editor, default zoom)
         await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
         const chart = document.getElementById('red-ui-workspace-chart');
         const c = chart.getBoundingClientRect();
-        const view = { left: c.left, top: c.top, right: c.left + chart.clientWidth, bottom: c.top + chart.clientHeight, scale: RED.view.scale(), scroll: [chart.scrollLeft, chart.scrollTop] };
+        const view = {
+          left: c.left,
+          top: c.top,
+          right: c.left + chart.clientWidth,
+          bottom: c.top + chart.clientHeight,
+          scale: RED.view.scale(),
+          scroll: [chart.scrollLeft, chart.scrollTop],
+        };
         const rect = (el) => {
           const r = el.getBoundingClientRect();
           return { left: r.left, top: r.top, right: r.right, bottom: r.bottom };
@@ -91,7 +105,12 @@ describe('example flows are laid out to be read (1600x1000 editor, default zoom)
           }
           // the node with its button (inject's on the left, debug's on the right)
           const body = [g.querySelector('rect.red-ui-flow-node'), g.querySelector('.red-ui-flow-node-button')].filter(Boolean).map(rect);
-          const box = body.reduce((a, b) => ({ left: Math.min(a.left, b.left), top: Math.min(a.top, b.top), right: Math.max(a.right, b.right), bottom: Math.max(a.bottom, b.bottom) }));
+          const box = body.reduce((a, b) => ({
+            left: Math.min(a.left, b.left),
+            top: Math.min(a.top, b.top),
+            right: Math.max(a.right, b.right),
+            bottom: Math.max(a.bottom, b.bottom),
+          }));
           const label = g.querySelector('.red-ui-flow-node-label');
           const status = g.querySelector('.red-ui-flow-node-status-group');
           const statusText = status ? status.textContent.trim() : '';
@@ -117,7 +136,8 @@ describe('example flows are laid out to be read (1600x1000 editor, default zoom)
       const problems = [];
       const name = (n) => `${n.type} "${n.label}" (${n.id} at ${n.x},${n.y})`;
       const inside = (b) => b.left >= view.left && b.top >= view.top && b.right <= view.right && b.bottom <= view.bottom;
-      const overlap = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
+      const overlap = (a, b) =>
+        Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
       for (const n of nodes) {
         if (n.missing) {
           problems.push(`${n.type} ${n.id} is not drawn`);
@@ -125,7 +145,8 @@ describe('example flows are laid out to be read (1600x1000 editor, default zoom)
         }
         if (!inside(n.node)) problems.push(`${name(n)} is out of view`);
         if (n.status && !inside(n.status)) problems.push(`the status "${n.status.text}" of ${name(n)} is out of view`);
-        if (n.text && (n.text.right > n.node.right + 1 || n.text.left < n.node.left - 1)) problems.push(`the label of ${name(n)} runs out of its node`);
+        if (n.text && (n.text.right > n.node.right + 1 || n.text.left < n.node.left - 1))
+          problems.push(`the label of ${name(n)} runs out of its node`);
       }
       for (let i = 0; i < nodes.length; i++) {
         for (let j = 0; j < nodes.length; j++) {
@@ -134,7 +155,8 @@ describe('example flows are laid out to be read (1600x1000 editor, default zoom)
           if (a.missing || b.missing || i === j) continue;
           if (i < j && overlap(a.node, b.node)) problems.push(`${name(a)} overlaps ${name(b)}`);
           if (a.status && overlap(a.status, b.node)) problems.push(`the status "${a.status.text}" of ${name(a)} overlaps ${name(b)}`);
-          if (i < j && a.status && b.status && overlap(a.status, b.status)) problems.push(`the statuses of ${name(a)} and ${name(b)} overlap`);
+          if (i < j && a.status && b.status && overlap(a.status, b.status))
+            problems.push(`the statuses of ${name(a)} and ${name(b)} overlap`);
         }
       }
       if (problems.length) {

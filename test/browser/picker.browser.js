@@ -14,9 +14,43 @@ const { startHarness, screenshotPath, dist, CONFIG_ID } = require('./harness');
 
 const INSTALLATIONS = 2000;
 const FUNCTIONS = 5000;
-const CITIES = ['Uppsala', 'Lund', 'Malmö', 'Umeå', 'Luleå', 'Gävle', 'Borås', 'Växjö', 'Kalmar', 'Visby', 'Falun', 'Karlstad', 'Örebro', 'Västerås', 'Norrköping', 'Linköping', 'Jönköping', 'Halmstad', 'Sundsvall', 'Kiruna'];
+const CITIES = [
+  'Uppsala',
+  'Lund',
+  'Malmö',
+  'Umeå',
+  'Luleå',
+  'Gävle',
+  'Borås',
+  'Växjö',
+  'Kalmar',
+  'Visby',
+  'Falun',
+  'Karlstad',
+  'Örebro',
+  'Västerås',
+  'Norrköping',
+  'Linköping',
+  'Jönköping',
+  'Halmstad',
+  'Sundsvall',
+  'Kiruna',
+];
 const SITES = ['office', 'warehouse', 'school', 'store', 'clinic', 'plant', 'depot', 'hotel'];
-const TYPES = ['temperature', 'humidity', 'switch', 'door', 'window', 'power', 'energy', 'co2', 'motion', 'dimmer', 'alarm_fire', 'alarm_water'];
+const TYPES = [
+  'temperature',
+  'humidity',
+  'switch',
+  'door',
+  'window',
+  'power',
+  'energy',
+  'co2',
+  'motion',
+  'dimmer',
+  'alarm_fire',
+  'alarm_water',
+];
 const WRITABLE = new Set(['switch', 'dimmer']);
 const FIRST_FN = 10000;
 
@@ -25,7 +59,13 @@ function bigSeed() {
   const seed = JSON.parse(fs.readFileSync(path.join(dist, 'src', 'sandbox', 'default-seed.json'), 'utf8'));
   for (let i = 0; i < INSTALLATIONS; i++) {
     const id = 5000 + i;
-    seed.installations.push({ id, client_id: 90000 + id, name: `${CITIES[i % CITIES.length]} ${SITES[Math.floor(i / CITIES.length) % SITES.length]} ${1 + Math.floor(i / (CITIES.length * SITES.length))}`, organization_id: 1 + (i % 4), capabilities: [] });
+    seed.installations.push({
+      id,
+      client_id: 90000 + id,
+      name: `${CITIES[i % CITIES.length]} ${SITES[Math.floor(i / CITIES.length) % SITES.length]} ${1 + Math.floor(i / (CITIES.length * SITES.length))}`,
+      organization_id: 1 + (i % 4),
+      capabilities: [],
+    });
   }
   for (let i = 0; i < FUNCTIONS; i++) {
     const type = TYPES[i % TYPES.length];
@@ -98,12 +138,19 @@ describe(`pickers at size: ${INSTALLATIONS} installations, ${FUNCTIONS} function
     h.phase = 'open';
     const f = saved();
     const before = await fetches();
-    const { ms } = await addNode('iotopen-functionx-in', { installation: '101', selectBy: 'function', function: String(f.id), fname: '', topicKey: 'topic_read', output: 'value' }, () => {
-      const i = $('#iotopen-picked-node-input-installation');
-      const fn = $('#iotopen-picked-node-input-function');
-      return i.find('.fa-check').length && fn.find('.fa-check').length;
-    });
-    note(`open functionx-in dialog until installation and function are named (${INSTALLATIONS + 3} installations, ${FUNCTIONS + 6} functions)`, ms);
+    const { ms } = await addNode(
+      'iotopen-functionx-in',
+      { installation: '101', selectBy: 'function', function: String(f.id), fname: '', topicKey: 'topic_read', output: 'value' },
+      () => {
+        const i = $('#iotopen-picked-node-input-installation');
+        const fn = $('#iotopen-picked-node-input-function');
+        return i.find('.fa-check').length && fn.find('.fa-check').length;
+      },
+    );
+    note(
+      `open functionx-in dialog until installation and function are named (${INSTALLATIONS + 3} installations, ${FUNCTIONS + 6} functions)`,
+      ms,
+    );
     note('  of which sorting and indexing the function list, once', await page.evaluate(() => IotOpenEditor.stats.prepareMs.functions));
     const timing = await page.evaluate(() =>
       performance
@@ -162,7 +209,12 @@ describe(`pickers at size: ${INSTALLATIONS} installations, ${FUNCTIONS} function
     }
     note(`filter the functions, per keystroke, script time (max of ${perKey.length})`, Math.max(...perKey));
     await page.locator('#red-ui-editor-stack .red-ui-tray').screenshot({ path: screenshotPath('picker-functions-filtered.png') });
-    const want = seed.functions.filter((f) => f.installation_id === 101 && f.type.includes('co2') && `${f.meta.name} ${f.id} ${f.type} ${f.meta.topic_read}`.toLowerCase().includes('12.'));
+    const want = seed.functions.filter(
+      (f) =>
+        f.installation_id === 101 &&
+        f.type.includes('co2') &&
+        `${f.meta.name} ${f.id} ${f.type} ${f.meta.topic_read}`.toLowerCase().includes('12.'),
+    );
     assert.ok(want.length > 0);
     assert.match(await statusOf('#node-input-function'), new RegExp(`^${want.length} of ${FUNCTIONS + 6} match`));
     // by topic: a topic_read finds its function first
@@ -185,14 +237,21 @@ describe(`pickers at size: ${INSTALLATIONS} installations, ${FUNCTIONS} function
     await page.keyboard.press('Enter');
     assert.equal(await page.inputValue('#node-input-installation'), '102');
     await page.waitForFunction(() => $('#iotopen-picked-node-input-function').hasClass('iotopen-picker-missing'));
-    assert.match(await page.locator('#iotopen-picked-node-input-function').textContent(), new RegExp(`Function ${f.id} is not in installation Warehouse Gothenburg \\(102\\)`));
+    assert.match(
+      await page.locator('#iotopen-picked-node-input-function').textContent(),
+      new RegExp(`Function ${f.id} is not in installation Warehouse Gothenburg \\(102\\)`),
+    );
     await page.locator('#red-ui-editor-stack .red-ui-tray').screenshot({ path: screenshotPath('picker-not-in-installation.png') });
     await cancel();
   });
 
   it('functionx-in by type previews the functions the filter matches now, as the runtime will select them', async function () {
     h.phase = 'preview';
-    await addNode('iotopen-functionx-in', { installation: '101', selectBy: 'type', ftype: 'alarm_*', topicKey: 'topic_read', output: 'value' }, () => $('#node-input-iotopen-preview table').length);
+    await addNode(
+      'iotopen-functionx-in',
+      { installation: '101', selectBy: 'type', ftype: 'alarm_*', topicKey: 'topic_read', output: 'value' },
+      () => $('#node-input-iotopen-preview table').length,
+    );
     const want = seed.functions.filter((f) => f.installation_id === 101 && f.type.startsWith('alarm_'));
     const head = await page.locator('#node-input-iotopen-preview .iotopen-preview-head').textContent();
     assert.match(head, new RegExp(`^Matches now: ${want.length} functions \\(${want.length} with a topic_read`));
@@ -208,7 +267,16 @@ describe(`pickers at size: ${INSTALLATIONS} installations, ${FUNCTIONS} function
     await page.locator('#node-input-ftype').dispatchEvent('input');
     await page.keyboard.press('Escape');
     await page.locator('#red-ui-editor-stack .red-ui-tray').screenshot({ path: screenshotPath('preview-type-filter.png') });
-    const rows = await page.evaluate(() => $('#node-input-iotopen-preview tbody tr').toArray().map((r) => $(r).find('td').toArray().map((td) => td.textContent)));
+    const rows = await page.evaluate(() =>
+      $('#node-input-iotopen-preview tbody tr')
+        .toArray()
+        .map((r) =>
+          $(r)
+            .find('td')
+            .toArray()
+            .map((td) => td.textContent),
+        ),
+    );
     const doors = seed.functions.filter((f) => f.installation_id === 101 && f.type === 'door');
     assert.equal(rows.length, Math.min(doors.length, 100));
     for (const [name, type, topic] of rows) {
@@ -222,12 +290,29 @@ describe(`pickers at size: ${INSTALLATIONS} installations, ${FUNCTIONS} function
   it('labels use the names from the editor cache', async function () {
     h.phase = 'labels';
     const f = saved();
-    const fx = await addNode('iotopen-functionx-in', { installation: '101', selectBy: 'function', function: String(f.id), fname: '', topicKey: 'topic_read' });
+    const fx = await addNode('iotopen-functionx-in', {
+      installation: '101',
+      selectBy: 'function',
+      function: String(f.id),
+      fname: '',
+      topicKey: 'topic_read',
+    });
     const st = await addNode('iotopen-status', { installation: '5003', select: 'all', output: 'array' });
-    const log = await addNode('iotopen-log', { installation: '101', functions: [String(f.id)], from: 'from', fromType: 'msg', to: 'now', toType: 'str' });
-    const label = (id) => page.evaluate((id) => $(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${id}"] .red-ui-flow-node-label`).text(), id);
+    const log = await addNode('iotopen-log', {
+      installation: '101',
+      functions: [String(f.id)],
+      from: 'from',
+      fromType: 'msg',
+      to: 'now',
+      toType: 'str',
+    });
+    const label = (id) =>
+      page.evaluate((id) => $(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${id}"] .red-ui-flow-node-label`).text(), id);
     await page.waitForFunction(() => IotOpenEditor.pending() === 0);
-    await page.waitForFunction((id) => $(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${id}"] .red-ui-flow-node-label`).text() !== '', st.id);
+    await page.waitForFunction(
+      (id) => $(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${id}"] .red-ui-flow-node-label`).text() !== '',
+      st.id,
+    );
     const inst5003 = seed.installations.find((i) => i.id === 5003);
     assert.equal(await label(fx.id), f.meta.name);
     assert.equal(await label(st.id), `status ${inst5003.name} (all topics)`);

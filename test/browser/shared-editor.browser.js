@@ -86,7 +86,10 @@ describe('shared editor script in a real browser (pickers of every dialog)', fun
 
   it(`loads ${RESOURCE} from Node-RED and defines IotOpenEditor, with no console errors`, async function () {
     assert.ok(resourceLoads.length >= 1, 'the shared script was never requested');
-    assert.ok(resourceLoads.every((s) => s === 200 || s === 304), `answers: ${resourceLoads}`);
+    assert.ok(
+      resourceLoads.every((s) => s === 200 || s === 304),
+      `answers: ${resourceLoads}`,
+    );
     assert.equal(await page.evaluate(() => typeof IotOpenEditor.installationPicker), 'function');
     assert.deepEqual(errorsSince(0), []);
     console.log(`      (the shared script was requested ${resourceLoads.length} times for 11 node files)`);
@@ -99,16 +102,40 @@ describe('shared editor script in a real browser (pickers of every dialog)', fun
     const cases = [
       { type: 'iotopen-devicex', props: { operation: 'get' }, list: '#node-input-objectId', want: ids(await api.devicex.list(inst.id)) },
       { type: 'iotopen-functionx', props: { operation: 'get' }, list: '#node-input-objectId', want: ids(fns) },
-      { type: 'iotopen-schedule', props: {}, list: '#node-input-topic', want: withTopic('topic_write').map((f) => f.meta.topic_write).sort() },
-      { type: 'iotopen-schedule', props: { operation: 'get' }, list: '#node-input-scheduleId', want: ids(await api.schedules.list(inst.id)) },
+      {
+        type: 'iotopen-schedule',
+        props: {},
+        list: '#node-input-topic',
+        want: withTopic('topic_write')
+          .map((f) => f.meta.topic_write)
+          .sort(),
+      },
+      {
+        type: 'iotopen-schedule',
+        props: { operation: 'get' },
+        list: '#node-input-scheduleId',
+        want: ids(await api.schedules.list(inst.id)),
+      },
       { type: 'iotopen-log', props: {}, list: '#iotopen-log-fnsearch', want: ids(withTopic('topic_read')) },
       { type: 'iotopen-status', props: { select: 'functions' }, list: '#iotopen-status-fnsearch', want: ids(withTopic('topic_read')) },
       { type: 'iotopen-notify', props: {}, list: '#node-input-output', want: ids(await api.notifications.listOutputs(inst.id)) },
       { type: 'iotopen-api', props: {} },
       { type: 'iotopen-mqtt-publish', props: {} },
-      { type: 'iotopen-edge-app', props: {}, inst: '#node-input-installations', list: '#node-input-appId', want: ids(await deployableApps(api)), mayBeEmpty: true },
+      {
+        type: 'iotopen-edge-app',
+        props: {},
+        inst: '#node-input-installations',
+        list: '#node-input-appId',
+        want: ids(await deployableApps(api)),
+        mayBeEmpty: true,
+      },
       { type: 'iotopen-functionx-in', props: { selectBy: 'function' }, list: '#node-input-function', want: ids(fns) },
-      { type: 'iotopen-functionx-out', props: { installationType: 'num', functionType: 'num' }, list: '#node-input-function', want: ids(fns) },
+      {
+        type: 'iotopen-functionx-out',
+        props: { installationType: 'num', functionType: 'num' },
+        list: '#node-input-function',
+        want: ids(fns),
+      },
     ];
     const problems = [];
     for (const c of cases) {
@@ -122,7 +149,8 @@ describe('shared editor script in a real browser (pickers of every dialog)', fun
           // the default seed has no edge apps until the edge example publishes one
           assert.ok(c.want.length > 0 || c.mayBeEmpty, `${c.type}: the sandbox has something to list`);
           const listed = await pickerKeys(c.list, c.want.length);
-          if (JSON.stringify([...listed].sort()) !== JSON.stringify(c.want)) problems.push(`${c.type}: ${c.list} lists ${listed}, want ${c.want}`);
+          if (JSON.stringify([...listed].sort()) !== JSON.stringify(c.want))
+            problems.push(`${c.type}: ${c.list} lists ${listed}, want ${c.want}`);
         }
         const hint = await page.evaluate(() => $('#red-ui-editor-stack [id$="-hint"]:visible').text());
         if (hint) problems.push(`${c.type}: a hint shows "${hint}"`);
@@ -140,7 +168,14 @@ describe('shared editor script in a real browser (pickers of every dialog)', fun
       h.phase = `name ${type}`;
       const mark = h.errors.length;
       const line = '#iotopen-picked-node-input-function';
-      const id = await openNode(type, { installation: String(inst.id), selectBy: 'function', installationType: 'num', functionType: 'num', topicKey: type === 'iotopen-functionx-in' ? 'topic_read' : 'topic_write', qos: '1' });
+      const id = await openNode(type, {
+        installation: String(inst.id),
+        selectBy: 'function',
+        installationType: 'num',
+        functionType: 'num',
+        topicKey: type === 'iotopen-functionx-in' ? 'topic_read' : 'topic_write',
+        qos: '1',
+      });
       await pickerKeys('#node-input-function', fns.length);
       assert.equal(await page.locator(line).isVisible(), false, 'no function picked, no name shown');
       const [a, b] = fns;
@@ -159,7 +194,8 @@ describe('shared editor script in a real browser (pickers of every dialog)', fun
       const shown = await page.locator(line).textContent();
       assert.ok(shown.includes(a.meta.name), `"${shown}" lacks the name ${a.meta.name}`);
       assert.equal(await page.inputValue('#node-input-fname'), a.meta.name);
-      if (type === 'iotopen-functionx-out') await page.locator('#red-ui-editor-stack .red-ui-tray').screenshot({ path: screenshotPath('functionx-out-picked-name.png') });
+      if (type === 'iotopen-functionx-out')
+        await page.locator('#red-ui-editor-stack .red-ui-tray').screenshot({ path: screenshotPath('functionx-out-picked-name.png') });
       await pick(b);
       assert.ok((await page.locator(line).textContent()).includes(b.meta.name));
       // An id the installation does not have: it says so, and keeps no name (not the last one picked).
@@ -169,7 +205,14 @@ describe('shared editor script in a real browser (pickers of every dialog)', fun
       assert.equal(await page.inputValue('#node-input-fname'), '');
       await closeNode(id);
       // A saved node shows its function's name when the dialog opens.
-      const saved = await openNode(type, { installation: String(inst.id), selectBy: 'function', installationType: 'num', functionType: 'num', function: String(b.id), fname: b.meta.name });
+      const saved = await openNode(type, {
+        installation: String(inst.id),
+        selectBy: 'function',
+        installationType: 'num',
+        functionType: 'num',
+        function: String(b.id),
+        fname: b.meta.name,
+      });
       await page.waitForFunction(({ line, t }) => $(line).is(':visible') && $(line).text().includes(t), { line, t: b.meta.name });
       await closeNode(saved);
       assert.deepEqual(errorsSince(mark), []);
@@ -181,12 +224,25 @@ describe('shared editor script in a real browser (pickers of every dialog)', fun
     const mark = h.errors.length;
     const readable = fns.filter((f) => f.meta && f.meta.topic_read);
     const chosen = [String(readable[0].id), String(readable[readable.length - 1].id)];
-    const id = await openNode('iotopen-log', { installation: String(inst.id), functions: chosen, from: '-24h', fromType: 'str', to: 'now', toType: 'str', order: 'asc', mode: 'all', pageSize: 10000, maxEntries: 100000 });
+    const id = await openNode('iotopen-log', {
+      installation: String(inst.id),
+      functions: chosen,
+      from: '-24h',
+      fromType: 'str',
+      to: 'now',
+      toType: 'str',
+      order: 'asc',
+      mode: 'all',
+      pageSize: 10000,
+      maxEntries: 100000,
+    });
     await pickerKeys('#iotopen-log-fnsearch', readable.length);
     // the names arrive with the list: wait for them, then read the selection
     const chips = await (
       await page.waitForFunction((n) => {
-        const t = $('#iotopen-log-fnchips .iotopen-chip').toArray().map((c) => c.textContent.trim());
+        const t = $('#iotopen-log-fnchips .iotopen-chip')
+          .toArray()
+          .map((c) => c.textContent.trim());
         return t.length === n && !t.some((x) => /^\d+$/.test(x)) && t;
       }, chosen.length)
     ).jsonValue();
@@ -211,14 +267,33 @@ describe('shared editor script in a real browser (pickers of every dialog)', fun
     }, id);
     return saved;
   }
-  const chipTexts = (sel) => page.evaluate((sel) => $(sel).find('.iotopen-chip').toArray().map((c) => c.textContent.trim()), sel);
+  const chipTexts = (sel) =>
+    page.evaluate(
+      (sel) =>
+        $(sel)
+          .find('.iotopen-chip')
+          .toArray()
+          .map((c) => c.textContent.trim()),
+      sel,
+    );
 
   it('iotopen-log: chips add and remove functions, and Done saves the ids', async function () {
     h.phase = 'log chips';
     const mark = h.errors.length;
     const readable = fns.filter((f) => f.meta && f.meta.topic_read);
     const [a, b, c] = readable;
-    const id = await openNode('iotopen-log', { installation: String(inst.id), functions: [String(a.id), String(b.id)], from: '-24h', fromType: 'str', to: 'now', toType: 'str', order: 'asc', mode: 'all', pageSize: 10000, maxEntries: 100000 });
+    const id = await openNode('iotopen-log', {
+      installation: String(inst.id),
+      functions: [String(a.id), String(b.id)],
+      from: '-24h',
+      fromType: 'str',
+      to: 'now',
+      toType: 'str',
+      order: 'asc',
+      mode: 'all',
+      pageSize: 10000,
+      maxEntries: 100000,
+    });
     await pickerKeys('#iotopen-log-fnsearch', readable.length);
     await page.locator('#iotopen-log-fnchips .iotopen-chip', { hasText: a.meta.name }).locator('.iotopen-chip-remove').click();
     await page.click('#iotopen-log-fnsearch');
@@ -239,7 +314,8 @@ describe('shared editor script in a real browser (pickers of every dialog)', fun
     const id = await openNode('iotopen-edge-app', { installations: 'all', installationsType: 'str', mode: 'deploy' });
     await pickerKeys('#node-input-installations', h.sb.installations.length);
     assert.deepEqual(await chipTexts('#iotopen-edge-app-installations'), ['every installation the key sees']);
-    const field = '#node-input-installations + .red-ui-typedInput-container input.red-ui-typedInput-input, #node-input-installations ~ .red-ui-typedInput-container input.red-ui-typedInput-input';
+    const field =
+      '#node-input-installations + .red-ui-typedInput-container input.red-ui-typedInput-input, #node-input-installations ~ .red-ui-typedInput-container input.red-ui-typedInput-input';
     await page.locator(field).first().click();
     await page.locator('.iotopen-picker-item', { hasText: i1.name }).click();
     await page.locator('.iotopen-picker-item', { hasText: i2.name }).click();
@@ -272,18 +348,36 @@ describe('shared editor script in a real browser (pickers of every dialog)', fun
   it('iotopen-functionx-in by meta: the preview follows the rows as they are edited', async function () {
     h.phase = 'meta preview';
     const mark = h.errors.length;
-    const id = await openNode('iotopen-functionx-in', { installation: String(inst.id), selectBy: 'meta', metaFilter: [{ key: 'device_id', value: '4' }], topicKey: 'topic_read', output: 'value' });
+    const id = await openNode('iotopen-functionx-in', {
+      installation: String(inst.id),
+      selectBy: 'meta',
+      metaFilter: [{ key: 'device_id', value: '4' }],
+      topicKey: 'topic_read',
+      output: 'value',
+    });
     const names = async (n) =>
       (
         await page.waitForFunction((n) => {
-          const t = $('#node-input-iotopen-preview tbody tr td:first-child').toArray().map((td) => td.textContent);
+          const t = $('#node-input-iotopen-preview tbody tr td:first-child')
+            .toArray()
+            .map((td) => td.textContent);
           return t.length === n && t;
         }, n)
       ).jsonValue();
-    const of = (pred) => fns.filter(pred).map((f) => f.meta.name).sort();
-    assert.deepEqual((await names(of((f) => f.meta.device_id === '4').length)).sort(), of((f) => f.meta.device_id === '4'));
+    const of = (pred) =>
+      fns
+        .filter(pred)
+        .map((f) => f.meta.name)
+        .sort();
+    assert.deepEqual(
+      (await names(of((f) => f.meta.device_id === '4').length)).sort(),
+      of((f) => f.meta.device_id === '4'),
+    );
     await page.fill('#node-input-metaFilter-container .iotopen-value', '*');
-    assert.deepEqual((await names(of((f) => f.meta.device_id !== undefined).length)).sort(), of((f) => f.meta.device_id !== undefined));
+    assert.deepEqual(
+      (await names(of((f) => f.meta.device_id !== undefined).length)).sort(),
+      of((f) => f.meta.device_id !== undefined),
+    );
     await page.locator('#red-ui-editor-stack .red-ui-tray').screenshot({ path: screenshotPath('preview-meta-filter.png') });
     await page.fill('#node-input-metaFilter-container .iotopen-value', 'nothing-has-this');
     await page.waitForFunction(() => /no function/i.test($('#node-input-iotopen-preview .iotopen-preview-head').text()));
@@ -294,12 +388,22 @@ describe('shared editor script in a real browser (pickers of every dialog)', fun
   it('iotopen-functionx-out: the lists are for the num type; msg, flow, global and env are typed in', async function () {
     h.phase = 'typed';
     const mark = h.errors.length;
-    const id = await openNode('iotopen-functionx-out', { installation: String(inst.id), installationType: 'num', function: String(fns[0].id), functionType: 'num', topicKey: 'topic_write', qos: '1' });
+    const id = await openNode('iotopen-functionx-out', {
+      installation: String(inst.id),
+      installationType: 'num',
+      function: String(fns[0].id),
+      functionType: 'num',
+      topicKey: 'topic_write',
+      qos: '1',
+    });
     const line = '#iotopen-picked-node-input-function';
     await page.waitForFunction((l) => $(l).is(':visible'), line);
     await page.evaluate(() => $('#node-input-function').typedInput('type', 'msg'));
     await page.evaluate(() => $('#node-input-function').typedInput('value', 'payload.function'));
-    const asMsg = { line: await page.locator(line).isVisible(), button: await page.locator('#node-input-function ~ .iotopen-picker-toggle').isVisible() };
+    const asMsg = {
+      line: await page.locator(line).isVisible(),
+      button: await page.locator('#node-input-function ~ .iotopen-picker-toggle').isVisible(),
+    };
     await page.evaluate(() => $('#node-input-installation').typedInput('type', 'env'));
     await page.evaluate(() => $('#node-input-function').typedInput('type', 'num'));
     await page.evaluate((v) => $('#node-input-function').typedInput('value', v), String(fns[0].id));

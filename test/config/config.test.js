@@ -35,7 +35,12 @@ function statusMatching(node, pred) {
 }
 
 function testConnection(body) {
-  return helper.request().post('/iotopen/test').send(body).expect(200).then((r) => r.body);
+  return helper
+    .request()
+    .post('/iotopen/test')
+    .send(body)
+    .expect(200)
+    .then((r) => r.body);
 }
 
 describe('iotopen-config node', function () {
@@ -68,17 +73,29 @@ describe('iotopen-config node', function () {
     it('lists functions and devices of an installation, without protected meta', async () => {
       const iid = sb.installations[0].id;
       const fx = await helper.request().get(`/iotopen/cfg/functions?installation=${iid}`).expect(200);
-      const expected = [...sb.store.functions.values()].filter((f) => f.installation_id === iid).map((f) => f.id).sort((a, b) => a - b);
+      const expected = [...sb.store.functions.values()]
+        .filter((f) => f.installation_id === iid)
+        .map((f) => f.id)
+        .sort((a, b) => a - b);
       assert.ok(expected.length > 0, 'the seed has functions in the first installation');
-      assert.deepEqual(fx.body.map((f) => f.id).sort((a, b) => a - b), expected);
+      assert.deepEqual(
+        fx.body.map((f) => f.id).sort((a, b) => a - b),
+        expected,
+      );
       for (const f of fx.body) {
         assert.equal(f.installation_id, iid);
         assert.equal(typeof f.meta, 'object');
         assert.equal('protected_meta' in f, false);
       }
       const dx = await helper.request().get(`/iotopen/cfg/devices?installation=${iid}`).expect(200);
-      const devices = [...sb.store.devices.values()].filter((d) => d.installation_id === iid).map((d) => d.id).sort((a, b) => a - b);
-      assert.deepEqual(dx.body.map((d) => d.id).sort((a, b) => a - b), devices);
+      const devices = [...sb.store.devices.values()]
+        .filter((d) => d.installation_id === iid)
+        .map((d) => d.id)
+        .sort((a, b) => a - b);
+      assert.deepEqual(
+        dx.body.map((d) => d.id).sort((a, b) => a - b),
+        devices,
+      );
     });
 
     it('lists schedules, notification outputs and edge apps', async () => {
@@ -133,7 +150,10 @@ describe('iotopen-config node', function () {
     });
 
     it('passes a platform error on as 502 with the API status, and no key', async () => {
-      const res = await helper.request().get('/iotopen/cfg/functions?installation=999999').expect((r) => assert.ok(r.status >= 400));
+      const res = await helper
+        .request()
+        .get('/iotopen/cfg/functions?installation=999999')
+        .expect((r) => assert.ok(r.status >= 400));
       assert.equal(res.status, 502);
       assert.ok(res.body.status >= 400);
       assert.equal(JSON.stringify(res.body).includes(sb.apiKey), false);
@@ -198,13 +218,21 @@ describe('iotopen-config node', function () {
     });
 
     it('reports a host name that does not resolve', async () => {
-      const a = await testConnection({ apiUrl: 'http://lynx.does-not-exist.invalid', authMode: 'apikey', credentials: { apiKey: 'k-123456' } });
+      const a = await testConnection({
+        apiUrl: 'http://lynx.does-not-exist.invalid',
+        authMode: 'apikey',
+        credentials: { apiKey: 'k-123456' },
+      });
       assert.equal(a.ok, false);
       assert.match(a.message, /Host not found|No answer/);
     });
 
     it('reports TLS spoken to a plain HTTP server as a TLS problem', async () => {
-      const a = await testConnection({ apiUrl: sb.api.replace('http://', 'https://'), authMode: 'apikey', credentials: { apiKey: sb.apiKey } });
+      const a = await testConnection({
+        apiUrl: sb.api.replace('http://', 'https://'),
+        authMode: 'apikey',
+        credentials: { apiKey: sb.apiKey },
+      });
       assert.equal(a.ok, false);
       assert.match(a.message, /TLS/);
       assert.equal(a.message.includes(sb.apiKey), false);
@@ -218,13 +246,25 @@ describe('iotopen-config node', function () {
 
     it('logs in with user name and password, refuses a wrong password, explains 2FA', async () => {
       const user = sb.store.users.find((u) => !u.twofa);
-      const ok = await testConnection({ apiUrl: sb.api, authMode: 'login', credentials: { username: user.email, password: user.password } });
+      const ok = await testConnection({
+        apiUrl: sb.api,
+        authMode: 'login',
+        credentials: { username: user.email, password: user.password },
+      });
       assert.equal(ok.ok, true, ok.message);
-      const wrong = await testConnection({ apiUrl: sb.api, authMode: 'login', credentials: { username: user.email, password: 'not-the-password' } });
+      const wrong = await testConnection({
+        apiUrl: sb.api,
+        authMode: 'login',
+        credentials: { username: user.email, password: 'not-the-password' },
+      });
       assert.equal(wrong.ok, false);
       assert.match(wrong.message, /Login refused/);
       assert.equal(wrong.message.includes('not-the-password'), false);
-      const twofa = await testConnection({ apiUrl: sb.api, authMode: 'login', credentials: { username: 'twofactor@example.com', password: 'demo-password' } });
+      const twofa = await testConnection({
+        apiUrl: sb.api,
+        authMode: 'login',
+        credentials: { username: 'twofactor@example.com', password: 'demo-password' },
+      });
       assert.equal(twofa.ok, false);
       assert.match(twofa.message, /two-factor/);
     });
@@ -296,7 +336,9 @@ describe('iotopen-config node', function () {
     });
 
     it('defaults the MQTT URL to mqtts://<api host>:8883', async () => {
-      await helper.load(configMod, [{ id: 'cfg', type: 'iotopen-config', apiUrl: 'https://lynx.example.com/', authMode: 'apikey' }], { cfg: { apiKey: 'k-123456' } });
+      await helper.load(configMod, [{ id: 'cfg', type: 'iotopen-config', apiUrl: 'https://lynx.example.com/', authMode: 'apikey' }], {
+        cfg: { apiKey: 'k-123456' },
+      });
       const server = helper.getNode('cfg');
       assert.equal(server.mqttUrl, 'mqtts://lynx.example.com:8883');
       assert.equal(server.apiUrl, 'https://lynx.example.com');
@@ -326,7 +368,10 @@ describe('iotopen-config node', function () {
     it('makes API calls fail with a clear error when no key is set', async () => {
       await helper.load(configMod, [{ id: 'cfg', type: 'iotopen-config', apiUrl: sb.api, authMode: 'apikey' }], {});
       const server = helper.getNode('cfg');
-      await assert.rejects(() => server.api.functionx.list(101), (err) => err.field === 'apiKey' && /No API key/.test(err.message));
+      await assert.rejects(
+        () => server.api.functionx.list(101),
+        (err) => err.field === 'apiKey' && /No API key/.test(err.message),
+      );
       const res = await helper.request().get('/iotopen/cfg/installations').expect(409);
       assert.equal(res.body.field, 'apiKey');
     });
@@ -335,7 +380,13 @@ describe('iotopen-config node', function () {
       const hole = await blackHole();
       try {
         const flow = [
-          { id: 'cfg', type: 'iotopen-config', apiUrl: `http://127.0.0.1:${hole.port}`, mqttUrl: `mqtt://127.0.0.1:${hole.port}`, authMode: 'apikey' },
+          {
+            id: 'cfg',
+            type: 'iotopen-config',
+            apiUrl: `http://127.0.0.1:${hole.port}`,
+            mqttUrl: `mqtt://127.0.0.1:${hole.port}`,
+            authMode: 'apikey',
+          },
           { id: 'user', type: 'helper' },
         ];
         await helper.load(configMod, flow, { cfg: { apiKey: 'k-123456' } });

@@ -70,7 +70,17 @@ describe('iotopen-config in a complete Node-RED', function () {
     fs.symlinkSync(root, path.join(userDir, 'node_modules', '@lynxflow', 'node-red-iotopen'), 'dir');
     const flows = [
       { id: 'tab1', type: 'tab', label: 'Test' },
-      { id: 'cfg', type: 'iotopen-config', name: 'Sandbox', apiUrl: sb.api, mqttUrl: sb.mqtt, authMode: 'apikey', mqttUsername: 'node-red', queueLimit: 1000, shareGroup: '' },
+      {
+        id: 'cfg',
+        type: 'iotopen-config',
+        name: 'Sandbox',
+        apiUrl: sb.api,
+        mqttUrl: sb.mqtt,
+        authMode: 'apikey',
+        mqttUsername: 'node-red',
+        queueLimit: 1000,
+        shareGroup: '',
+      },
       { id: 'c1', type: 'comment', z: 'tab1', name: 'uses cfg', x: 100, y: 40, wires: [] },
     ];
     fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows));
@@ -101,7 +111,10 @@ describe('iotopen-config in a complete Node-RED', function () {
   it('keeps the API key out of GET /flows; /credentials only says it is set', async () => {
     const flows = await call(nr.url, 'GET', '/flows', { token: 'token-reader' });
     assert.equal(flows.status, 200);
-    assert.ok(flows.json.find((n) => n.id === 'cfg'), 'the config node is exported');
+    assert.ok(
+      flows.json.find((n) => n.id === 'cfg'),
+      'the config node is exported',
+    );
     assert.equal(flows.text.includes(apiKeyOf()), false, 'no key in the flow export');
     const creds = await call(nr.url, 'GET', '/credentials/iotopen-config/cfg', { token: 'token-reader' });
     assert.equal(creds.status, 200);
@@ -113,7 +126,10 @@ describe('iotopen-config in a complete Node-RED', function () {
   it('stores the key encrypted on disk, apart from the flows, and uses it', async () => {
     const flowFile = fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8');
     const credFile = fs.readFileSync(path.join(userDir, 'flows_cred.json'), 'utf8');
-    assert.ok(JSON.parse(flowFile).find((n) => n.id === 'cfg'), 'the deploy was saved');
+    assert.ok(
+      JSON.parse(flowFile).find((n) => n.id === 'cfg'),
+      'the deploy was saved',
+    );
     assert.equal(flowFile.includes(apiKeyOf()), false);
     assert.equal(credFile.includes(apiKeyOf()), false);
     assert.ok(JSON.parse(credFile).$, 'credentials file is encrypted');
@@ -125,7 +141,10 @@ describe('iotopen-config in a complete Node-RED', function () {
   it('refuses the picker routes without iotopen-config.read', async () => {
     assert.equal((await call(nr.url, 'GET', '/iotopen/cfg/installations')).status, 401);
     assert.equal((await call(nr.url, 'GET', '/iotopen/cfg/installations', { token: 'token-flows-only' })).status, 401);
-    assert.equal((await call(nr.url, 'GET', `/iotopen/cfg/functions?installation=${sb.installations[0].id}`, { token: 'bogus' })).status, 401);
+    assert.equal(
+      (await call(nr.url, 'GET', `/iotopen/cfg/functions?installation=${sb.installations[0].id}`, { token: 'bogus' })).status,
+      401,
+    );
     const ok = await call(nr.url, 'GET', `/iotopen/cfg/functions?installation=${sb.installations[0].id}`, { token: 'token-reader' });
     assert.equal(ok.status, 200);
     assert.ok(Array.isArray(ok.json));

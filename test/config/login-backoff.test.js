@@ -77,7 +77,10 @@ describe('iotopen-config: refused login backoff (runtime)', function () {
     // the config node's status, as register({ mqtt: true }) shows it
     assert.match(cfg.connectionStatus().text, /^login refused, retrying in [1-5] s$/);
     assert.equal(cfg.connectionStatus().fill, 'red');
-    assert.ok(statuses.some((s) => /^login refused, retrying in 5 s$/.test(s.text)), JSON.stringify(statuses));
+    assert.ok(
+      statuses.some((s) => /^login refused, retrying in 5 s$/.test(s.text)),
+      JSON.stringify(statuses),
+    );
     assert.equal(cfg.api.authState.state, 'refused');
 
     // the user enters the right password and deploys: a new config node logs in at once

@@ -101,9 +101,14 @@ describe('iotopen-config secrets', function () {
       assert.equal(server.apiUrl, other.url);
       assert.equal(server.configError.code, 'ESECRETHOST');
       assert.equal(server.configError.field, 'apiKey');
-      const fix = new RegExp(`The API key was entered for ${origin(sb.api)}, not for ${origin(other.url)}: enter it again in the config node to use it with ${origin(other.url)}`);
+      const fix = new RegExp(
+        `The API key was entered for ${origin(sb.api)}, not for ${origin(other.url)}: enter it again in the config node to use it with ${origin(other.url)}`,
+      );
       assert.match(server.configError.message, fix);
-      await assert.rejects(() => server.api.installations.list(), (err) => fix.test(err.message) && err.field === 'apiKey');
+      await assert.rejects(
+        () => server.api.installations.list(),
+        (err) => fix.test(err.message) && err.field === 'apiKey',
+      );
       assert.throws(() => server.hub, fix);
       const user = helper.getNode('user');
       const statuses = [];
@@ -130,7 +135,10 @@ describe('iotopen-config secrets', function () {
       const server = await deploy({ apiUrl: other.url }, { apiKey: ENTERED_MARK + sb.apiKey });
       assert.equal(server.configError, null);
       await server.api.installations.list();
-      assert.deepEqual(other.seen.map((r) => r.key), [sb.apiKey]);
+      assert.deepEqual(
+        other.seen.map((r) => r.key),
+        [sb.apiKey],
+      );
       assert.equal(storedCreds().apiKey, sb.apiKey, 'the secret is stored without the mark');
       assert.equal(storedCreds().boundTo.apiKey.api, origin(other.url));
       const back = await deploy({ apiUrl: sb.api });
@@ -144,7 +152,10 @@ describe('iotopen-config secrets', function () {
       const server = await deploy({ apiUrl: other.url }, { apiKey: 'another-key-0123456789' });
       assert.equal(server.configError, null);
       await server.api.installations.list();
-      assert.deepEqual(other.seen.map((r) => r.key), ['another-key-0123456789']);
+      assert.deepEqual(
+        other.seen.map((r) => r.key),
+        ['another-key-0123456789'],
+      );
       assert.equal(storedCreds().boundTo.apiKey.api, origin(other.url));
     });
 
@@ -152,7 +163,12 @@ describe('iotopen-config secrets', function () {
       await helper.load(configMod, flow(), { cfg: { apiKey: sb.apiKey } });
       const moved = await deploy({ mqttUrl: 'mqtt://127.0.0.1:1' });
       assert.equal(moved.configError.code, 'ESECRETHOST');
-      assert.match(moved.configError.message, new RegExp(`The API key was entered for the broker ${sb.mqtt}, not for mqtt://127\\.0\\.0\\.1:1: enter it again in the config node`));
+      assert.match(
+        moved.configError.message,
+        new RegExp(
+          `The API key was entered for the broker ${sb.mqtt}, not for mqtt://127\\.0\\.0\\.1:1: enter it again in the config node`,
+        ),
+      );
       assert.throws(() => moved.hub, /entered for the broker/);
       const again = await deploy({ mqttUrl: 'mqtt://127.0.0.1:1' }, { apiKey: ENTERED_MARK + sb.apiKey });
       assert.equal(again.configError, null);
@@ -161,7 +177,9 @@ describe('iotopen-config secrets', function () {
 
     it('binds the login password too, and a stored secret not in use cannot be switched to another server', async () => {
       const user = sb.store.users.find((u) => !u.twofa);
-      await helper.load(configMod, flow({ authMode: 'login' }), { cfg: { apiKey: sb.apiKey, username: user.email, password: user.password } });
+      await helper.load(configMod, flow({ authMode: 'login' }), {
+        cfg: { apiKey: sb.apiKey, username: user.email, password: user.password },
+      });
       assert.equal((await helper.getNode('cfg').api.installations.list()).length, sb.installations.length);
       assert.equal(storedCreds().boundTo.password.api, origin(sb.api));
       assert.equal(storedCreds().boundTo.apiKey.api, origin(sb.api), 'the API key, not in use, is bound as well');
@@ -179,7 +197,12 @@ describe('iotopen-config secrets', function () {
       await helper.load(configMod, flow(), { cfg: { apiKey: sb.apiKey } });
       await deploy({ apiUrl: other.url });
       const test = (apiUrl) =>
-        helper.request().post('/iotopen/test').send({ id: 'cfg', apiUrl, authMode: 'apikey', credentials: { apiKey: '__PWRD__' } }).expect(200).then((r) => r.body);
+        helper
+          .request()
+          .post('/iotopen/test')
+          .send({ id: 'cfg', apiUrl, authMode: 'apikey', credentials: { apiKey: '__PWRD__' } })
+          .expect(200)
+          .then((r) => r.body);
       const towardsDeployed = await test(other.url);
       assert.equal(towardsDeployed.ok, false);
       assert.match(towardsDeployed.message, new RegExp(`The API key was entered for ${origin(sb.api)}: enter the secret again`));
@@ -187,9 +210,16 @@ describe('iotopen-config secrets', function () {
       const towardsBound = await test(`${sb.api}/`);
       assert.equal(towardsBound.ok, true, towardsBound.message);
       // A value the dialog marked as entered (reopened before a deploy) is tested without the mark.
-      const marked = await helper.request().post('/iotopen/test').send({ apiUrl: other.url, authMode: 'apikey', credentials: { apiKey: ENTERED_MARK + sb.apiKey } }).expect(200);
+      const marked = await helper
+        .request()
+        .post('/iotopen/test')
+        .send({ apiUrl: other.url, authMode: 'apikey', credentials: { apiKey: ENTERED_MARK + sb.apiKey } })
+        .expect(200);
       assert.equal(marked.body.ok, true, marked.body.message);
-      assert.deepEqual(other.seen.map((r) => r.key), [sb.apiKey]);
+      assert.deepEqual(
+        other.seen.map((r) => r.key),
+        [sb.apiKey],
+      );
     });
 
     it('resolves an environment variable reference entered in the dialog, and stores the reference', async () => {
@@ -213,7 +243,20 @@ describe('iotopen-config secrets', function () {
         { id: 'cfgA', type: 'iotopen-config', name: 'A', apiUrl: sb.api, mqttUrl: sb.mqtt, ...cfgA },
         { id: 'cfgB', type: 'iotopen-config', name: 'B', apiUrl: sb.api, mqttUrl: sb.mqtt, authMode: 'apikey' },
         { id: 'f1', type: 'tab' },
-        { id: 'api', z: 'f1', type: 'iotopen-api', server: 'cfgB', method: 'GET', path: '/api/v2/functionx/{installation_id}', installation: String(IID), params: '', query: '', queryType: 'json', ret: 'json', wires: [['out']] },
+        {
+          id: 'api',
+          z: 'f1',
+          type: 'iotopen-api',
+          server: 'cfgB',
+          method: 'GET',
+          path: '/api/v2/functionx/{installation_id}',
+          installation: String(IID),
+          params: '',
+          query: '',
+          queryType: 'json',
+          ret: 'json',
+          wires: [['out']],
+        },
         { id: 'out', z: 'f1', type: 'helper' },
         ...watchers('api', { z: 'f1' }),
       ];
@@ -223,7 +266,13 @@ describe('iotopen-config secrets', function () {
 
     /** The api node (on cfgB) fails with a server message echoing `secret`; resolves with what Catch got. */
     async function failEchoing(n, secret) {
-      sb.faults.set({ errorRate: 1, errorStatus: 400, errorBody: JSON.stringify({ message: `bad request, key ${secret} is not valid here` }), path: '/api/v2/functionx', count: 1 });
+      sb.faults.set({
+        errorRate: 1,
+        errorStatus: 400,
+        errorBody: JSON.stringify({ message: `bad request, key ${secret} is not valid here` }),
+        path: '/api/v2/functionx',
+        count: 1,
+      });
       const caught = next(n.caught);
       n.api.receive({ payload: 'go' });
       return caught;
@@ -263,7 +312,13 @@ describe('iotopen-config secrets', function () {
       n.api.status({ fill: 'red', shape: 'ring', text: `failed with ${OTHER_KEY}` });
       const status = await shown;
       assert.equal(status.text, 'failed with ***');
-      sb.faults.set({ errorRate: 1, errorStatus: 400, errorBody: JSON.stringify({ message: `echo ${OTHER_KEY}` }), path: '/api/v2/functionx', count: 1 });
+      sb.faults.set({
+        errorRate: 1,
+        errorStatus: 400,
+        errorBody: JSON.stringify({ message: `echo ${OTHER_KEY}` }),
+        path: '/api/v2/functionx',
+        count: 1,
+      });
       const res = await helper.request().get(`/iotopen/cfgB/functions?installation=${IID}`).expect(502);
       assert.equal(JSON.stringify(res.body).includes(OTHER_KEY), false);
       assert.match(res.body.error, /echo \*\*\*/);
@@ -274,7 +329,9 @@ describe('iotopen-config secrets', function () {
       const { mask } = require(path.join(dist, 'nodes/lib/secrets'));
       assert.equal(mask(`x ${OTHER_KEY} y ${sb.apiKey}`), 'x *** y ***');
       await helper.unload();
-      await helper.load([configMod], [{ id: 'cfgB', type: 'iotopen-config', apiUrl: sb.api, mqttUrl: sb.mqtt, authMode: 'apikey' }], { cfgB: { apiKey: sb.apiKey } });
+      await helper.load([configMod], [{ id: 'cfgB', type: 'iotopen-config', apiUrl: sb.api, mqttUrl: sb.mqtt, authMode: 'apikey' }], {
+        cfgB: { apiKey: sb.apiKey },
+      });
       assert.equal(mask(`x ${OTHER_KEY} y ${sb.apiKey}`), `x ${OTHER_KEY} y ***`);
     });
   });

@@ -34,7 +34,12 @@ async function recorder(answer) {
 }
 
 function testConnection(body) {
-  return helper.request().post('/iotopen/test').send(body).expect(200).then((r) => r.body);
+  return helper
+    .request()
+    .post('/iotopen/test')
+    .send(body)
+    .expect(200)
+    .then((r) => r.body);
 }
 
 describe('Test connection limits', function () {
@@ -81,7 +86,11 @@ describe('Test connection limits', function () {
     assert.equal(key.ok, true, key.message);
     assert.deepEqual(target.seen, [{ method: 'GET', url: '/lynx/api/v2/installationinfo?assigned=false' }]);
     target.seen.length = 0;
-    const login = await testConnection({ apiUrl: target.url, authMode: 'login', credentials: { username: 'u@example.com', password: 'pw-123456' } });
+    const login = await testConnection({
+      apiUrl: target.url,
+      authMode: 'login',
+      credentials: { username: 'u@example.com', password: 'pw-123456' },
+    });
     assert.equal(login.ok, true, login.message);
     assert.deepEqual(
       target.seen.map((r) => `${r.method} ${r.url.split('?')[0]}`),
@@ -112,7 +121,11 @@ describe('Test connection limits', function () {
     const hole = await startBlackhole();
     try {
       const started = Date.now();
-      const a = await testConnection({ apiUrl: `http://127.0.0.1:${hole.port}`, authMode: 'login', credentials: { username: 'u@example.com', password: 'pw-123456' } });
+      const a = await testConnection({
+        apiUrl: `http://127.0.0.1:${hole.port}`,
+        authMode: 'login',
+        credentials: { username: 'u@example.com', password: 'pw-123456' },
+      });
       const took = Date.now() - started;
       assert.equal(a.ok, false);
       assert.match(a.message, /No answer from 127\.0\.0\.1:\d+ within 5 s/);
@@ -127,7 +140,10 @@ describe('Test connection limits', function () {
     const before = target.connections;
     const a = await testConnection({ apiUrl: target.url, authMode: 'apikey', credentials: { apiKey: 'k-123456' } });
     assert.equal(a.ok, false);
-    assert.match(a.message, /only reach the hosts listed in iotopenConfigTestHosts in settings\.js, and 127\.0\.0\.1:\d+ is not one of them/);
+    assert.match(
+      a.message,
+      /only reach the hosts listed in iotopenConfigTestHosts in settings\.js, and 127\.0\.0\.1:\d+ is not one of them/,
+    );
     assert.equal(target.connections, before, 'no connection was made');
     assert.deepEqual(target.seen, []);
   });

@@ -29,20 +29,37 @@ describe('edge api against the sandbox', function () {
   let hash;
 
   it('creates a listing and lists and gets it', async function () {
-    const app = await api.edge.createApp({ name: 'Heater keeper', category: 'climate', tags: ['heat'], short_description: 'Keeps heat', description: '', publisher: { id: 1 }, public: false });
+    const app = await api.edge.createApp({
+      name: 'Heater keeper',
+      category: 'climate',
+      tags: ['heat'],
+      short_description: 'Keeps heat',
+      description: '',
+      publisher: { id: 1 },
+      public: false,
+    });
     assert.ok(app.id > 0);
     appId = app.id;
     assert.equal(app.name, 'Heater keeper');
     assert.deepEqual(app.tags, ['heat']);
     assert.deepEqual(app.publisher, { id: 1 });
     // not published yet: in the organisation's list, not in the published list
-    assert.deepEqual((await api.edge.listApps()).map((a) => a.id), []);
-    assert.deepEqual((await api.edge.listOrganizationApps(1)).map((a) => a.id), [appId]);
+    assert.deepEqual(
+      (await api.edge.listApps()).map((a) => a.id),
+      [],
+    );
+    assert.deepEqual(
+      (await api.edge.listOrganizationApps(1)).map((a) => a.id),
+      [appId],
+    );
     assert.equal((await api.edge.getApp(appId)).category, 'climate');
   });
 
   it('rejects a listing without a name with 400 and the server message', async function () {
-    await assert.rejects(api.edge.createApp({ category: 'x' }), (e) => e.status === 400 && /name is required/.test(e.serverMessage ?? e.message));
+    await assert.rejects(
+      api.edge.createApp({ category: 'x' }),
+      (e) => e.status === 400 && /name is required/.test(e.serverMessage ?? e.message),
+    );
   });
 
   it('uploads a version as multipart: hash is sha256 of lua + json', async function () {
@@ -69,14 +86,23 @@ describe('edge api against the sandbox', function () {
     const pub = await api.edge.publishVersion(appId, { name: '1.0.0', hash });
     assert.equal(pub.name, '1.0.0');
     const named = await api.edge.listVersions(appId);
-    assert.deepEqual(named.map((v) => [v.name, v.hash]), [['1.0.0', hash]]);
+    assert.deepEqual(
+      named.map((v) => [v.name, v.hash]),
+      [['1.0.0', hash]],
+    );
     // published now: in the published list too
-    assert.deepEqual((await api.edge.listApps()).map((a) => a.id), [appId]);
+    assert.deepEqual(
+      (await api.edge.listApps()).map((a) => a.id),
+      [appId],
+    );
   });
 
   it('refuses a version name already used by another version', async function () {
     const up = await api.edge.uploadVersion(appId, { appLua: appLua + '-- 2\n', appJson: json });
-    await assert.rejects(api.edge.publishVersion(appId, { name: '1.0.0', hash: up.hash }), (e) => e.status === 400 && /already used/.test(e.message));
+    await assert.rejects(
+      api.edge.publishVersion(appId, { name: '1.0.0', hash: up.hash }),
+      (e) => e.status === 400 && /already used/.test(e.message),
+    );
   });
 
   it('returns app.json from configure and app.lua from download', async function () {
@@ -98,7 +124,10 @@ describe('edge api against the sandbox', function () {
       assert.deepEqual(await api.edge.getInstance(1, x.id), x);
       const u = await api.edge.updateInstance(1, x.id, { ...body, config: { heater: 11, setpoint: 22 } });
       assert.equal(u.config.setpoint, 22);
-      assert.deepEqual((await api.edge.listInstances(1)).map((i) => i.id), [x.id]);
+      assert.deepEqual(
+        (await api.edge.listInstances(1)).map((i) => i.id),
+        [x.id],
+      );
       assert.deepEqual(await api.edge.listInstances(2), []);
       assert.equal((await api.edge.deleteInstance(1, x.id)).message, 'deleted');
       await assert.rejects(api.edge.getInstance(1, x.id), (e) => e.status === 404);
@@ -106,14 +135,22 @@ describe('edge api against the sandbox', function () {
       const y = await api.edge.createInstance(2, body, { silent: true });
       await api.edge.deleteInstance(2, y.id);
       await waitFor(() => events.length >= 4);
-      assert.deepEqual(events, ['101/evt/edge_app/updated', '101/evt/edge_app/updated', '101/evt/edge_app/updated', '102/evt/edge_app/updated']);
+      assert.deepEqual(events, [
+        '101/evt/edge_app/updated',
+        '101/evt/edge_app/updated',
+        '101/evt/edge_app/updated',
+        '102/evt/edge_app/updated',
+      ]);
     } finally {
       await client.endAsync();
     }
   });
 
   it('refuses an instance of an unknown version with 400, and a hidden installation with 403', async function () {
-    await assert.rejects(api.edge.createInstance(1, { app_id: appId, version: 'nope', name: 'x', config: {} }), (e) => e.status === 400 && /version "nope"/.test(e.message));
+    await assert.rejects(
+      api.edge.createInstance(1, { app_id: appId, version: 'nope', name: 'x', config: {} }),
+      (e) => e.status === 400 && /version "nope"/.test(e.message),
+    );
     const limited = new ApiClient({ baseUrl: sb.api, auth: { type: 'apikey', apiKey: 'edge-limited-key' }, retries: 0 });
     try {
       await assert.rejects(limited.edge.listInstances(3), (e) => e.status === 403);

@@ -26,7 +26,14 @@ describe('example: Edge app roll-out', function () {
     const byId = Object.fromEntries(example.map((n) => [n.id, n]));
     assert.equal(byId['edge-lua'].template, fs.readFileSync(path.join(root, 'examples/edge-app/app.lua'), 'utf8'));
     assert.equal(byId['edge-json'].template, fs.readFileSync(path.join(root, 'examples/edge-app/app.json'), 'utf8'));
-    assert.deepEqual(byId['iotopen-sandbox'], { id: 'iotopen-sandbox', type: 'iotopen-config', name: 'Lynx sandbox', apiUrl: 'http://127.0.0.1:18080', mqttUrl: 'mqtt://127.0.0.1:18830', authMode: 'apikey' });
+    assert.deepEqual(byId['iotopen-sandbox'], {
+      id: 'iotopen-sandbox',
+      type: 'iotopen-config',
+      name: 'Lynx sandbox',
+      apiUrl: 'http://127.0.0.1:18080',
+      mqttUrl: 'mqtt://127.0.0.1:18830',
+      authMode: 'apikey',
+    });
   });
 
   it('deploys to the installations of organisation 1 of the default seed, then finds nothing to change', async function () {
@@ -37,8 +44,15 @@ describe('example: Edge app roll-out', function () {
       return n;
     });
     await helper.load(
-      [nodeModule('iotopen-config'), nodeModule('iotopen-edge-app'), core('function/80-template.js'), core('function/15-change.js'), catchNode],
-      flow, { 'iotopen-sandbox': { apiKey: sb.apiKey } },
+      [
+        nodeModule('iotopen-config'),
+        nodeModule('iotopen-edge-app'),
+        core('function/80-template.js'),
+        core('function/15-change.js'),
+        catchNode,
+      ],
+      flow,
+      { 'iotopen-sandbox': { apiKey: sb.apiKey } },
     );
     const result = helper.getNode('edge-result');
     const errors = helper.getNode('edge-err');
@@ -55,14 +69,20 @@ describe('example: Edge app roll-out', function () {
     assert.equal(first.error, undefined, first.error && first.error.message);
     const ids = sb.store.installations.filter((i) => i.organization_id === 1).map((i) => i.id);
     assert.deepEqual(ids, [101, 102]);
-    assert.deepEqual(first.payload.installations.map((i) => [i.installation_id, i.status]), ids.map((id) => [id, 'ok']));
+    assert.deepEqual(
+      first.payload.installations.map((i) => [i.installation_id, i.status]),
+      ids.map((id) => [id, 'ok']),
+    );
     assert.equal(first.payload.version.name, '1.0.0');
     const insts = [...edgeState(sb.store).instances.values()];
     assert.deepEqual(insts.map((i) => i.installation_id).sort(), [...ids].sort());
     for (const i of insts) assert.equal(i.name, 'temperature watch');
 
     const second = await deploy();
-    assert.deepEqual(second.payload.installations.map((i) => i.status), ids.map(() => 'unchanged'));
+    assert.deepEqual(
+      second.payload.installations.map((i) => i.status),
+      ids.map(() => 'unchanged'),
+    );
     assert.equal(second.payload.app.created, false);
     assert.equal(edgeState(sb.store).apps.size, 1);
   });

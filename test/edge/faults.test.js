@@ -28,9 +28,15 @@ describe('edge roll-out under API faults', function () {
     await sb.stop();
   });
   const state = () => edgeState(sb.store);
-  const deploy = (name, version = '1.0.0', lua = appLua) => deployEdgeApp(api, {
-    listing: listing(name), appLua: lua, appJson: JSON.stringify(appJson), versionName: version, targets: targets([1, 2]), instanceName: 'heater',
-  });
+  const deploy = (name, version = '1.0.0', lua = appLua) =>
+    deployEdgeApp(api, {
+      listing: listing(name),
+      appLua: lua,
+      appJson: JSON.stringify(appJson),
+      versionName: version,
+      targets: targets([1, 2]),
+      instanceName: 'heater',
+    });
 
   for (const [what, route] of [
     ['the listing', /^\/api\/v2\/edge\/app$/],
@@ -46,8 +52,14 @@ describe('edge roll-out under API faults', function () {
       const s = state();
       assert.equal([...s.apps.values()].filter((a) => a.name === 'Heater').length, 1);
       const app = [...s.apps.values()].find((a) => a.name === 'Heater');
-      assert.deepEqual(s.versions.get(app.id).map((v) => v.name), ['1.0.0']);
-      assert.deepEqual([...s.instances.values()].map((i) => [i.installation_id, i.name]).sort(), [[1, 'heater'], [2, 'heater']]);
+      assert.deepEqual(
+        s.versions.get(app.id).map((v) => v.name),
+        ['1.0.0'],
+      );
+      assert.deepEqual([...s.instances.values()].map((i) => [i.installation_id, i.name]).sort(), [
+        [1, 'heater'],
+        [2, 'heater'],
+      ]);
     });
   }
 

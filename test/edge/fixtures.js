@@ -49,7 +49,10 @@ const appJson = {
  */
 const orgSeed = {
   apiKey: 'edge-org-key',
-  apiKeys: [{ key: 'edge-org1-key', installations: [1, 2] }, { key: 'edge-org2-key', installations: [3] }],
+  apiKeys: [
+    { key: 'edge-org1-key', installations: [1, 2] },
+    { key: 'edge-org2-key', installations: [3] },
+  ],
   installations: [
     { id: 1, client_id: 101, name: 'Site A', organization_id: 1 },
     { id: 2, client_id: 102, name: 'Site B', organization_id: 1 },

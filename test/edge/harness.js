@@ -14,16 +14,37 @@ async function loadEdge(sb, props, apiKey = sb.apiKey) {
   const cfg = configNode({ ...sb, apiKey });
   const flow = [
     cfg.node,
-    ...onTab([{
-      id: 'edge', type: 'iotopen-edge-app', server: 'cfg', mode: 'deploy', appId: '', category: 'climate',
-      upload: true, version: '', versionType: 'str', configure: true, installations: '', installationsType: 'str',
-      configType: 'json', instanceNameType: 'str', concurrency: 4, wires: [['out']], ...props,
-    },
-    { id: 'out', type: 'helper' },
-    ...watchers('edge', { complete: true }),
-    ])];
+    ...onTab([
+      {
+        id: 'edge',
+        type: 'iotopen-edge-app',
+        server: 'cfg',
+        mode: 'deploy',
+        appId: '',
+        category: 'climate',
+        upload: true,
+        version: '',
+        versionType: 'str',
+        configure: true,
+        installations: '',
+        installationsType: 'str',
+        configType: 'json',
+        instanceNameType: 'str',
+        concurrency: 4,
+        wires: [['out']],
+        ...props,
+      },
+      { id: 'out', type: 'helper' },
+      ...watchers('edge', { complete: true }),
+    ]),
+  ];
   await helper.load([configMod, edgeMod, catchNode, completeNode], flow, cfg.credentials);
-  return { edge: helper.getNode('edge'), out: helper.getNode('out'), caught: helper.getNode('caught'), completed: helper.getNode('completed') };
+  return {
+    edge: helper.getNode('edge'),
+    out: helper.getNode('out'),
+    caught: helper.getNode('caught'),
+    completed: helper.getNode('completed'),
+  };
 }
 
 /** Sends msg and resolves when the node has called done(): { out?, error?, caughtMsg? }. */

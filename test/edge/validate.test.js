@@ -30,24 +30,36 @@ describe('edge validate: app.json', function () {
   });
 
   it('rejects invalid JSON naming app_json', function () {
-    assert.throws(() => v.parseManifest('{"input": '), (e) => e.name === 'EdgeValidationError' && e.field === 'app_json' && /not valid JSON/.test(e.message));
+    assert.throws(
+      () => v.parseManifest('{"input": '),
+      (e) => e.name === 'EdgeValidationError' && e.field === 'app_json' && /not valid JSON/.test(e.message),
+    );
   });
 
   it('rejects an app.json without input', function () {
-    assert.throws(() => v.parseManifest('{"guide": []}'), (e) => e.field === 'app_json.input' && /no "input" object/.test(e.message));
+    assert.throws(
+      () => v.parseManifest('{"guide": []}'),
+      (e) => e.field === 'app_json.input' && /no "input" object/.test(e.message),
+    );
   });
 
   it('rejects an input without type and a guide step naming an unknown input', function () {
-    assert.throws(() => v.parseManifest({ input: { a: {} }, guide: [{ input_fields: ['b'] }] }), (e) => {
-      assert.equal(e.problems.length, 2);
-      assert.match(e.message, /input "a" needs a "type"/);
-      assert.match(e.message, /names input "b"/);
-      return true;
-    });
+    assert.throws(
+      () => v.parseManifest({ input: { a: {} }, guide: [{ input_fields: ['b'] }] }),
+      (e) => {
+        assert.equal(e.problems.length, 2);
+        assert.match(e.message, /input "a" needs a "type"/);
+        assert.match(e.message, /names input "b"/);
+        return true;
+      },
+    );
   });
 
   it('rejects something that is neither text nor Buffer', function () {
-    assert.throws(() => v.sourceText(42, 'app_lua'), (e) => e.field === 'app_lua' && /string or a Buffer/.test(e.message));
+    assert.throws(
+      () => v.sourceText(42, 'app_lua'),
+      (e) => e.field === 'app_lua' && /string or a Buffer/.test(e.message),
+    );
   });
 });
 
@@ -63,13 +75,19 @@ describe('edge validate: instance config', function () {
   it('names a missing required input', function () {
     const { setpoint: _setpoint, ...rest } = good;
     const p = v.checkInstanceConfig(m, rest);
-    assert.deepEqual(p.map((x) => x.field), ['config.setpoint']);
+    assert.deepEqual(
+      p.map((x) => x.field),
+      ['config.setpoint'],
+    );
     assert.match(p[0].message, /"setpoint" is required/);
   });
 
   it('checks numbers, ranges and toggle values', function () {
     const p = v.checkInstanceConfig(m, { ...good, setpoint: '21', enabled: 'yes', mode: true });
-    assert.deepEqual(p.map((x) => x.field), ['config.setpoint', 'config.enabled', 'config.mode']);
+    assert.deepEqual(
+      p.map((x) => x.field),
+      ['config.setpoint', 'config.enabled', 'config.mode'],
+    );
     assert.match(p[0].message, /must be a number, got "21"/);
     assert.match(p[1].message, /toggle: its value must be one of true, false/);
     assert.match(p[2].message, /one of "on", "off"/);
@@ -78,13 +96,19 @@ describe('edge validate: instance config', function () {
 
   it('checks selector shapes and that ids exist in the installation', function () {
     const shape = v.checkInstanceConfig(m, { ...good, heater: [3], sensors: 3 });
-    assert.deepEqual(shape.map((x) => x.field), ['config.heater', 'config.sensors']);
+    assert.deepEqual(
+      shape.map((x) => x.field),
+      ['config.heater', 'config.sensors'],
+    );
     const refs = { functionIds: [3], notificationOutputIds: [1] };
     const p = v.checkInstanceConfig(m, good, refs);
-    assert.deepEqual(p.map((x) => x.message), [
-      'input "sensors": function 4 does not exist in this installation',
-      'input "alarm": notification output 9 does not exist in this installation',
-    ]);
+    assert.deepEqual(
+      p.map((x) => x.message),
+      [
+        'input "sensors": function 4 does not exist in this installation',
+        'input "alarm": notification output 9 does not exist in this installation',
+      ],
+    );
   });
 
   it('says which references a manifest needs', function () {

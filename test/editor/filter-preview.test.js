@@ -25,8 +25,29 @@ function editorScript() {
 
 // Types and meta values with the characters a glob must treat literally, case, spaces, an
 // empty type, a newline, and meta keys that objects inherit (constructor, toString).
-const TYPES = ['temperature', 'temp', 'Temperature', 'temperature_outdoor', 'a.b', 'aXb', 'a+b', 'x(y)', '', 'door', 'door*', 'multi\nline',
-  'ü-type', 'alarm_fire', 'alarm_', '[x]', '^start', 'end$', 'back\\slash', ' spaced ', 'a*b'];
+const TYPES = [
+  'temperature',
+  'temp',
+  'Temperature',
+  'temperature_outdoor',
+  'a.b',
+  'aXb',
+  'a+b',
+  'x(y)',
+  '',
+  'door',
+  'door*',
+  'multi\nline',
+  'ü-type',
+  'alarm_fire',
+  'alarm_',
+  '[x]',
+  '^start',
+  'end$',
+  'back\\slash',
+  ' spaced ',
+  'a*b',
+];
 const METAS = [
   { name: 'Room temp', room: 'hall', floor: '1' },
   { name: 'Hall temp', room: 'Hall', floor: '10' },
@@ -48,20 +69,72 @@ function sampleFunctions() {
   });
   // functions whose topic lies elsewhere: no topic_read, or only another key
   fns.push({ id: id++, installation_id: IID, type: 'temperature', meta: { name: 'Unread', room: 'hall' } });
-  fns.push({ id: id++, installation_id: IID, type: 'temperature', meta: { name: 'Alt only', room: 'hall', topic_alt: `obj/alt/${id - 1}` } });
+  fns.push({
+    id: id++,
+    installation_id: IID,
+    type: 'temperature',
+    meta: { name: 'Alt only', room: 'hall', topic_alt: `obj/alt/${id - 1}` },
+  });
   return fns;
 }
 
 const t = (ftype, topicKey) => ({ selectBy: 'type', ftype, topicKey });
 const m = (rows, topicKey) => ({ selectBy: 'meta', metaFilter: rows.map(([key, value]) => ({ key, value })), topicKey });
 const FILTERS = [
-  t('temperature'), t('temp*'), t('*'), t('*ture'), t('Temp*'), t('a.b'), t('a*b'), t('a+b'), t('x(y)'), t('door*'), t('door\\*'),
-  t(' temperature '), t('alarm_*'), t('[x]'), t('^start'), t('end$'), t('multi*'), t('*-*'), t('**'), t('ü*'), t('back\\slash'),
-  t('*line'), t(' spaced '), t('spaced'), t(''), t('   '), t('temperature', 'topic_alt'), t('*', 'topic_alt'),
-  m([['room', 'hall']]), m([['room', 'hall*']]), m([['room', '*']]), m([['room', '']]), m([[' room ', 'hall']]), m([['name', '*temp*']]),
-  m([['room', 'hall'], ['floor', '1']]), m([['floor', '1*']]), m([['room', 'a.b']]), m([['', 'x'], ['room', 'hall']]), m([['room', null]]),
-  m([['constructor', '*']]), m([['toString', 'x']]), m([['name', 'Room temp']]), m([['name', 'room temp']]), m([['room', 'hall*way']]),
-  m([['room', '\\*']]), m([['room', '*']], 'topic_alt'), m([['', 'x']]), m([]),
+  t('temperature'),
+  t('temp*'),
+  t('*'),
+  t('*ture'),
+  t('Temp*'),
+  t('a.b'),
+  t('a*b'),
+  t('a+b'),
+  t('x(y)'),
+  t('door*'),
+  t('door\\*'),
+  t(' temperature '),
+  t('alarm_*'),
+  t('[x]'),
+  t('^start'),
+  t('end$'),
+  t('multi*'),
+  t('*-*'),
+  t('**'),
+  t('ü*'),
+  t('back\\slash'),
+  t('*line'),
+  t(' spaced '),
+  t('spaced'),
+  t(''),
+  t('   '),
+  t('temperature', 'topic_alt'),
+  t('*', 'topic_alt'),
+  m([['room', 'hall']]),
+  m([['room', 'hall*']]),
+  m([['room', '*']]),
+  m([['room', '']]),
+  m([[' room ', 'hall']]),
+  m([['name', '*temp*']]),
+  m([
+    ['room', 'hall'],
+    ['floor', '1'],
+  ]),
+  m([['floor', '1*']]),
+  m([['room', 'a.b']]),
+  m([
+    ['', 'x'],
+    ['room', 'hall'],
+  ]),
+  m([['room', null]]),
+  m([['constructor', '*']]),
+  m([['toString', 'x']]),
+  m([['name', 'Room temp']]),
+  m([['name', 'room temp']]),
+  m([['room', 'hall*way']]),
+  m([['room', '\\*']]),
+  m([['room', '*']], 'topic_alt'),
+  m([['', 'x']]),
+  m([]),
   t('temperature', 'read'),
 ];
 
@@ -114,7 +187,8 @@ describe('functionx-in filter preview: the editor matches what the runtime follo
     }));
     await helper.load([nodeModule('iotopen-config'), nodeModule('iotopen-functionx-in')], [cfg.node, ...nodes], cfg.credentials);
     const readable = fns.filter((f) => f.meta.topic_read).length;
-    for (let i = 0; i < 500 && !(subscribed.get('fx0') && subscribed.get('fx0').size === readable); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && !(subscribed.get('fx0') && subscribed.get('fx0').size === readable); i++)
+      await new Promise((r) => setTimeout(r, 20));
     assert.equal(subscribed.get('fx0') && subscribed.get('fx0').size, readable, 'the catch-all node never subscribed to every topic_read');
     await new Promise((r) => setImmediate(r));
 
@@ -124,20 +198,32 @@ describe('functionx-in filter preview: the editor matches what the runtime follo
     nodes.slice(1).forEach((n, i) => {
       const runtime = [...(subscribed.get(n.id) || [])].sort();
       const p = E.fxinPreview(fns, FILTERS[i]);
-      const editor = p.error ? [] : p.matched.filter((x) => x.topic).map((x) => `${CLIENT}/${x.topic}`).sort();
+      const editor = p.error
+        ? []
+        : p.matched
+            .filter((x) => x.topic)
+            .map((x) => `${CLIENT}/${x.topic}`)
+            .sort();
       if (runtime.length) nonEmpty++;
-      if (JSON.stringify(runtime) !== JSON.stringify(editor)) problems.push(`${JSON.stringify(FILTERS[i])}: runtime ${JSON.stringify(runtime)}, editor ${JSON.stringify(editor)}`);
+      if (JSON.stringify(runtime) !== JSON.stringify(editor))
+        problems.push(`${JSON.stringify(FILTERS[i])}: runtime ${JSON.stringify(runtime)}, editor ${JSON.stringify(editor)}`);
       compared++;
     });
     assert.deepEqual(problems, []);
     assert.equal(compared, FILTERS.length);
-    assert.ok(nonEmpty >= 25 && nonEmpty < FILTERS.length - 8, `${nonEmpty} of ${FILTERS.length} filters follow something: the samples should tell filters apart`);
+    assert.ok(
+      nonEmpty >= 25 && nonEmpty < FILTERS.length - 8,
+      `${nonEmpty} of ${FILTERS.length} filters follow something: the samples should tell filters apart`,
+    );
   });
 
   it('lists the matched functions without the topic key too, and refuses what the runtime refuses', function () {
     const E = editorScript();
     const p = E.fxinPreview(fns, t('temperature'));
-    const unread = Array.from(p.matched.filter((x) => !x.topic), (x) => x.f.meta.name).sort();
+    const unread = Array.from(
+      p.matched.filter((x) => !x.topic),
+      (x) => x.f.meta.name,
+    ).sort();
     assert.deepEqual(unread, ['Alt only', 'Unread']);
     for (const bad of [t(''), t('  '), m([]), m([['', 'x']]), { selectBy: 'other' }, t('temperature', 'read')]) {
       assert.ok(E.fxinPreview(fns, bad).error, `${JSON.stringify(bad)} is accepted`);

@@ -126,10 +126,14 @@ function resourceHelpers(src) {
         else unit.dynamic.push(src.slice(n.start, n.end));
       }
       if (n.type === 'Identifier') {
-        const isName = parent && ((parent.type === 'MemberExpression' && parent.property === n && !parent.computed) || (parent.type === 'Property' && parent.key === n));
+        const isName =
+          parent &&
+          ((parent.type === 'MemberExpression' && parent.property === n && !parent.computed) ||
+            (parent.type === 'Property' && parent.key === n));
         if (!isName) unit.calls.add(n.name);
       }
-      if (n.type === 'MemberExpression' && !n.computed && n.object.type === 'Identifier' && n.object.name === 'E') unit.calls.add(`E.${n.property.name}`);
+      if (n.type === 'MemberExpression' && !n.computed && n.object.type === 'Identifier' && n.object.name === 'E')
+        unit.calls.add(`E.${n.property.name}`);
     });
     units.set(name, unit);
   };
@@ -137,10 +141,17 @@ function resourceHelpers(src) {
     if (st.type === 'FunctionDeclaration') scan(st.id.name, st);
     // a table of functions (var KINDS = { ... }): its keys count for whoever uses the table
     if (st.type === 'VariableDeclaration') {
-      for (const d of st.declarations) if (d.init && (d.init.type === 'ObjectExpression' || d.init.type === 'FunctionExpression')) scan(d.id.name, d.init);
+      for (const d of st.declarations)
+        if (d.init && (d.init.type === 'ObjectExpression' || d.init.type === 'FunctionExpression')) scan(d.id.name, d.init);
     }
     const ex = st.type === 'ExpressionStatement' && st.expression;
-    if (ex && ex.type === 'AssignmentExpression' && ex.left.type === 'MemberExpression' && ex.left.object.name === 'E' && !ex.left.computed) {
+    if (
+      ex &&
+      ex.type === 'AssignmentExpression' &&
+      ex.left.type === 'MemberExpression' &&
+      ex.left.object.name === 'E' &&
+      !ex.left.computed
+    ) {
       exported.add(ex.left.property.name);
       if (ex.right.type === 'FunctionExpression') scan(`E.${ex.left.property.name}`, ex.right);
     }
@@ -221,7 +232,12 @@ describe('editor i18n', function () {
       it('has no hard-coded English text in its form', function () {
         const form = /<script type="text\/html" data-template-name[\s\S]*?<\/script>/.exec(html)[0];
         // text between tags that is not markup, an icon or whitespace
-        const text = [...form.replace(/<style[\s\S]*?<\/style>/g, '').replace(/&\w+;/g, ' ').matchAll(/>([^<]*[A-Za-z][^<]*)</g)]
+        const text = [
+          ...form
+            .replace(/<style[\s\S]*?<\/style>/g, '')
+            .replace(/&\w+;/g, ' ')
+            .matchAll(/>([^<]*[A-Za-z][^<]*)</g),
+        ]
           .map((m) => m[1].trim())
           .filter((t) => !/^(GET|POST|PUT|DELETE)$/.test(t));
         assert.deepStrictEqual(text, []);
@@ -247,7 +263,7 @@ describe('editor i18n', function () {
         assert.deepStrictEqual(stray, [], 'sv-SE keys that en-US does not have (typo?)');
         for (const [k, v] of sv) {
           assert.deepStrictEqual(placeholders(v), placeholders(enKeys.get(k)), `${k}: placeholders differ`);
-          assert.ok(typeof v === 'string' && v.trim() !== '' || enKeys.get(k) === v, `${k} is empty`);
+          assert.ok((typeof v === 'string' && v.trim() !== '') || enKeys.get(k) === v, `${k} is empty`);
         }
       });
 
@@ -286,7 +302,10 @@ describe('editor i18n', function () {
       assert.deepStrictEqual(dynamic, []);
       assert.doesNotMatch(src, /RED\._\(/);
       assert.ok(shared.keysOf('E.hint', 'common').has('hint.notDeployed'), 'the analysis follows E.hint to failText');
-      assert.ok(shared.keysOf('E.installationPicker', 'common').has('picker.missing.functions'), 'the analysis follows the pickers into the KINDS table');
+      assert.ok(
+        shared.keysOf('E.installationPicker', 'common').has('picker.missing.functions'),
+        'the analysis follows the pickers into the KINDS table',
+      );
       const missing = [...shared.units.values()].flatMap((u) => [...u.common]).filter((k) => !commonKeys.has(`common.${k}`));
       assert.deepStrictEqual(missing, [], 'common() keys missing from the common en-US texts');
     });
@@ -324,14 +343,55 @@ describe('editor i18n', function () {
       assert.ok(src, 'cronProblem not found in iotopen-schedule.html');
       const cronProblem = new Function(`${src[0]}; return cronProblem;`)();
       const { validateCronField, CRON_RANGES } = require(path.join(root, 'dist', 'src', 'lynx', 'schedule.js'));
-      const samples = ['*', '0', '5', '59', '60', '7', '8', '23', '24', '31', '32', '12', '13', '1-5', '5-1', '0-7', '*/5', '*/0', '*/60',
-        '0-30/10', '5/2', '1,2,3', '1,,2', ',', '1-2-3', 'a', '1.5', '-1', '*/', '1-', ' 7 ', '001', '1/2/3', '*/24', '*/7', '0,7', '1-31/31'];
+      const samples = [
+        '*',
+        '0',
+        '5',
+        '59',
+        '60',
+        '7',
+        '8',
+        '23',
+        '24',
+        '31',
+        '32',
+        '12',
+        '13',
+        '1-5',
+        '5-1',
+        '0-7',
+        '*/5',
+        '*/0',
+        '*/60',
+        '0-30/10',
+        '5/2',
+        '1,2,3',
+        '1,,2',
+        ',',
+        '1-2-3',
+        'a',
+        '1.5',
+        '-1',
+        '*/',
+        '1-',
+        ' 7 ',
+        '001',
+        '1/2/3',
+        '*/24',
+        '*/7',
+        '0,7',
+        '1-31/31',
+      ];
       let checked = 0;
       for (const field of Object.keys(CRON_RANGES)) {
         const [min, max] = CRON_RANGES[field];
         for (const v of samples) {
           let runtimeOk = true;
-          try { validateCronField(field, v); } catch { runtimeOk = false; }
+          try {
+            validateCronField(field, v);
+          } catch {
+            runtimeOk = false;
+          }
           assert.strictEqual(cronProblem(v, min, max) === null, runtimeOk, `${field} "${v}": editor and runtime disagree`);
           checked++;
         }

@@ -109,8 +109,14 @@ describe('Catalog', () => {
     assert.equal((await catalog.functions(101)).find((f) => f.id === fid).meta.name, 'Silently renamed');
     await waitFor(() => emitted.length > 0);
     assert.deepEqual(emitted, [101]);
-    assert.deepEqual(sb.requests.filter((r) => r.path.includes('/102')), []);
-    assert.ok(sb.requests.every((r) => r.method === 'GET' && r.path === '/api/v2/functionx/101'), JSON.stringify(sb.requests));
+    assert.deepEqual(
+      sb.requests.filter((r) => r.path.includes('/102')),
+      [],
+    );
+    assert.ok(
+      sb.requests.every((r) => r.method === 'GET' && r.path === '/api/v2/functionx/101'),
+      JSON.stringify(sb.requests),
+    );
   });
 
   it('takes one listener per following node without a leak warning (500 nodes are normal)', async () => {
@@ -122,7 +128,10 @@ describe('Catalog', () => {
     try {
       for (const l of listeners) catalog.on('functions', l);
       await new Promise((r) => setImmediate(r));
-      assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning'), []);
+      assert.deepEqual(
+        warnings.filter((w) => w.name === 'MaxListenersExceededWarning'),
+        [],
+      );
       assert.equal(catalog.listenerCount('functions'), 500);
     } finally {
       process.off('warning', onWarning);

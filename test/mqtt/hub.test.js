@@ -7,7 +7,6 @@ const { MqttHub } = require('../../dist/src/mqtt');
 const { brokers, startCountingProxy, startBlackhole, startAedes } = require('../support/brokers');
 const { waitFor, freePort } = require('../support/util');
 
-
 function waitState(hub, state) {
   if (hub.state.state === state) return Promise.resolve(hub.state);
   return new Promise((resolve) => {
@@ -165,13 +164,19 @@ for (const b of brokers) {
       const got = rx.got.map((m) => m.payload);
       assert.deepEqual([...got].sort(), [...all].sort());
       assert.deepEqual(got.filter(q0), all.filter(q0));
-      assert.deepEqual(got.filter((p) => !q0(p)), all.filter((p) => !q0(p)));
+      assert.deepEqual(
+        got.filter((p) => !q0(p)),
+        all.filter((p) => !q0(p)),
+      );
       assert.equal(hub.queued, 0);
       // Exactly once and in order on the wire: no DUP re-send by mqtt.js on top of our queue.
       const sent = proxy.publishes.filter((p) => p.topic === `${t}/m`);
       assert.equal(sent.length, 21);
       assert.ok(sent.every((p) => !p.dup));
-      assert.deepEqual(sent.map((p) => p.qos), all.map((p) => (q0(p) ? 0 : 1)));
+      assert.deepEqual(
+        sent.map((p) => p.qos),
+        all.map((p) => (q0(p) ? 0 : 1)),
+      );
     });
 
     it('drops the oldest on queue overflow and says how many were dropped', async () => {
@@ -186,12 +191,21 @@ for (const b of brokers) {
       await waitState(hub, 'disconnected');
       for (let i = 0; i < 8; i++) assert.deepEqual(await hub.publish(`${t}/m`, String(i), { qos: 1 }), { queued: true });
       assert.equal(hub.queued, 5);
-      assert.ok(log.warns.some((m) => /queue full \(limit 5\).*1 dropped so far/.test(m)), log.warns.join('\n'));
+      assert.ok(
+        log.warns.some((m) => /queue full \(limit 5\).*1 dropped so far/.test(m)),
+        log.warns.join('\n'),
+      );
       proxy.up();
       await waitState(hub, 'connected');
       await waitFor(() => rx.got.length === 5);
-      assert.deepEqual(rx.got.map((m) => m.payload), ['3', '4', '5', '6', '7']);
-      assert.ok(log.warns.some((m) => /sending 5 queued message\(s\); 3 were dropped/.test(m)), log.warns.join('\n'));
+      assert.deepEqual(
+        rx.got.map((m) => m.payload),
+        ['3', '4', '5', '6', '7'],
+      );
+      assert.ok(
+        log.warns.some((m) => /sending 5 queued message\(s\); 3 were dropped/.test(m)),
+        log.warns.join('\n'),
+      );
     });
 
     it('re-subscribes every filter in one SUBSCRIBE after the connection comes back', async () => {
@@ -345,7 +359,13 @@ describe('MqttHub failures', () => {
     const { ApiClient } = require('../../dist/src/api');
     const sb = await startSandbox({ port: 0, mqttPort: 0 });
     const api = new ApiClient({ baseUrl: sb.api, auth: { type: 'login', username: 'demo@example.com', password: 'demo-password' } });
-    const hub = new MqttHub({ url: sb.mqtt, minReconnectMs: 10, maxReconnectMs: 200, authRetryMs: 60000, password: ({ refresh }) => api.token({ refresh }) });
+    const hub = new MqttHub({
+      url: sb.mqtt,
+      minReconnectMs: 10,
+      maxReconnectMs: 200,
+      authRetryMs: 60000,
+      password: ({ refresh }) => api.token({ refresh }),
+    });
     try {
       hub.acquire('n');
       await waitState(hub, 'connected');

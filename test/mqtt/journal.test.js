@@ -9,7 +9,15 @@ const { spawn } = require('node:child_process');
 const { QueueJournal, journalFileName, journalHasMessages } = require('../../dist/src/mqtt');
 const { freePort } = require('../support/util');
 
-const msg = (seq, extra = {}) => ({ seq, topic: `t/${seq}`, payload: `p${seq}`, qos: 1, retain: false, queuedAt: 1700000000000 + seq, ...extra });
+const msg = (seq, extra = {}) => ({
+  seq,
+  topic: `t/${seq}`,
+  payload: `p${seq}`,
+  qos: 1,
+  retain: false,
+  queuedAt: 1700000000000 + seq,
+  ...extra,
+});
 
 describe('QueueJournal', () => {
   let dir;
@@ -28,7 +36,10 @@ describe('QueueJournal', () => {
     a.journal.remove([1]);
     a.journal.close();
     const b = QueueJournal.open(file, 'fp');
-    assert.deepEqual(b.messages.map((m) => m.seq), [2, 3]);
+    assert.deepEqual(
+      b.messages.map((m) => m.seq),
+      [2, 3],
+    );
     assert.ok(Buffer.isBuffer(b.messages[0].payload));
     assert.deepEqual([...b.messages[0].payload], [0, 1, 255]);
     assert.equal(b.messages[0].retain, true);
@@ -50,12 +61,18 @@ describe('QueueJournal', () => {
     fs.writeFileSync(`${file}.tmp-4242`, '{"v":1,"fp":"fp"}\n{"a":9,');
     const b = QueueJournal.open(file, 'fp');
     assert.equal(fs.existsSync(`${file}.tmp-4242`), false);
-    assert.deepEqual(b.messages.map((m) => m.seq), [1, 2]);
+    assert.deepEqual(
+      b.messages.map((m) => m.seq),
+      [1, 2],
+    );
     assert.equal(b.skipped, 0, 'a torn last line is expected, not an error');
     // Rewritten clean: appending after it does not merge with the torn piece.
     b.journal.append([msg(4)]);
     b.journal.close();
-    assert.deepEqual(QueueJournal.open(file, 'fp').messages.map((m) => m.seq), [1, 2, 4]);
+    assert.deepEqual(
+      QueueJournal.open(file, 'fp').messages.map((m) => m.seq),
+      [1, 2, 4],
+    );
   });
 
   it('gives the messages of a file written for another broker as foreign, and drops them from the file', () => {
@@ -65,7 +82,10 @@ describe('QueueJournal', () => {
     a.journal.close();
     const b = QueueJournal.open(file, 'broker-b');
     assert.deepEqual(b.messages, []);
-    assert.deepEqual(b.foreign.map((m) => m.seq), [1, 2]);
+    assert.deepEqual(
+      b.foreign.map((m) => m.seq),
+      [1, 2],
+    );
     b.journal.close();
     assert.equal(journalHasMessages(file), false);
   });
@@ -88,7 +108,10 @@ describe('QueueJournal', () => {
     journal.close();
     const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
     assert.equal(lines.length, 2, 'header and the one live message');
-    assert.deepEqual(QueueJournal.open(file, 'fp').messages.map((m) => m.seq), [5000]);
+    assert.deepEqual(
+      QueueJournal.open(file, 'fp').messages.map((m) => m.seq),
+      [5000],
+    );
   });
 
   it('names files after the queue id with safe characters only', () => {
@@ -110,7 +133,9 @@ describe('MqttHub journal under SIGKILL', function () {
     const results = [];
     for (let run = 0; run < 5; run++) {
       const file = path.join(dir, `crash-${run}.jsonl`);
-      const child = spawn(process.execPath, [path.join(__dirname, '../support/journal-crash-child.js'), file, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [path.join(__dirname, '../support/journal-crash-child.js'), file, String(port)], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       const target = 50 + Math.floor(Math.random() * 400);
       let acked = -1;
       let buf = '';
@@ -126,10 +151,16 @@ describe('MqttHub journal under SIGKILL', function () {
       });
       const { messages, journal } = QueueJournal.open(file, 'crash-test');
       journal.close();
-      const got = messages.map((m) => JSON.parse(Buffer.isBuffer(m.payload) ? JSON.stringify({ value: Number(m.payload.toString().slice(1)) }) : m.payload).value);
+      const got = messages.map(
+        (m) => JSON.parse(Buffer.isBuffer(m.payload) ? JSON.stringify({ value: Number(m.payload.toString().slice(1)) }) : m.payload).value,
+      );
       results.push({ acked: acked + 1, onDisk: got.length });
       assert.ok(got.length >= acked + 1, `run ${run}: ${acked + 1} acknowledged, ${got.length} on disk`);
-      assert.deepEqual(got.slice(0, acked + 1), Array.from({ length: acked + 1 }, (_, i) => i), `run ${run}: every acknowledged message, in order`);
+      assert.deepEqual(
+        got.slice(0, acked + 1),
+        Array.from({ length: acked + 1 }, (_, i) => i),
+        `run ${run}: every acknowledged message, in order`,
+      );
       assert.ok(got.length <= acked + 2, 'at most the one being written when killed is extra');
       assert.equal(messages[0].origin.msgid, 'm0');
     }

@@ -86,10 +86,22 @@ describe('MqttHub offline queue', function () {
       const r = await hub.publish(`q/${i}`, String(i), { qos: 1, origin: { node: `n${i}` }, onDropped: (err) => drops.push(err) });
       assert.equal(r.queued, true);
     }
-    assert.deepEqual(drops.map((e) => [e.code, e.topic, e.origin.node]), [['EQUEUEFULL', 'q/0', 'n0'], ['EQUEUEFULL', 'q/1', 'n1']]);
+    assert.deepEqual(
+      drops.map((e) => [e.code, e.topic, e.origin.node]),
+      [
+        ['EQUEUEFULL', 'q/0', 'n0'],
+        ['EQUEUEFULL', 'q/1', 'n1'],
+      ],
+    );
     assert.match(drops[0].message, /MQTT write to "q\/0" \(queued .*\) was not sent: the offline queue is full \(limit 2\)/);
-    assert.deepEqual(events, [{ code: 'EQUEUEFULL', reported: true }, { code: 'EQUEUEFULL', reported: true }]);
-    assert.ok(log.warns.some((m) => /queue full \(limit 2\).*"q\/0"/.test(m)), log.warns.join('\n'));
+    assert.deepEqual(events, [
+      { code: 'EQUEUEFULL', reported: true },
+      { code: 'EQUEUEFULL', reported: true },
+    ]);
+    assert.ok(
+      log.warns.some((m) => /queue full \(limit 2\).*"q\/0"/.test(m)),
+      log.warns.join('\n'),
+    );
     assert.equal(hub.queued, 2);
   });
 
@@ -103,7 +115,10 @@ describe('MqttHub offline queue', function () {
     await waitFor(() => drops.length === 1);
     assert.equal(drops[0].code, 'EEXPIRED');
     assert.match(drops[0].message, /"age\/old".*waited 0\.\d s in the offline queue, longer than the age limit of 0\.3 s/);
-    assert.ok(log.warns.some((m) => /1 queued message\(s\) expired unsent after the age limit of 0\.3 s: "age\/old" \(queued /.test(m)), log.warns.join('\n'));
+    assert.ok(
+      log.warns.some((m) => /1 queued message\(s\) expired unsent after the age limit of 0\.3 s: "age\/old" \(queued /.test(m)),
+      log.warns.join('\n'),
+    );
     assert.equal(hub.queued, 1);
     await waitFor(() => drops.length === 2);
     assert.equal(drops[1].topic, 'age/young');
@@ -137,7 +152,10 @@ describe('MqttHub offline queue', function () {
     assert.equal(b.queued, 5, 'read back at construction');
     // Nobody acquires it: the queue alone makes it connect.
     await waitFor(() => rx.got.length === 5);
-    assert.deepEqual(rx.got.map((m) => m.payload), ['0', '1', 'two', '3', '4']);
+    assert.deepEqual(
+      rx.got.map((m) => m.payload),
+      ['0', '1', 'two', '3', '4'],
+    );
     await waitFor(() => !fs.existsSync(file));
     await waitState(b, 'disconnected');
     assert.match(b.state.reason, /no node uses/);
@@ -241,7 +259,10 @@ describe('MqttHub offline queue', function () {
       await next.publish(`${t}/m`, '3', { qos: 1 });
       proxy.up();
       await waitFor(() => rx.got.length === 4);
-      assert.deepEqual(rx.got.map((m) => m.payload), ['0', '1', '2', '3']);
+      assert.deepEqual(
+        rx.got.map((m) => m.payload),
+        ['0', '1', '2', '3'],
+      );
       await two.close(true);
     });
 
@@ -263,7 +284,11 @@ describe('MqttHub offline queue', function () {
       await two.close(false);
       const three = new HubHolder('cfg-3');
       const events = [];
-      const third = three.open({ ...opts(), url: `mqtt://127.0.0.1:${await freePort()}` }, { secrets: ['new-key'] }, { dropped: (e, reported) => events.push([e.code, reported]) });
+      const third = three.open(
+        { ...opts(), url: `mqtt://127.0.0.1:${await freePort()}` },
+        { secrets: ['new-key'] },
+        { dropped: (e, reported) => events.push([e.code, reported]) },
+      );
       await waitFor(() => drops.length === 1);
       assert.deepEqual(drops, ['ESETTINGS'], 'the sender is told');
       assert.deepEqual(events, [['ESETTINGS', true]]);
@@ -301,7 +326,10 @@ describe('MqttHub offline queue', function () {
       const drops = [];
       await hub.publish('d/1', '1', { onDropped: (e) => drops.push(e) });
       await one.close(true);
-      assert.deepEqual(drops.map((e) => e.code), ['EDISCARDED']);
+      assert.deepEqual(
+        drops.map((e) => e.code),
+        ['EDISCARDED'],
+      );
       assert.match(drops[0].message, /the config node was deleted/);
       assert.equal(parkedHubCount(), 0);
     });

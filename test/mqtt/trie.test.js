@@ -88,7 +88,12 @@ describe('TopicTrie', () => {
 
 describe('Lynx payload codec', () => {
   it('decodes {value, timestamp, msg}', () => {
-    assert.deepEqual(decodeLynxPayload(Buffer.from('{"value":21.5,"timestamp":1700000000.25,"msg":"ok"}')), { ok: true, value: 21.5, timestamp: 1700000000.25, msg: 'ok' });
+    assert.deepEqual(decodeLynxPayload(Buffer.from('{"value":21.5,"timestamp":1700000000.25,"msg":"ok"}')), {
+      ok: true,
+      value: 21.5,
+      timestamp: 1700000000.25,
+      msg: 'ok',
+    });
     assert.deepEqual(decodeLynxPayload('{"value":1}'), { ok: true, value: 1 });
   });
 

@@ -21,16 +21,37 @@ const seed = () => ({
 
 describe('iotopen-api node', function () {
   let sb;
-  before(async () => { sb = await startSandbox({ port: 0, mqttPort: 0, seed: seed() }); });
-  after(async () => { await sb.stop(); });
-  afterEach(async () => { sb.faults.clear(); await helper.unload(); });
+  before(async () => {
+    sb = await startSandbox({ port: 0, mqttPort: 0, seed: seed() });
+  });
+  after(async () => {
+    await sb.stop();
+  });
+  afterEach(async () => {
+    sb.faults.clear();
+    await helper.unload();
+  });
 
   async function load(props = {}) {
     const cfg = configNode(sb);
     const flow = [
       cfg.node,
       { id: 'f1', type: 'tab' },
-      { id: 'api', z: 'f1', type: 'iotopen-api', server: 'cfg', method: 'GET', path: '/api/v2/functionx/{installation_id}', installation: String(IID), params: '', query: '', queryType: 'json', ret: 'json', wires: [['out']], ...props },
+      {
+        id: 'api',
+        z: 'f1',
+        type: 'iotopen-api',
+        server: 'cfg',
+        method: 'GET',
+        path: '/api/v2/functionx/{installation_id}',
+        installation: String(IID),
+        params: '',
+        query: '',
+        queryType: 'json',
+        ret: 'json',
+        wires: [['out']],
+        ...props,
+      },
       { id: 'out', z: 'f1', type: 'helper' },
       ...watchers('api', { z: 'f1' }),
     ];
@@ -72,7 +93,12 @@ describe('iotopen-api node', function () {
     const id = created.payload.id;
     assert.ok(Number.isInteger(id));
     got = next(n.out);
-    n.api.receive({ method: 'PUT', path: '/api/v2/functionx/{installation_id}/{id}', params: { id }, payload: { installation_id: IID, type: 'door', meta: { name: 'Front door', topic_read: 'obj/door' } } });
+    n.api.receive({
+      method: 'PUT',
+      path: '/api/v2/functionx/{installation_id}/{id}',
+      params: { id },
+      payload: { installation_id: IID, type: 'door', meta: { name: 'Front door', topic_read: 'obj/door' } },
+    });
     assert.equal((await got).payload.meta.name, 'Front door');
     got = next(n.out);
     n.api.receive({ method: 'delete', path: '/api/v2/functionx/{installation_id}/{id}', params: { id } });
@@ -88,15 +114,25 @@ describe('iotopen-api node', function () {
     const n = await load({ query: '{"type":"switch"}' });
     let got = next(n.out);
     n.api.receive({});
-    assert.deepEqual((await got).payload.map((f) => f.id), [81]);
+    assert.deepEqual(
+      (await got).payload.map((f) => f.id),
+      [81],
+    );
     got = next(n.out);
     n.api.receive({ query: { type: 'temperature' } });
-    assert.deepEqual((await got).payload.map((f) => f.id), [82]);
+    assert.deepEqual(
+      (await got).payload.map((f) => f.id),
+      [82],
+    );
   });
 
   describe('bad input reaches a Catch node with a clear error', () => {
     const cases = [
-      ['a missing placeholder value', { path: '/api/v2/functionx/{installation_id}/{functionx_id}' }, /needs a value for \{functionx_id\}.*msg\.params\.functionx_id/],
+      [
+        'a missing placeholder value',
+        { path: '/api/v2/functionx/{installation_id}/{functionx_id}' },
+        /needs a value for \{functionx_id\}.*msg\.params\.functionx_id/,
+      ],
       ['an unknown method', { method: 'PATCH' }, /msg\.method must be one of GET, POST, PUT, DELETE/],
       ['a full URL as path', { path: 'https://elsewhere.example/api/v2/x' }, /msg\.path must be a path on the configured server/],
       ['a query string in the path', { path: '/api/v2/functionx/{installation_id}?type=x' }, /msg\.path must not contain '\?'/],
@@ -145,8 +181,12 @@ describe('iotopen-api node', function () {
 describe('iotopen-api example flow', function () {
   const { loadExample } = require('../support/example-flow');
   let sb;
-  before(async () => { sb = await startSandbox({ port: 0, mqttPort: 0 }); });
-  after(async () => { await sb.stop(); });
+  before(async () => {
+    sb = await startSandbox({ port: 0, mqttPort: 0 });
+  });
+  after(async () => {
+    await sb.stop();
+  });
   afterEach(() => helper.unload());
 
   it('runs against the default seed', async () => {

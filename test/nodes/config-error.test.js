@@ -13,17 +13,62 @@ describe('nodes behind a config node with a config error', function () {
   useNodeRed();
 
   /** Status calls made on node `id` (the helper spies on every node's status()). */
-  const statuses = (id) => helper._NodePrototype.status.getCalls().filter((c) => c.thisValue && c.thisValue.id === id).map((c) => c.args[0]);
-  const errors = (id) => helper.log().args.map((a) => a[0]).filter((e) => e.level === helper.log().ERROR && e.id === id);
+  const statuses = (id) =>
+    helper._NodePrototype.status
+      .getCalls()
+      .filter((c) => c.thisValue && c.thisValue.id === id)
+      .map((c) => c.args[0]);
+  const errors = (id) =>
+    helper
+      .log()
+      .args.map((a) => a[0])
+      .filter((e) => e.level === helper.log().ERROR && e.id === id);
 
   async function load() {
     const flow = [
       // No credentials: the config node's configError names apiKey. The URL is never called.
       { id: 'cfg', type: 'iotopen-config', name: 'broken', apiUrl: 'http://127.0.0.1:9', authMode: 'apikey' },
-      { id: 'fxin', type: 'iotopen-functionx-in', server: 'cfg', installation: '1', selectBy: 'function', function: '10', wires: [['out']] },
-      { id: 'fxout', type: 'iotopen-functionx-out', server: 'cfg', installation: '1', installationType: 'num', function: '10', functionType: 'num', wires: [] },
-      { id: 'pub', type: 'iotopen-mqtt-publish', server: 'cfg', installation: '1', topic: 'obj/a', qos: '', retain: '', mode: 'mqtt', wires: [['out']] },
-      { id: 'pubapi', type: 'iotopen-mqtt-publish', server: 'cfg', installation: '1', topic: 'obj/a', qos: '', retain: '', mode: 'api', wires: [['out']] },
+      {
+        id: 'fxin',
+        type: 'iotopen-functionx-in',
+        server: 'cfg',
+        installation: '1',
+        selectBy: 'function',
+        function: '10',
+        wires: [['out']],
+      },
+      {
+        id: 'fxout',
+        type: 'iotopen-functionx-out',
+        server: 'cfg',
+        installation: '1',
+        installationType: 'num',
+        function: '10',
+        functionType: 'num',
+        wires: [],
+      },
+      {
+        id: 'pub',
+        type: 'iotopen-mqtt-publish',
+        server: 'cfg',
+        installation: '1',
+        topic: 'obj/a',
+        qos: '',
+        retain: '',
+        mode: 'mqtt',
+        wires: [['out']],
+      },
+      {
+        id: 'pubapi',
+        type: 'iotopen-mqtt-publish',
+        server: 'cfg',
+        installation: '1',
+        topic: 'obj/a',
+        qos: '',
+        retain: '',
+        mode: 'api',
+        wires: [['out']],
+      },
       { id: 'st', type: 'iotopen-status', server: 'cfg', installation: '1', select: 'all', output: 'array', wires: [['out']] },
       { id: 'out', type: 'helper' },
       ...watchers('fxin').map((n) => (n.type === 'catch' ? { ...n, scope: null } : n)),

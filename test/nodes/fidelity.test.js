@@ -10,7 +10,9 @@ const mqtt = require('mqtt');
 const { next } = require('../support/util');
 
 const { startSandbox } = require(path.join(dist, 'src/sandbox'));
-const mods = ['iotopen-config', 'iotopen-status', 'iotopen-log', 'iotopen-schedule', 'iotopen-notify', 'iotopen-functionx-out'].map(nodeModule);
+const mods = ['iotopen-config', 'iotopen-status', 'iotopen-log', 'iotopen-schedule', 'iotopen-notify', 'iotopen-functionx-out'].map(
+  nodeModule,
+);
 const { catchNode } = require('../support/nodered');
 
 const ASSIGNED = 801;
@@ -18,7 +20,8 @@ const SEEN = 802; // visible to the integrator key, not assigned to it
 const INTEGRATOR = 'fidelity-integrator-key-0123456789';
 const NOW = Math.floor(Date.now() / 1000);
 // one value a minute for two hours: 120 entries per topic
-const minutes = (iid, topic, base) => Array.from({ length: 120 }, (_, i) => ({ installation_id: iid, topic, value: base + (i % 10), timestamp: NOW - 7200 + i * 60 }));
+const minutes = (iid, topic, base) =>
+  Array.from({ length: 120 }, (_, i) => ({ installation_id: iid, topic, value: base + (i % 10), timestamp: NOW - 7200 + i * 60 }));
 
 const seed = () => ({
   apiKey: 'fidelity-admin-key-0123456789',
@@ -29,12 +32,26 @@ const seed = () => ({
   ],
   functions: [
     { id: 81, installation_id: ASSIGNED, type: 'temperature', meta: { name: 'Hall', topic_read: 'obj/hall/temp' } },
-    { id: 82, installation_id: SEEN, type: 'temperature', meta: { name: 'Barn', topic_read: 'obj/barn/temp', topic_write: 'set/obj/barn/temp' } },
+    {
+      id: 82,
+      installation_id: SEEN,
+      type: 'temperature',
+      meta: { name: 'Barn', topic_read: 'obj/barn/temp', topic_write: 'set/obj/barn/temp' },
+    },
   ],
   notifications: {
     executors: [{ id: 1, type: 'mail', name: 'Mail', config: { endpoint: 'https://executor.example' } }],
     messages: [{ id: 1, installation_id: SEEN, name: 'Alarm', text: '{{.payload.message}}' }],
-    outputs: [{ id: 3, installation_id: SEEN, name: 'Mail ops', notification_output_executor_id: 1, notification_message_id: 1, config: { recipients: 'ops@example.com' } }],
+    outputs: [
+      {
+        id: 3,
+        installation_id: SEEN,
+        name: 'Mail ops',
+        notification_output_executor_id: 1,
+        notification_message_id: 1,
+        config: { recipients: 'ops@example.com' },
+      },
+    ],
   },
   log: [...minutes(ASSIGNED, 'obj/hall/temp', 20), ...minutes(SEEN, 'obj/barn/temp', 10)],
 });
@@ -63,16 +80,29 @@ describe('platform fidelity in the Node-RED runtime (docs/PLATFORM.md)', functio
   }
 
   /** The first output or the first error, whichever comes first. */
-  const answer = (h) => Promise.race([next(h.out), next(h.caught).then((m) => { throw new Error(`caught: ${m.error.message}`); })]);
+  const answer = (h) =>
+    Promise.race([
+      next(h.out),
+      next(h.caught).then((m) => {
+        throw new Error(`caught: ${m.error.message}`);
+      }),
+    ]);
 
   it('sandbox: the integrator key lists only its assigned installation by default, both with assigned=false', async () => {
-    const get = async (q) => (await (await fetch(`${sb.api}/api/v2/installationinfo${q}`, { headers: { 'x-api-key': INTEGRATOR } })).json()).map((i) => i.id);
+    const get = async (q) =>
+      (await (await fetch(`${sb.api}/api/v2/installationinfo${q}`, { headers: { 'x-api-key': INTEGRATOR } })).json()).map((i) => i.id);
     assert.deepEqual(await get(''), [ASSIGNED]);
     assert.deepEqual((await get('?assigned=false')).sort(), [ASSIGNED, SEEN]);
   });
 
   it('status: picked functions of an installation that is seen but not assigned return their values (bare filters)', async () => {
-    const h = await load('iotopen-status', { installation: String(SEEN), select: 'functions', functions: ['82'], output: 'array', join: true });
+    const h = await load('iotopen-status', {
+      installation: String(SEEN),
+      select: 'functions',
+      functions: ['82'],
+      output: 'array',
+      join: true,
+    });
     h.n.receive({});
     const m = await answer(h);
     assert.equal(m.payload.length, 1);
@@ -111,16 +141,36 @@ describe('platform fidelity in the Node-RED runtime (docs/PLATFORM.md)', functio
   it('log: pages to the end when the server gives no total (until a short page)', async () => {
     sb.store.behaviour.logTotal = false;
     try {
-      const h = await load('iotopen-log', { installation: String(ASSIGNED), topics: 'obj/hall/temp', from: '-3h', to: 'now', mode: 'page', pageSize: 50 });
+      const h = await load('iotopen-log', {
+        installation: String(ASSIGNED),
+        topics: 'obj/hall/temp',
+        from: '-3h',
+        to: 'now',
+        mode: 'page',
+        pageSize: 50,
+      });
       const pages = next(h.out, 3);
       h.n.receive({});
       const got = await pages;
-      assert.deepEqual(got.map((m) => m.payload.length), [50, 50, 20]);
-      assert.deepEqual(got.map((m) => m.page.last), [false, false, true]);
+      assert.deepEqual(
+        got.map((m) => m.payload.length),
+        [50, 50, 20],
+      );
+      assert.deepEqual(
+        got.map((m) => m.page.last),
+        [false, false, true],
+      );
       assert.ok(got.every((m) => m.page.total === undefined));
       assert.equal(got[2].page.pages, 3);
       await helper.unload();
-      const h2 = await load('iotopen-log', { installation: String(ASSIGNED), topics: 'obj/hall/temp', from: '-3h', to: 'now', mode: 'all', pageSize: 40 });
+      const h2 = await load('iotopen-log', {
+        installation: String(ASSIGNED),
+        topics: 'obj/hall/temp',
+        from: '-3h',
+        to: 'now',
+        mode: 'all',
+        pageSize: 40,
+      });
       h2.n.receive({});
       const all = await answer(h2);
       assert.equal(all.count, 120);
@@ -131,16 +181,37 @@ describe('platform fidelity in the Node-RED runtime (docs/PLATFORM.md)', functio
   });
 
   it('log: aggregated history comes back bucketed (method and interval from the node, then from msg)', async () => {
-    const h = await load('iotopen-log', { installation: String(ASSIGNED), topics: 'obj/hall/temp', from: String(NOW - 7200), to: String(NOW), mode: 'all', aggrMethod: 'max', aggrInterval: '30m' });
+    const h = await load('iotopen-log', {
+      installation: String(ASSIGNED),
+      topics: 'obj/hall/temp',
+      from: String(NOW - 7200),
+      to: String(NOW),
+      mode: 'all',
+      aggrMethod: 'max',
+      aggrInterval: '30m',
+    });
     h.n.receive({});
     const m = await answer(h);
     assert.ok(m.count >= 4 && m.count <= 5, `4 or 5 half-hour buckets over two hours, got ${m.count}`);
-    assert.ok(m.payload.every((e) => e.timestamp % 1800 === 0), 'bucket starts');
-    assert.ok(m.payload.every((e) => e.value <= 29), 'a max of values 20..29');
-    assert.ok(m.payload.slice(1, -1).every((e) => e.value === 29), 'the max of 20..29 in every inner (full) bucket');
+    assert.ok(
+      m.payload.every((e) => e.timestamp % 1800 === 0),
+      'bucket starts',
+    );
+    assert.ok(
+      m.payload.every((e) => e.value <= 29),
+      'a max of values 20..29',
+    );
+    assert.ok(
+      m.payload.slice(1, -1).every((e) => e.value === 29),
+      'the max of 20..29 in every inner (full) bucket',
+    );
     h.n.receive({ aggregation: { method: 'count', interval: 3600 } });
     const c = await answer(h);
-    assert.equal(c.payload.reduce((s, e) => s + e.value, 0), 120, 'counts per hour add up to every entry');
+    assert.equal(
+      c.payload.reduce((s, e) => s + e.value, 0),
+      120,
+      'counts per hour add up to every entry',
+    );
     h.n.receive({ aggregation: false });
     assert.equal((await answer(h)).count, 120);
   });
@@ -159,7 +230,15 @@ describe('platform fidelity in the Node-RED runtime (docs/PLATFORM.md)', functio
   for (const form of ['empty', 'schedule']) {
     it(`schedule: create outputs the new schedule with its id when the answer is ${form === 'empty' ? 'empty (spec)' : 'the schedule (go-lynx, node-lynx)'}`, async () => {
       sb.store.behaviour.scheduleCreateAnswer = form;
-      const h = await load('iotopen-schedule', { installation: String(SEEN), operation: 'create', topic: 'set/obj/barn/temp', value: '18', valueType: 'num', minute: '15', hour: '6' });
+      const h = await load('iotopen-schedule', {
+        installation: String(SEEN),
+        operation: 'create',
+        topic: 'set/obj/barn/temp',
+        value: '18',
+        valueType: 'num',
+        minute: '15',
+        hour: '6',
+      });
       const before = [...sb.store.schedules.keys()];
       h.n.receive({ payload: { day_of_week: '1-5' } });
       const m = await answer(h);
@@ -173,7 +252,15 @@ describe('platform fidelity in the Node-RED runtime (docs/PLATFORM.md)', functio
   }
 
   it('schedule: of two identical creates with empty answers, each outputs its own new id', async () => {
-    const h = await load('iotopen-schedule', { installation: String(SEEN), operation: 'create', topic: 'set/obj/barn/temp', value: '5', valueType: 'num', minute: '0', hour: '1' });
+    const h = await load('iotopen-schedule', {
+      installation: String(SEEN),
+      operation: 'create',
+      topic: 'set/obj/barn/temp',
+      value: '5',
+      valueType: 'num',
+      minute: '0',
+      hour: '1',
+    });
     h.n.receive({});
     const a = await answer(h);
     h.n.receive({});
@@ -197,7 +284,13 @@ describe('platform fidelity in the Node-RED runtime (docs/PLATFORM.md)', functio
     try {
       await dev.subscribeAsync('9802/set/#', { qos: 1 });
       const got = new Promise((resolve) => dev.on('message', (topic, payload) => resolve({ topic, body: JSON.parse(payload.toString()) })));
-      const h = await load('iotopen-functionx-out', { installation: String(SEEN), installationType: 'num', function: '82', functionType: 'num', qos: '1' });
+      const h = await load('iotopen-functionx-out', {
+        installation: String(SEEN),
+        installationType: 'num',
+        function: '82',
+        functionType: 'num',
+        qos: '1',
+      });
       h.n.receive({ payload: 17 });
       const w = await got;
       assert.equal(w.topic, '9802/set/obj/barn/temp');

@@ -6,9 +6,17 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 const { fieldReader, readField, isFixed, asId, asQos, asBoolean } = require(path.resolve(__dirname, '../../dist/nodes/lib/fields'));
 
-const installation = { msg: 'installation_id', setting: 'installation', type: 'installationType', defaultType: 'num', name: 'installation_id', check: asId };
+const installation = {
+  msg: 'installation_id',
+  setting: 'installation',
+  type: 'installationType',
+  defaultType: 'num',
+  name: 'installation_id',
+  check: asId,
+};
 // A stand-in for RED.util.evaluateNodeProperty: env reads process.env, num a number.
-const evaluate = (value, type) => (type === 'env' ? process.env[value] : type === 'num' ? Number(value) : type === 'flow' ? Promise.resolve(`flow:${value}`) : value);
+const evaluate = (value, type) =>
+  type === 'env' ? process.env[value] : type === 'num' ? Number(value) : type === 'flow' ? Promise.resolve(`flow:${value}`) : value;
 
 describe('declarative inputs (nodes/lib/fields)', () => {
   it('takes msg first, then the setting, then the default', async () => {
@@ -18,18 +26,28 @@ describe('declarative inputs (nodes/lib/fields)', () => {
   });
 
   it('names the field msg.<property> when the value came from the message, else by its name', async () => {
-    await assert.rejects(readField(installation, { installation_id: 'abc' }, {}, evaluate),
-      { message: 'msg.installation_id must be a positive integer id, got "abc": pick one in the node or set installation_id on the message', field: 'msg.installation_id' });
+    await assert.rejects(readField(installation, { installation_id: 'abc' }, {}, evaluate), {
+      message: 'msg.installation_id must be a positive integer id, got "abc": pick one in the node or set installation_id on the message',
+      field: 'msg.installation_id',
+    });
     await assert.rejects(readField(installation, {}, { installation: '0' }, evaluate), { field: 'installation_id' });
-    await assert.rejects(readField(installation, {}, {}, evaluate),
-      { message: 'installation_id must be a positive integer id, got nothing: pick one in the node or set installation_id on the message' });
-    await assert.rejects(readField({ msg: 'installation_id', setting: 'installation', check: asId }, {}, {}), { field: 'installation' }, 'the setting names it by default');
+    await assert.rejects(readField(installation, {}, {}, evaluate), {
+      message: 'installation_id must be a positive integer id, got nothing: pick one in the node or set installation_id on the message',
+    });
+    await assert.rejects(
+      readField({ msg: 'installation_id', setting: 'installation', check: asId }, {}, {}),
+      { field: 'installation' },
+      'the setting names it by default',
+    );
   });
 
   it('evaluates a TypedInput setting (env, flow) only when the message has no value', async () => {
     process.env.LYNX_FIELDS_TEST = '42';
     let calls = 0;
-    const counting = (v, t, m) => { calls++; return evaluate(v, t, m); };
+    const counting = (v, t, m) => {
+      calls++;
+      return evaluate(v, t, m);
+    };
     try {
       const cfg = { installation: 'LYNX_FIELDS_TEST', installationType: 'env' };
       assert.equal(await readField(installation, {}, cfg, counting), 42);
@@ -67,6 +85,8 @@ describe('declarative inputs (nodes/lib/fields)', () => {
     assert.deepEqual(await read({ silent: 'false' }), { pageSize: 10, silent: false, installation: 1 });
     // the first failing check in declared order
     await assert.rejects(read({ silent: 'x', installation_id: 'y' }), { field: 'msg.silent' });
-    assert.throws(() => fieldReader({ bad: { setting: 'n', check: asId } }, { n: 'q' }), { message: 'n must be a positive integer id, got "q"' });
+    assert.throws(() => fieldReader({ bad: { setting: 'n', check: asId } }, { n: 'q' }), {
+      message: 'n must be a positive integer id, got "q"',
+    });
   });
 });

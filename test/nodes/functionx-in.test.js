@@ -30,7 +30,9 @@ for (const v of variants()) {
     /** Deploys config + functionx-in node(s) wired to one helper; returns the messages array. */
     async function deploy(props, more = []) {
       const cfg = configNode(sb);
-      const nodes = [props].concat(more).map((p, i) => ({ id: `n${i}`, type: TYPE, server: 'cfg', installation: String(IID), wires: [['out']], ...p }));
+      const nodes = [props]
+        .concat(more)
+        .map((p, i) => ({ id: `n${i}`, type: TYPE, server: 'cfg', installation: String(IID), wires: [['out']], ...p }));
       await helper.load([nodeModule('iotopen-config'), mod], [cfg.node, ...nodes, { id: 'out', type: 'helper' }], cfg.credentials);
       return collect(helper.getNode('out'));
     }
@@ -44,7 +46,10 @@ for (const v of variants()) {
       assert.equal(m.topic, topic);
       assert.equal(m.lynx.installation_id, IID);
       assert.equal(m.lynx.client_id, CLIENT);
-      assert.deepEqual({ ...m.lynx.function, meta: { ...m.lynx.function.meta } }, { id: 10, type: 'temperature', meta: seed().functions[0].meta });
+      assert.deepEqual(
+        { ...m.lynx.function, meta: { ...m.lynx.function.meta } },
+        { id: 10, type: 'temperature', meta: seed().functions[0].meta },
+      );
       assert.equal(m.lynx.timestamp, 1700000000.25);
       assert.equal(m.lynx.text, 'ok');
       assert.equal(m.lynx.formatted, '21.5 °C');
@@ -61,7 +66,10 @@ for (const v of variants()) {
       await until(() => got.length >= from + 3, 'three values');
       const [on, off, other] = got.slice(from);
       // The object as Lynx sent it: absent fields are absent, not undefined.
-      assert.deepEqual(Object.entries(on.payload), [['value', 1], ['timestamp', 1700000001]]);
+      assert.deepEqual(Object.entries(on.payload), [
+        ['value', 1],
+        ['timestamp', 1700000001],
+      ]);
       assert.deepEqual(Object.entries(off.payload), [['value', 0]]);
       assert.deepEqual(other.payload, { value: 7, msg: 'manual' });
       assert.equal(on.lynx.formatted, 'On');
@@ -75,7 +83,13 @@ for (const v of variants()) {
       assert.ok(!byType.some((m) => m.topic === '1002/obj/test/temp'), 'another installation is not followed');
       await helper.unload();
 
-      const byMeta = await deploy({ selectBy: 'meta', metaFilter: [{ key: 'room', value: 'h*l' }, { key: 'name', value: '*' }] });
+      const byMeta = await deploy({
+        selectBy: 'meta',
+        metaFilter: [
+          { key: 'room', value: 'h*l' },
+          { key: 'name', value: '*' },
+        ],
+      });
       const a = await probe(dev, `${CLIENT}/obj/test/door`, byMeta, '{"value":1}');
       assert.equal(byMeta[a - 1].lynx.formatted, 'open', 'a state without text_ shows its name');
       await probe(dev, `${CLIENT}/obj/test/hall_temp`, byMeta);
@@ -88,8 +102,16 @@ for (const v of variants()) {
     it('follows functions created and deleted through the API without a redeploy', async () => {
       const got = await deploy({ selectBy: 'type', ftype: 'live_probe' });
       const server = helper.getNode('cfg');
-      const created = await api(sb, 'POST', `/api/v2/functionx/${IID}`, { installation_id: IID, type: 'live_probe', meta: { name: 'New', topic_read: 'obj/test/live' } });
-      const keep = await api(sb, 'POST', `/api/v2/functionx/${IID}`, { installation_id: IID, type: 'live_probe', meta: { name: 'Keep', topic_read: 'obj/test/keep' } });
+      const created = await api(sb, 'POST', `/api/v2/functionx/${IID}`, {
+        installation_id: IID,
+        type: 'live_probe',
+        meta: { name: 'New', topic_read: 'obj/test/live' },
+      });
+      const keep = await api(sb, 'POST', `/api/v2/functionx/${IID}`, {
+        installation_id: IID,
+        type: 'live_probe',
+        meta: { name: 'Keep', topic_read: 'obj/test/keep' },
+      });
       const liveTopic = `${CLIENT}/obj/test/live`;
       const keepTopic = `${CLIENT}/obj/test/keep`;
       const i = await probe(dev, liveTopic, got);
@@ -114,11 +136,23 @@ for (const v of variants()) {
       await probe(dev, t1, got);
       await probe(dev, t2, got);
       const mark = got.length;
-      for (const [t, v] of [[t1, 1], [t1, 1], [t2, 1], [t1, 2], [t1, 2], [t2, 1], [t1, 1], [t2, 5]]) {
+      for (const [t, v] of [
+        [t1, 1],
+        [t1, 1],
+        [t2, 1],
+        [t1, 2],
+        [t1, 2],
+        [t2, 1],
+        [t1, 1],
+        [t2, 5],
+      ]) {
         await dev.publishAsync(t, JSON.stringify({ value: v }), { qos: 1 });
       }
       await until(() => got.slice(mark).some((m) => m.topic === t2 && m.payload === 5), 'the last value');
-      const seen = got.slice(mark).filter((m) => m.payload !== -999).map((m) => `${m.topic === t1 ? 't1' : 't2'}=${m.payload}`);
+      const seen = got
+        .slice(mark)
+        .filter((m) => m.payload !== -999)
+        .map((m) => `${m.topic === t1 ? 't1' : 't2'}=${m.payload}`);
       assert.deepEqual(seen, ['t1=1', 't2=1', 't1=2', 't1=1', 't2=5']);
     });
 
@@ -128,10 +162,10 @@ for (const v of variants()) {
       sb.store.record(inst, `${CLIENT}/obj/test/temp`, 19.04, ts);
       sb.store.record(inst, `${CLIENT}/obj/test/lamp`, 1, ts);
       sb.resetRequests();
-      const got = await deploy(
-        { selectBy: 'function', function: '10', emitLatest: true },
-        [{ selectBy: 'function', function: '11', emitLatest: true }, { selectBy: 'function', function: '12', emitLatest: true }],
-      );
+      const got = await deploy({ selectBy: 'function', function: '10', emitLatest: true }, [
+        { selectBy: 'function', function: '11', emitLatest: true },
+        { selectBy: 'function', function: '12', emitLatest: true },
+      ]);
       await until(() => got.length >= 2, 'the latest values');
       const temp = got.find((m) => m.topic === `${CLIENT}/obj/test/temp`);
       const lamp = got.find((m) => m.topic === `${CLIENT}/obj/test/lamp`);
@@ -152,8 +186,14 @@ for (const v of variants()) {
       assert.equal(m.topic, topic);
       assert.match(m.lynx.error, /not JSON/);
       assert.equal(m.lynx.function.id, 10);
-      const warns = helper.log().args.map((a) => a[0]).filter((e) => e.level === helper.log().WARN && e.id === 'n0');
-      assert.ok(warns.some((w) => String(w.msg).includes(topic)), `warning names the topic: ${JSON.stringify(warns)}`);
+      const warns = helper
+        .log()
+        .args.map((a) => a[0])
+        .filter((e) => e.level === helper.log().WARN && e.id === 'n0');
+      assert.ok(
+        warns.some((w) => String(w.msg).includes(topic)),
+        `warning names the topic: ${JSON.stringify(warns)}`,
+      );
       // Still alive afterwards.
       await dev.publishAsync(topic, '{"value":3}', { qos: 1 });
       await until(() => got.some((x) => x.payload === 3), 'the next value');
@@ -176,7 +216,11 @@ for (const v of variants()) {
       const type = `later_${v.embedded ? 'a' : 'b'}`;
       const { got, last, server } = await deployLate({ selectBy: 'type', ftype: type }, {});
       await until(() => server.hub.connected && last().fill === 'yellow', 'the no-match status after the connection');
-      const fn = await api(sb, 'POST', `/api/v2/functionx/${IID}`, { installation_id: IID, type, meta: { name: 'Later', topic_read: 'obj/test/later' } });
+      const fn = await api(sb, 'POST', `/api/v2/functionx/${IID}`, {
+        installation_id: IID,
+        type,
+        meta: { name: 'Later', topic_read: 'obj/test/later' },
+      });
       await until(() => last().fill === 'green', 'the connection status once the function matches');
       assert.deepEqual(last(), server.connectionStatus());
       await probe(dev, `${CLIENT}/obj/test/later`, got);
@@ -194,10 +238,21 @@ for (const v of variants()) {
     });
 
     it('reports a bad configuration in status and log without crashing', async () => {
-      await deploy({ selectBy: 'function', function: 'abc' }, [{ selectBy: 'type', ftype: ' ' }, { installation: '999', selectBy: 'function', function: '10' }]);
-      const errs = () => helper.log().args.map((a) => a[0]).filter((e) => e.level === helper.log().ERROR);
+      await deploy({ selectBy: 'function', function: 'abc' }, [
+        { selectBy: 'type', ftype: ' ' },
+        { installation: '999', selectBy: 'function', function: '10' },
+      ]);
+      const errs = () =>
+        helper
+          .log()
+          .args.map((a) => a[0])
+          .filter((e) => e.level === helper.log().ERROR);
       await until(() => errs().some((e) => e.id === 'n2'), 'the unknown installation error');
-      const byId = (id) => errs().filter((e) => e.id === id).map((e) => String(e.msg)).join('\n');
+      const byId = (id) =>
+        errs()
+          .filter((e) => e.id === id)
+          .map((e) => String(e.msg))
+          .join('\n');
       assert.match(byId('n0'), /function must be a positive integer id/);
       assert.match(byId('n1'), /Type is empty|no-type/);
       assert.match(byId('n2'), /999/);

@@ -39,11 +39,25 @@ for (const v of variants()) {
     /** Deploys an out node with a Complete and a Catch node; run(msg) resolves {done} or {caught}. */
     async function deploy(props = {}) {
       const cfg = configNode(sb);
-      await helper.load([nodeModule('iotopen-config'), mod, catchNode, completeNode], [
-        cfg.node,
-        { id: 'n', type: TYPE, server: 'cfg', installation: String(IID), installationType: 'num', function: '11', functionType: 'num', qos: '1', ...props },
-        ...watchers('n', { complete: true }),
-      ], cfg.credentials);
+      await helper.load(
+        [nodeModule('iotopen-config'), mod, catchNode, completeNode],
+        [
+          cfg.node,
+          {
+            id: 'n',
+            type: TYPE,
+            server: 'cfg',
+            installation: String(IID),
+            installationType: 'num',
+            function: '11',
+            functionType: 'num',
+            qos: '1',
+            ...props,
+          },
+          ...watchers('n', { complete: true }),
+        ],
+        cfg.credentials,
+      );
       const node = helper.getNode('n');
       const caught = helper.getNode('caught');
       const completed = helper.getNode('completed');
@@ -71,7 +85,10 @@ for (const v of variants()) {
       for (const payload of inputs) await writes(run, { payload });
       await until(() => written.length >= inputs.length, 'all writes at the broker');
       assert.ok(written.every((w) => w.topic === LAMP_SET));
-      assert.deepEqual(written.map((w) => w.body.value), [21.5, 1, 0, 0.25, 1, 0, 1, 3]);
+      assert.deepEqual(
+        written.map((w) => w.body.value),
+        [21.5, 1, 0, 0.25, 1, 0, 1, 3],
+      );
       assert.deepEqual(written[6].body, { value: 1, timestamp: 1700000000.5, msg: 'by flow' });
       const ts = written[0].body.timestamp;
       assert.ok(typeof ts === 'number' && ts >= t0 - 1 && ts <= Date.now() / 1000 + 1, `timestamp is now in unix seconds: ${ts}`);
@@ -83,7 +100,10 @@ for (const v of variants()) {
       await writes(run, { payload: 1, installation_id: IID, function_id: 14, qos: 0 });
       await writes(run, { payload: 'off', installation_id: String(IID), function_id: '11', topic_key: 'topic_alt', retain: false });
       await until(() => written.length >= 1, 'the alt write');
-      assert.deepEqual(written.map((w) => [w.topic, w.body.value]), [[`${CLIENT}/obj/test/lamp_alt`, 0]]);
+      assert.deepEqual(
+        written.map((w) => [w.topic, w.body.value]),
+        [[`${CLIENT}/obj/test/lamp_alt`, 0]],
+      );
       // function 14 writes to obj/test/sp: the sandbox records it as the latest status.
       await until(() => sb.store.status.get(IID).get(`${CLIENT}/obj/test/sp`), 'the setpoint status');
       assert.equal(sb.store.status.get(IID).get(`${CLIENT}/obj/test/sp`).value, 1);
@@ -114,7 +134,11 @@ for (const v of variants()) {
 
     it('refuses a message without ids when the node has none', async () => {
       const run = await deploy({ installation: '', function: '' });
-      await fails(run, { payload: 1 }, /installation_id must be a positive integer id, got nothing: pick one in the node or set installation_id/);
+      await fails(
+        run,
+        { payload: 1 },
+        /installation_id must be a positive integer id, got nothing: pick one in the node or set installation_id/,
+      );
       await fails(run, { payload: 1, installation_id: 1 }, /function_id must be a positive integer id/);
     });
 

@@ -21,10 +21,39 @@ function seed(extra = []) {
       { id: 2, client_id: 1002, name: 'Other site' },
     ],
     functions: [
-      { id: 10, installation_id: IID, type: 'temperature', meta: { name: 'Room temp', topic_read: 'obj/test/temp', format: '%.1f', unit: '°C' } },
-      { id: 11, installation_id: IID, type: 'switch', meta: { name: 'Lamp', topic_read: 'obj/test/lamp', topic_write: 'set/obj/test/lamp', topic_alt: 'obj/test/lamp_alt', state_on: '1', text_on: 'On', state_off: '0', text_off: 'Off' } },
-      { id: 12, installation_id: IID, type: 'door', meta: { name: 'Door', room: 'hall', topic_read: 'obj/test/door', state_open: '1', state_closed: '0' } },
-      { id: 13, installation_id: IID, type: 'temperature', meta: { name: 'Hall temp', room: 'hall', topic_read: 'obj/test/hall_temp', format: '%.2f' } },
+      {
+        id: 10,
+        installation_id: IID,
+        type: 'temperature',
+        meta: { name: 'Room temp', topic_read: 'obj/test/temp', format: '%.1f', unit: '°C' },
+      },
+      {
+        id: 11,
+        installation_id: IID,
+        type: 'switch',
+        meta: {
+          name: 'Lamp',
+          topic_read: 'obj/test/lamp',
+          topic_write: 'set/obj/test/lamp',
+          topic_alt: 'obj/test/lamp_alt',
+          state_on: '1',
+          text_on: 'On',
+          state_off: '0',
+          text_off: 'Off',
+        },
+      },
+      {
+        id: 12,
+        installation_id: IID,
+        type: 'door',
+        meta: { name: 'Door', room: 'hall', topic_read: 'obj/test/door', state_open: '1', state_closed: '0' },
+      },
+      {
+        id: 13,
+        installation_id: IID,
+        type: 'temperature',
+        meta: { name: 'Hall temp', room: 'hall', topic_read: 'obj/test/hall_temp', format: '%.2f' },
+      },
       { id: 14, installation_id: IID, type: 'setpoint', meta: { name: 'Setpoint', topic_read: 'obj/test/sp', topic_write: 'obj/test/sp' } },
       { id: 20, installation_id: 2, type: 'temperature', meta: { name: 'Elsewhere', topic_read: 'obj/test/temp' } },
       ...extra,
@@ -39,7 +68,13 @@ function seed(extra = []) {
  */
 function variants() {
   const startSandbox = (o) => require(path.join(dist, 'src', 'sandbox')).startSandbox(o);
-  const list = [{ name: 'sandbox broker', embedded: true, start: async (s) => ({ sb: await startSandbox({ port: 0, mqttPort: 0, seed: s }), stop: async () => {} }) }];
+  const list = [
+    {
+      name: 'sandbox broker',
+      embedded: true,
+      start: async (s) => ({ sb: await startSandbox({ port: 0, mqttPort: 0, seed: s }), stop: async () => {} }),
+    },
+  ];
   for (const b of brokers) {
     if (b.name === 'aedes') continue; // the sandbox broker is aedes already
     list.push({
@@ -130,11 +165,23 @@ async function gate(target) {
       const u = net.connect(Number(t.port), t.hostname);
       sockets.add(c);
       sockets.add(u);
-      const end = () => { c.destroy(); u.destroy(); sockets.delete(c); sockets.delete(u); };
-      c.on('error', end); u.on('error', end); c.on('close', end); u.on('close', end);
-      c.pipe(u); u.pipe(c);
+      const end = () => {
+        c.destroy();
+        u.destroy();
+        sockets.delete(c);
+        sockets.delete(u);
+      };
+      c.on('error', end);
+      u.on('error', end);
+      c.on('close', end);
+      u.on('close', end);
+      c.pipe(u);
+      u.pipe(c);
     });
-    await new Promise((resolve, reject) => { server.once('error', reject); server.listen(port, '127.0.0.1', resolve); });
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', resolve);
+    });
     port = server.address().port;
   }
   async function down() {
@@ -146,7 +193,14 @@ async function gate(target) {
     await new Promise((r) => s.close(() => r()));
   }
   await up();
-  return { get url() { return `mqtt://127.0.0.1:${port}`; }, up, down, close: down };
+  return {
+    get url() {
+      return `mqtt://127.0.0.1:${port}`;
+    },
+    up,
+    down,
+    close: down,
+  };
 }
 
 module.exports.gate = gate;

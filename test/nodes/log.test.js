@@ -21,7 +21,10 @@ function seed() {
   log.push({ installation_id: IID, topic: `${CLIENT}/obj/t/a`, value: -1, timestamp: NOW - 2 * 86400 });
   return {
     apiKey: 'log-test-key-0123456789',
-    installations: [{ id: IID, client_id: CLIENT, name: 'Log test' }, { id: 502, client_id: 9502, name: 'Other' }],
+    installations: [
+      { id: IID, client_id: CLIENT, name: 'Log test' },
+      { id: 502, client_id: 9502, name: 'Other' },
+    ],
     functions: [
       { id: 61, installation_id: IID, type: 'temperature', meta: { name: 'Temp B', topic_read: 'obj/t/b' } },
       { id: 62, installation_id: IID, type: 'switch', meta: { name: 'No topic' } },
@@ -48,13 +51,34 @@ describe('iotopen-log node', function () {
     const flow = [
       cfg.node,
       { id: 'f1', type: 'tab' },
-      { id: 'log', z: 'f1', type: 'iotopen-log', server: 'cfg', installation: String(IID), from: '-1h', fromType: 'str', to: 'now', toType: 'str', order: 'asc', mode: 'all', pageSize: 10, maxEntries: 100000, wires: [['out']], ...props },
+      {
+        id: 'log',
+        z: 'f1',
+        type: 'iotopen-log',
+        server: 'cfg',
+        installation: String(IID),
+        from: '-1h',
+        fromType: 'str',
+        to: 'now',
+        toType: 'str',
+        order: 'asc',
+        mode: 'all',
+        pageSize: 10,
+        maxEntries: 100000,
+        wires: [['out']],
+        ...props,
+      },
       { id: 'out', z: 'f1', type: 'helper' },
       ...watchers('log', { z: 'f1', complete: true }),
       ...extraNodes,
     ];
     await helper.load([configMod, logMod, catchNode, completeNode], flow, cfg.credentials);
-    return { log: helper.getNode('log'), out: helper.getNode('out'), caught: helper.getNode('caught'), completed: helper.getNode('completed') };
+    return {
+      log: helper.getNode('log'),
+      out: helper.getNode('out'),
+      caught: helper.getNode('caught'),
+      completed: helper.getNode('completed'),
+    };
   }
   const logRequests = () => sb.requests.filter((r) => r.path.startsWith('/api/v3beta/log/'));
 
@@ -68,7 +92,10 @@ describe('iotopen-log node', function () {
     assert.equal(m.total, 25);
     assert.equal(m.count, 25);
     assert.equal(m.keep, 'me');
-    assert.deepEqual(m.payload.map((e) => e.value), [...Array(25).keys()]);
+    assert.deepEqual(
+      m.payload.map((e) => e.value),
+      [...Array(25).keys()],
+    );
     assert.equal(logRequests().length, 3, 'three pages of 10');
   });
 
@@ -77,10 +104,22 @@ describe('iotopen-log node', function () {
     const got = collector(n.out, 3);
     n.log.receive({ payload: 1 });
     const msgs = await got;
-    assert.deepEqual(msgs.map((m) => m.page.index), [1, 2, 3]);
-    assert.deepEqual(msgs.map((m) => m.page.pages), [3, 3, 3]);
-    assert.deepEqual(msgs.map((m) => m.payload.length), [10, 10, 5]);
-    assert.deepEqual(msgs.map((m) => m.page.last), [false, false, true]);
+    assert.deepEqual(
+      msgs.map((m) => m.page.index),
+      [1, 2, 3],
+    );
+    assert.deepEqual(
+      msgs.map((m) => m.page.pages),
+      [3, 3, 3],
+    );
+    assert.deepEqual(
+      msgs.map((m) => m.payload.length),
+      [10, 10, 5],
+    );
+    assert.deepEqual(
+      msgs.map((m) => m.page.last),
+      [false, false, true],
+    );
     assert.equal(msgs[2].page.offset, 20);
     assert.notEqual(msgs[0], msgs[1], 'each page is its own message');
   });
@@ -92,9 +131,15 @@ describe('iotopen-log node', function () {
     n.log.receive({ limit: 5, order: 'desc' });
     const msgs = await got;
     await done;
-    assert.deepEqual(msgs.map((m) => m.payload.value), [24, 23, 22, 21, 20]);
+    assert.deepEqual(
+      msgs.map((m) => m.payload.value),
+      [24, 23, 22, 21, 20],
+    );
     assert.equal(msgs[0].topic, `${CLIENT}/obj/t/a`);
-    assert.deepEqual(msgs.map((m) => m.index), [0, 1, 2, 3, 4]);
+    assert.deepEqual(
+      msgs.map((m) => m.index),
+      [0, 1, 2, 3, 4],
+    );
   });
 
   it('takes from/to from msg as Date, ISO, relative or unix seconds', async () => {
@@ -204,7 +249,10 @@ describe('iotopen-log node', function () {
     it('an unreadable function id in the node: a config error naming functions, never the whole log', async () => {
       for (const functions of [['61', 'abc'], '61,x', ['0']]) {
         const n = await load({ functions });
-        const st = helper._NodePrototype.status.getCalls().filter((c) => c.thisValue && c.thisValue.id === 'log').map((c) => c.args[0]);
+        const st = helper._NodePrototype.status
+          .getCalls()
+          .filter((c) => c.thisValue && c.thisValue.id === 'log')
+          .map((c) => c.args[0]);
         assert.equal(st.length && st[st.length - 1].fill, 'red', `red status at deploy for ${JSON.stringify(functions)}`);
         sb.resetRequests();
         for (let i = 0; i < 2; i++) {
@@ -250,8 +298,12 @@ describe('iotopen-log node', function () {
 describe('iotopen-log example flow', function () {
   const { loadExample } = require('../support/example-flow');
   let sb;
-  before(async () => { sb = await startSandbox({ port: 0, mqttPort: 0 }); });
-  after(async () => { await sb.stop(); });
+  before(async () => {
+    sb = await startSandbox({ port: 0, mqttPort: 0 });
+  });
+  after(async () => {
+    await sb.stop();
+  });
   afterEach(() => helper.unload());
 
   it('runs against the default seed: history, pages and entries', async () => {

@@ -28,7 +28,14 @@ describe('devicex/functionx/schedule example flows', function () {
     it(`${file} runs against the sandbox`, async () => {
       const shipped = readExample(file);
       const cfg = shipped.find((n) => n.type === 'iotopen-config');
-      assert.deepEqual(cfg, { id: 'iotopen-sandbox', type: 'iotopen-config', name: 'Lynx sandbox', apiUrl: 'http://127.0.0.1:18080', mqttUrl: 'mqtt://127.0.0.1:18830', authMode: 'apikey' });
+      assert.deepEqual(cfg, {
+        id: 'iotopen-sandbox',
+        type: 'iotopen-config',
+        name: 'Lynx sandbox',
+        apiUrl: 'http://127.0.0.1:18080',
+        mqttUrl: 'mqtt://127.0.0.1:18830',
+        authMode: 'apikey',
+      });
       assert.ok(shipped.some((n) => n.type === type));
       // the config node points at this test's sandbox; debug nodes become helpers
       const flow = await loadExample(file, sb, [nodeModule(type)]);

@@ -16,10 +16,15 @@ const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'flo
 describe('config versions (nodes/lib/migrations)', () => {
   it('every flow node has migrations, numbered 1, 2, ... without gaps', () => {
     assert.deepEqual(Object.keys(MIGRATIONS).sort(), [...TYPES].sort());
-    for (const type of TYPES) assert.deepEqual(MIGRATIONS[type].map((m) => m.version), MIGRATIONS[type].map((_m, i) => i + 1), type);
+    for (const type of TYPES)
+      assert.deepEqual(
+        MIGRATIONS[type].map((m) => m.version),
+        MIGRATIONS[type].map((_m, i) => i + 1),
+        type,
+      );
   });
 
-  it('every node\'s editor defaults carry the version its runtime migrates to', () => {
+  it("every node's editor defaults carry the version its runtime migrates to", () => {
     for (const type of TYPES) {
       const html = fs.readFileSync(path.join(root, 'dist', 'nodes', type, `${type}.html`), 'utf8'); // as built (devicex/functionx are rendered)
       const m = /defaults:\s*\{[\s\S]*?\bconfigVersion:\s*\{\s*value:\s*(\d+)\s*\}/.exec(html);
@@ -28,7 +33,7 @@ describe('config versions (nodes/lib/migrations)', () => {
     }
   });
 
-  it('brings settings saved by 0.1.0 (no version) to today\'s version, without changing the saved object', () => {
+  it("brings settings saved by 0.1.0 (no version) to today's version, without changing the saved object", () => {
     for (const saved of fixture.filter((n) => TYPES.includes(n.type))) {
       const before = JSON.stringify(saved);
       const now = migrate(saved.type, saved);
@@ -54,7 +59,7 @@ describe('config versions (nodes/lib/migrations)', () => {
     assert.equal(migrateWith(steps.slice(0, 1), same), same, 'no step changed anything: no copy');
   });
 
-  it('leaves settings of today\'s version, or of a later one, as they are', () => {
+  it("leaves settings of today's version, or of a later one, as they are", () => {
     const type = TYPES[0];
     const v = currentVersion(type);
     assert.deepEqual(migrate(type, { a: 1, configVersion: v }), { a: 1, configVersion: v });

@@ -78,7 +78,10 @@ function modelxSuite(kind) {
       const sample = all.find((x) => x.meta.name);
       const prefix = sample.meta.name.slice(0, 3);
       const m = await ok(run, { filter: { type: sample.type, meta: { name: `${prefix}*` } } });
-      const expected = all.filter((x) => x.type === sample.type && x.meta.name && x.meta.name.startsWith(prefix)).map((x) => x.id).sort();
+      const expected = all
+        .filter((x) => x.type === sample.type && x.meta.name && x.meta.name.startsWith(prefix))
+        .map((x) => x.id)
+        .sort();
       assert.deepEqual(m.payload.map((x) => x.id).sort(), expected);
       assert.ok(expected.length < all.length || all.every((x) => x.type === sample.type), 'filter should narrow the list');
     });
@@ -160,7 +163,7 @@ function modelxSuite(kind) {
       const again = await ok(run, body());
       assert.equal(again.created, false);
       assert.equal(again[idField], first.payload.id);
-      const matches = (await listOf(101, { meta: { ext_id: 'abc-42' } }));
+      const matches = await listOf(101, { meta: { ext_id: 'abc-42' } });
       assert.equal(matches.length, 1, 'no duplicates');
       // a different key value creates a new one
       const other = await ok(run, { payload: { type: 'integration', meta: { ext_id: 'abc-43' } } });
@@ -182,7 +185,13 @@ function modelxSuite(kind) {
       this.timeout(60000);
       const { run } = await flow(sb, type, { operation: 'find-or-create', matchKeys: 'serial' });
       const keys = Array.from({ length: 8 }, (_, i) => `soak-${kind}-${i}`);
-      sb.faults.set({ errorRate: 0.15, dropRate: 0.05, errorStatus: [500, 502, 503, 504, 429], phase: 'either', path: `/api/v2/${kind}/101` });
+      sb.faults.set({
+        errorRate: 0.15,
+        dropRate: 0.05,
+        errorStatus: [500, 502, 503, 504, 429],
+        phase: 'either',
+        path: `/api/v2/${kind}/101`,
+      });
       try {
         // each key twice: the second message must find what the first made, lost answers or not
         // (one message at a time: run() takes the node's next output)
@@ -252,7 +261,11 @@ function modelxSuite(kind) {
         await fails(run, { operation: 'meta-set', id: 1, payload: 'x' }, /meta key is missing/);
         await fails(run, { operation: 'list', filter: { name: 'x' } }, /msg.filter has unknown key "name".*msg.filter.meta/);
         await fails(run, { operation: 'list', filter: { meta: { n: 3 } } }, /msg.filter.meta.n must be a string/);
-        assert.deepEqual(sb.requests.filter((r) => r.path.startsWith(`/api/v2/${kind}`)), [], 'no API call for invalid input');
+        assert.deepEqual(
+          sb.requests.filter((r) => r.path.startsWith(`/api/v2/${kind}`)),
+          [],
+          'no API call for invalid input',
+        );
       });
     });
 

@@ -41,7 +41,18 @@ describe('iotopen-mqtt-publish node', function () {
     const cfg = configNode(sb);
     const flow = [
       cfg.node,
-      { id: 'pub', type: 'iotopen-mqtt-publish', server: 'cfg', installation: String(IID), topic: '', qos: '', retain: '', mode: 'mqtt', wires: [['out']], ...props },
+      {
+        id: 'pub',
+        type: 'iotopen-mqtt-publish',
+        server: 'cfg',
+        installation: String(IID),
+        topic: '',
+        qos: '',
+        retain: '',
+        mode: 'mqtt',
+        wires: [['out']],
+        ...props,
+      },
       { id: 'out', type: 'helper' },
       ...watchers('pub'),
     ];
@@ -99,10 +110,13 @@ describe('iotopen-mqtt-publish node', function () {
     assert.equal(n.server.hub.connected, false, 'api mode opens no MQTT connection of its own');
   });
 
-  it('api mode sends the spec\'s payload object: objects and JSON strings of one as they are, numbers as {value}', async () => {
+  it("api mode sends the spec's payload object: objects and JSON strings of one as they are, numbers as {value}", async () => {
     const n = await load({ mode: 'api', topic: 'obj/api/2' });
     for (const [payload, expected] of [
-      [{ value: 1, msg: 'on' }, { value: 1, msg: 'on' }],
+      [
+        { value: 1, msg: 'on' },
+        { value: 1, msg: 'on' },
+      ],
       ['{"value": 2}', { value: 2 }],
       [Buffer.from('{"value": 3}'), { value: 3 }],
       [21.5, { value: 21.5 }],
@@ -125,7 +139,10 @@ describe('iotopen-mqtt-publish node', function () {
       const m = await c;
       assert.match(m.error.message, /msg\.payload is .*API mode sends a JSON object/, `for ${String(payload)}`);
     }
-    assert.deepEqual(sb.requests.filter((r) => r.path.startsWith('/api/v2/mqtt/publish')), []);
+    assert.deepEqual(
+      sb.requests.filter((r) => r.path.startsWith('/api/v2/mqtt/publish')),
+      [],
+    );
     assert.equal(got.length, 0, 'nothing was published');
   });
 
@@ -150,12 +167,22 @@ describe('iotopen-mqtt-publish node', function () {
 
   const bad = [
     ['no installation', { installation: '' }, { payload: 1, topic: 'obj/a' }, /installation must be a positive integer id/],
-    ['installation of the wrong type', {}, { installation_id: 'abc', payload: 1, topic: 'obj/a' }, /msg\.installation_id must be a positive integer id, got "abc"/],
+    [
+      'installation of the wrong type',
+      {},
+      { installation_id: 'abc', payload: 1, topic: 'obj/a' },
+      /msg\.installation_id must be a positive integer id, got "abc"/,
+    ],
     ['unknown installation', {}, { installation_id: 999, payload: 1, topic: 'obj/a' }, /installation 999 is not visible/],
     ['no topic', {}, { payload: 1 }, /no topic: set the Topic/],
     ['topic of the wrong type', {}, { payload: 1, topic: 42 }, /no topic/],
     ['wildcard topic', {}, { payload: 1, topic: 'obj/+/a' }, /wildcard/],
-    ['missing template property', { topic: 'obj/{{payload.room}}' }, { payload: { value: 1 } }, /\{\{payload\.room\}\}: msg\.payload\.room is missing/],
+    [
+      'missing template property',
+      { topic: 'obj/{{payload.room}}' },
+      { payload: { value: 1 } },
+      /\{\{payload\.room\}\}: msg\.payload\.room is missing/,
+    ],
     ['bad qos', {}, { payload: 1, topic: 'obj/a', qos: 2 }, /msg\.qos must be 0 or 1/],
     ['bad retain', {}, { payload: 1, topic: 'obj/a', retain: 'yes' }, /msg\.retain must be true or false/],
     ['no payload', {}, { topic: 'obj/a' }, /msg\.payload is missing/],

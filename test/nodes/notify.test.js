@@ -12,12 +12,30 @@ const notifyMod = nodeModule('iotopen-notify');
 const IID = 801;
 const seed = () => ({
   apiKey: 'notify-test-key-0123456789',
-  installations: [{ id: IID, client_id: 9801, name: 'Notify test' }, { id: 802, client_id: 9802, name: 'Other' }],
+  installations: [
+    { id: IID, client_id: 9801, name: 'Notify test' },
+    { id: 802, client_id: 9802, name: 'Other' },
+  ],
   notifications: {
-    executors: [{ id: 1, type: 'mail', name: 'Mail', organization_id: 1, config: { from: 'a@example.com', endpoint: 'http://127.0.0.1/secret-endpoint' } }],
+    executors: [
+      {
+        id: 1,
+        type: 'mail',
+        name: 'Mail',
+        organization_id: 1,
+        config: { from: 'a@example.com', endpoint: 'http://127.0.0.1/secret-endpoint' },
+      },
+    ],
     messages: [{ id: 11, installation_id: IID, name: 'Alarm', text: '{{.payload.message}}' }],
     outputs: [
-      { id: 21, installation_id: IID, name: 'Mail on-call', notification_output_executor_id: 1, notification_message_id: 11, config: { recipients: 'x@example.com' } },
+      {
+        id: 21,
+        installation_id: IID,
+        name: 'Mail on-call',
+        notification_output_executor_id: 1,
+        notification_message_id: 11,
+        config: { recipients: 'x@example.com' },
+      },
       { id: 22, installation_id: IID, name: 'Mail boss', notification_output_executor_id: 1, notification_message_id: 11, config: {} },
       { id: 23, installation_id: 802, name: 'Elsewhere', notification_output_executor_id: 1, notification_message_id: 11, config: {} },
     ],
@@ -26,17 +44,39 @@ const seed = () => ({
 
 describe('iotopen-notify node', function () {
   let sb;
-  before(async () => { sb = await startSandbox({ port: 0, mqttPort: 0, seed: seed() }); });
-  after(async () => { await sb.stop(); });
-  beforeEach(() => { sb.store.sentNotifications.length = 0; });
-  afterEach(async () => { sb.faults.clear(); await helper.unload(); });
+  before(async () => {
+    sb = await startSandbox({ port: 0, mqttPort: 0, seed: seed() });
+  });
+  after(async () => {
+    await sb.stop();
+  });
+  beforeEach(() => {
+    sb.store.sentNotifications.length = 0;
+  });
+  afterEach(async () => {
+    sb.faults.clear();
+    await helper.unload();
+  });
 
   async function load(props = {}) {
     const cfg = configNode(sb);
     const flow = [
       cfg.node,
       { id: 'f1', type: 'tab' },
-      { id: 'notify', z: 'f1', type: 'iotopen-notify', server: 'cfg', installation: String(IID), output: '21', dataMode: 'default', format: 'json', field: 'message', template: '', wires: [['out']], ...props },
+      {
+        id: 'notify',
+        z: 'f1',
+        type: 'iotopen-notify',
+        server: 'cfg',
+        installation: String(IID),
+        output: '21',
+        dataMode: 'default',
+        format: 'json',
+        field: 'message',
+        template: '',
+        wires: [['out']],
+        ...props,
+      },
       { id: 'out', z: 'f1', type: 'helper' },
       ...watchers('notify', { z: 'f1' }),
     ];
@@ -136,8 +176,12 @@ describe('iotopen-notify node', function () {
   });
 
   describe('admin routes for the editor', () => {
-    before((done) => { helper.startServer(done); });
-    after((done) => { helper.stopServer(done); });
+    before((done) => {
+      helper.startServer(done);
+    });
+    after((done) => {
+      helper.stopServer(done);
+    });
 
     it('lists messages and executors of an installation, without executor configs', async () => {
       await load();
@@ -161,8 +205,12 @@ describe('iotopen-notify node', function () {
 describe('iotopen-notify example flow', function () {
   const { loadExample } = require('../support/example-flow');
   let sb;
-  before(async () => { sb = await startSandbox({ port: 0, mqttPort: 0 }); });
-  after(async () => { await sb.stop(); });
+  before(async () => {
+    sb = await startSandbox({ port: 0, mqttPort: 0 });
+  });
+  after(async () => {
+    await sb.stop();
+  });
   afterEach(() => helper.unload());
 
   it('runs against the default seed', async () => {

@@ -76,20 +76,47 @@ for (const v of variants()) {
       const z = 'tab';
       const nodes = [
         { id: 'tab', type: 'tab', label: 'Writes' },
-        { id: 'n', z, type: OUT, name, server: withServer ? 'cfg' : '', installation: String(IID), installationType: 'num', function: '14', functionType: 'num', qos: '1', wires: [] },
+        {
+          id: 'n',
+          z,
+          type: OUT,
+          name,
+          server: withServer ? 'cfg' : '',
+          installation: String(IID),
+          installationType: 'num',
+          function: '14',
+          functionType: 'num',
+          qos: '1',
+          wires: [],
+        },
         { id: 'catcher', z, type: 'catch', scope: writers, uncaught: false, wires: [['caught']] },
         { id: 'caught', z, type: 'helper', wires: [] },
         { id: 'completer', z, type: 'complete', scope: writers, uncaught: false, wires: [['completed']] },
         { id: 'completed', z, type: 'helper', wires: [] },
       ];
-      if (publish) nodes.push({ id: 'p', z, type: PUB, server: 'cfg', installation: String(IID), topic: 'obj/test/sp', qos: '1', retain: 'false', mode: 'mqtt', wires: [[]] });
+      if (publish)
+        nodes.push({
+          id: 'p',
+          z,
+          type: PUB,
+          server: 'cfg',
+          installation: String(IID),
+          topic: 'obj/test/sp',
+          qos: '1',
+          retain: 'false',
+          mode: 'mqtt',
+          wires: [[]],
+        });
       return withServer ? [{ ...cfg.node, name: name || cfg.node.name }, ...nodes] : nodes;
     }
     const mods = () => [nodeModule('iotopen-config'), outMod, pubMod, catchNode, completeNode];
     const watch = () => ({ completed: collect(helper.getNode('completed')), caught: collect(helper.getNode('caught')) });
     async function redeploy(nodes, cfg, name) {
       await helper._redNodes.setFlows(nodes, cfg.credentials, 'full');
-      await until(() => helper.getNode('n') && helper.getNode('n').name === name && helper.getNode('completed'), `the redeploy "${name}" to start`);
+      await until(
+        () => helper.getNode('n') && helper.getNode('n').name === name && helper.getNode('completed'),
+        `the redeploy "${name}" to start`,
+      );
     }
 
     it('a redeploy hands the queue (and an open connection) to the new config node: nothing lost, order kept', async () => {
@@ -149,7 +176,13 @@ for (const v of variants()) {
       await until(() => w.completed.length === 6, 'done() for the queued writes');
 
       const file = path.join(userDir, 'iotopen-queue', 'cfg.jsonl');
-      const onDisk = () => fs.readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(JSON.parse(l).p).value);
+      const onDisk = () =>
+        fs
+          .readFileSync(file, 'utf8')
+          .trim()
+          .split('\n')
+          .slice(1)
+          .map((l) => JSON.parse(JSON.parse(l).p).value);
       assert.deepEqual(onDisk(), range(201, 205), 'journaled before done()');
       // Node-RED stops; the process ends (no successor takes the parked hub over).
       await helper.unload();
@@ -179,7 +212,10 @@ for (const v of variants()) {
       const node = helper.getNode('n');
       const statuses = [];
       const realStatus = node.status.bind(node);
-      node.status = (s) => { statuses.push(s); return realStatus(s); };
+      node.status = (s) => {
+        statuses.push(s);
+        return realStatus(s);
+      };
       const hub = helper.getNode('cfg').hub;
       await until(() => hub.connected, 'the first connection');
       await ctl.down();
@@ -189,10 +225,24 @@ for (const v of variants()) {
       const m = w.caught[0];
       assert.equal(m._msgid, 'old-write', 'the message that was written');
       assert.equal(m.error.source.id, 'n');
-      assert.match(m.error.message, new RegExp(`MQTT write to "${SP}" \\(queued .*\\) was not sent: it waited 1(\\.\\d)? s in the offline queue, longer than the age limit of 1 s`));
-      assert.ok(statuses.some((s) => s.fill === 'yellow' && s.text === 'write dropped: older than the age limit'), JSON.stringify(statuses));
-      const warns = helper.log().args.map((a) => a[0]).filter((e) => e.level === helper.log().WARN && e.id === 'cfg');
-      assert.ok(warns.some((e) => new RegExp(`1 queued message\\(s\\) expired unsent after the age limit of 1 s: "${SP}" \\(queued `).test(e.msg)), JSON.stringify(warns));
+      assert.match(
+        m.error.message,
+        new RegExp(
+          `MQTT write to "${SP}" \\(queued .*\\) was not sent: it waited 1(\\.\\d)? s in the offline queue, longer than the age limit of 1 s`,
+        ),
+      );
+      assert.ok(
+        statuses.some((s) => s.fill === 'yellow' && s.text === 'write dropped: older than the age limit'),
+        JSON.stringify(statuses),
+      );
+      const warns = helper
+        .log()
+        .args.map((a) => a[0])
+        .filter((e) => e.level === helper.log().WARN && e.id === 'cfg');
+      assert.ok(
+        warns.some((e) => new RegExp(`1 queued message\\(s\\) expired unsent after the age limit of 1 s: "${SP}" \\(queued `).test(e.msg)),
+        JSON.stringify(warns),
+      );
       await ctl.up();
       await until(() => hub.connected, 'the reconnect', 30000);
       node.receive({ payload: 301 });
@@ -210,13 +260,21 @@ for (const v of variants()) {
       await until(() => hub.connected, 'the first connection');
       await ctl.down();
       await until(() => !hub.connected, 'the hub to notice the broker is gone');
-      const writes = [['n', 400], ['p', 401], ['n', 402], ['p', 403]];
+      const writes = [
+        ['n', 400],
+        ['p', 401],
+        ['n', 402],
+        ['p', 403],
+      ];
       for (const [id, value] of writes) {
         helper.getNode(id).receive(id === 'p' ? { payload: { value } } : { payload: value });
         await until(() => w.completed.length === writes.findIndex((x) => x[1] === value) + 1, `done() for ${value}`);
       }
       await until(() => w.caught.length === 2, 'the two dropped writes at the Catch node');
-      assert.deepEqual(w.caught.map((m) => m.error.source.id), ['n', 'p']);
+      assert.deepEqual(
+        w.caught.map((m) => m.error.source.id),
+        ['n', 'p'],
+      );
       for (const m of w.caught) assert.match(m.error.message, /was not sent: the offline queue is full \(limit 2\) and it was the oldest/);
       assert.deepEqual(w.caught[1].payload, { value: 401 }, 'the Catch node gets the message that was written');
       await ctl.up();
@@ -248,8 +306,12 @@ for (const v of variants()) {
       await helper._redNodes.setFlows(flow(cfg, { name: 'b', withServer: false }), {}, 'full');
       await until(() => helper.getNode('n') && helper.getNode('n').name === 'b', 'the redeploy to start');
       await until(() => caught.length === 2, 'both dropped writes at the Catch node');
-      assert.deepEqual(caught.map((m) => m.payload), [500, 501]);
-      for (const m of caught) assert.match(m.error.message, /was not sent: the config node was deleted while it waited in the offline queue/);
+      assert.deepEqual(
+        caught.map((m) => m.payload),
+        [500, 501],
+      );
+      for (const m of caught)
+        assert.match(m.error.message, /was not sent: the config node was deleted while it waited in the offline queue/);
       assert.equal(fs.existsSync(file), false, 'the journal went with its config node');
       assert.equal(hub.isClosed, true);
       await ctl.up();

@@ -46,11 +46,15 @@ for (const v of variants()) {
     it('input nodes resume after the broker is stopped and restarted', async () => {
       const ctl = await brokerControl({ restart: true });
       const cfg = configNode({ ...sb, mqtt: ctl.url });
-      await helper.load([nodeModule('iotopen-config'), inMod], [
-        cfg.node,
-        { id: 'n', type: IN, server: 'cfg', installation: String(IID), selectBy: 'type', ftype: 'temperature', wires: [['out']] },
-        { id: 'out', type: 'helper' },
-      ], cfg.credentials);
+      await helper.load(
+        [nodeModule('iotopen-config'), inMod],
+        [
+          cfg.node,
+          { id: 'n', type: IN, server: 'cfg', installation: String(IID), selectBy: 'type', ftype: 'temperature', wires: [['out']] },
+          { id: 'out', type: 'helper' },
+        ],
+        cfg.credentials,
+      );
       const got = collect(helper.getNode('out'));
       const hub = helper.getNode('cfg').hub;
       let dev = await device(sb);
@@ -64,12 +68,16 @@ for (const v of variants()) {
       dev = await until(() => device(sb).catch(() => null), 'the broker back');
       extra.push(() => dev.endAsync(true));
       const mark = got.length;
-      await until(async () => {
-        if (got.slice(mark).some((m) => m.topic === `${CLIENT}/obj/test/hall_temp` && m.payload === 7)) return true;
-        await dev.publishAsync(`${CLIENT}/obj/test/hall_temp`, '{"value":7}', { qos: 1 });
-        await new Promise((r) => setTimeout(r, 200));
-        return false;
-      }, 'a value after the restart', 30000);
+      await until(
+        async () => {
+          if (got.slice(mark).some((m) => m.topic === `${CLIENT}/obj/test/hall_temp` && m.payload === 7)) return true;
+          await dev.publishAsync(`${CLIENT}/obj/test/hall_temp`, '{"value":7}', { qos: 1 });
+          await new Promise((r) => setTimeout(r, 200));
+          return false;
+        },
+        'a value after the restart',
+        30000,
+      );
     });
 
     it('QoS 1 writes made while the broker is down arrive exactly once after reconnect', async () => {
@@ -87,17 +95,33 @@ for (const v of variants()) {
         seen = () => vals;
       }
       const cfg = configNode({ ...sb, mqtt: ctl.url });
-      await helper.load([nodeModule('iotopen-config'), outMod, catchNode, completeNode], [
-        cfg.node,
-        { id: 'n', type: OUT, server: 'cfg', installation: String(IID), installationType: 'num', function: '14', functionType: 'num', qos: '1' },
-        ...watchers('n', { complete: true }),
-      ], cfg.credentials);
+      await helper.load(
+        [nodeModule('iotopen-config'), outMod, catchNode, completeNode],
+        [
+          cfg.node,
+          {
+            id: 'n',
+            type: OUT,
+            server: 'cfg',
+            installation: String(IID),
+            installationType: 'num',
+            function: '14',
+            functionType: 'num',
+            qos: '1',
+          },
+          ...watchers('n', { complete: true }),
+        ],
+        cfg.credentials,
+      );
       const completed = collect(helper.getNode('completed'));
       const caught = collect(helper.getNode('caught'));
       const node = helper.getNode('n');
       const statuses = [];
       const realStatus = node.status.bind(node);
-      node.status = (s) => { statuses.push(s); return realStatus(s); };
+      node.status = (s) => {
+        statuses.push(s);
+        return realStatus(s);
+      };
       const hub = helper.getNode('cfg').hub;
       // Online first: a write made before the connection is up is queued too, and would be
       // counted among the writes queued while the broker is down.
@@ -111,14 +135,21 @@ for (const v of variants()) {
       await until(() => completed.length === 4, 'done() for the queued writes');
       assert.equal(caught.length, 0);
       assert.equal(hub.queued, 3);
-      assert.ok(statuses.some((s) => /3 queued/.test(s.text || '')), `status shows the queue: ${JSON.stringify(statuses)}`);
+      assert.ok(
+        statuses.some((s) => /3 queued/.test(s.text || '')),
+        `status shows the queue: ${JSON.stringify(statuses)}`,
+      );
 
       await ctl.up();
       await until(() => hub.connected && hub.queued === 0, 'the reconnect and the flush', 40000);
       node.receive({ payload: 104 });
       await until(() => seen().includes(104), 'the write after reconnect');
       const values = seen().filter((x) => x >= 100);
-      assert.deepEqual(values.filter((x) => x >= 101 && x <= 103), [101, 102, 103], `each queued write exactly once, in order: ${values}`);
+      assert.deepEqual(
+        values.filter((x) => x >= 101 && x <= 103),
+        [101, 102, 103],
+        `each queued write exactly once, in order: ${values}`,
+      );
     });
 
     it('keeps one subscription per topic at the broker across 20 redeploys', async () => {
@@ -127,9 +158,36 @@ for (const v of variants()) {
       const cfg = configNode({ ...sb, mqtt: proxy.url });
       const flow = (i) => [
         cfg.node,
-        { id: 'a', type: IN, name: `a${i}`, server: 'cfg', installation: String(IID), selectBy: 'type', ftype: 'temperature', wires: [['out']] },
-        { id: 'b', type: IN, name: `b${i}`, server: 'cfg', installation: String(IID), selectBy: 'function', function: '10', wires: [['out']] },
-        { id: 'c', type: IN, name: `c${i}`, server: 'cfg', installation: String(IID), selectBy: 'function', function: '11', wires: [['out']] },
+        {
+          id: 'a',
+          type: IN,
+          name: `a${i}`,
+          server: 'cfg',
+          installation: String(IID),
+          selectBy: 'type',
+          ftype: 'temperature',
+          wires: [['out']],
+        },
+        {
+          id: 'b',
+          type: IN,
+          name: `b${i}`,
+          server: 'cfg',
+          installation: String(IID),
+          selectBy: 'function',
+          function: '10',
+          wires: [['out']],
+        },
+        {
+          id: 'c',
+          type: IN,
+          name: `c${i}`,
+          server: 'cfg',
+          installation: String(IID),
+          selectBy: 'function',
+          function: '11',
+          wires: [['out']],
+        },
         // Unchanged by the redeploys: keeps the config node's connection open, so every
         // SUBSCRIBE/UNSUBSCRIBE the proxy counts belongs to one session.
         { id: 'd', type: IN, server: 'cfg', installation: String(IID), selectBy: 'function', function: '12', wires: [[]] },
@@ -153,7 +211,10 @@ for (const v of variants()) {
       for (const list of proxy.subscribes) for (const f of list) net.set(f, (net.get(f) || 0) + 1);
       for (const list of proxy.unsubscribes) for (const f of list) net.set(f, (net.get(f) || 0) - 1);
       for (const t of topics) assert.equal(net.get(t), 1, `net subscriptions to ${t}: ${JSON.stringify([...net])}`);
-      assert.ok([...net.values()].every((n) => n <= 1), `no filter subscribed twice: ${JSON.stringify([...net])}`);
+      assert.ok(
+        [...net.values()].every((n) => n <= 1),
+        `no filter subscribed twice: ${JSON.stringify([...net])}`,
+      );
 
       // And one delivery per node: temp is followed by a and b, hall_temp by a, lamp by c.
       const mark = got.length;
@@ -162,7 +223,10 @@ for (const v of variants()) {
       await dev.publishAsync(topics[2], '{"value":1}', { qos: 1 });
       await dev.publishAsync(topics[1], '{"value":57}', { qos: 1 });
       await until(() => got.slice(mark).some((m) => m.payload === 57), 'the sentinel');
-      const counts = got.slice(mark).filter((m) => m.payload !== -999).reduce((acc, m) => ((acc[m.payload] = (acc[m.payload] || 0) + 1), acc), {});
+      const counts = got
+        .slice(mark)
+        .filter((m) => m.payload !== -999)
+        .reduce((acc, m) => ((acc[m.payload] = (acc[m.payload] || 0) + 1), acc), {});
       assert.deepEqual(counts, { 55: 2, 56: 1, 1: 1, 57: 1 });
     });
 
@@ -170,13 +234,35 @@ for (const v of variants()) {
       const hole = await startBlackhole();
       extra.push(() => hole.close());
       const cfg = configNode({ ...sb, mqtt: hole.url });
-      await helper.load([nodeModule('iotopen-config'), inMod, outMod, completeNode], [
-        cfg.node,
-        { id: 'i', type: IN, server: 'cfg', installation: String(IID), selectBy: 'type', ftype: 'temperature', emitLatest: true, wires: [[]] },
-        { id: 'o', type: OUT, server: 'cfg', installation: String(IID), installationType: 'num', function: '11', functionType: 'num', qos: '1' },
-        { id: 'k', type: 'complete', scope: ['o'], uncaught: false, wires: [['completed']] },
-        { id: 'completed', type: 'helper' },
-      ], cfg.credentials);
+      await helper.load(
+        [nodeModule('iotopen-config'), inMod, outMod, completeNode],
+        [
+          cfg.node,
+          {
+            id: 'i',
+            type: IN,
+            server: 'cfg',
+            installation: String(IID),
+            selectBy: 'type',
+            ftype: 'temperature',
+            emitLatest: true,
+            wires: [[]],
+          },
+          {
+            id: 'o',
+            type: OUT,
+            server: 'cfg',
+            installation: String(IID),
+            installationType: 'num',
+            function: '11',
+            functionType: 'num',
+            qos: '1',
+          },
+          { id: 'k', type: 'complete', scope: ['o'], uncaught: false, wires: [['completed']] },
+          { id: 'completed', type: 'helper' },
+        ],
+        cfg.credentials,
+      );
       const completed = collect(helper.getNode('completed'));
       helper.getNode('o').receive({ payload: 1 });
       await until(() => completed.length === 1, 'the write to be queued');

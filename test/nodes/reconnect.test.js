@@ -48,7 +48,8 @@ list.forEach((v, index) => {
 
     async function brokerControl() {
       if (v.embedded) return { url: sb.mqtt, how: 'sandbox broker stopped', down: () => sb.stopBroker(), up: () => sb.startBroker() };
-      if (v.restartable) return { url: sb.mqtt, how: 'mosquitto killed and started again', down: () => env.broker.down(), up: () => env.broker.up() };
+      if (v.restartable)
+        return { url: sb.mqtt, how: 'mosquitto killed and started again', down: () => env.broker.down(), up: () => env.broker.up() };
       const g = await gate(sb.mqtt);
       extra.push(() => g.close());
       return { url: g.url, how: 'port closed in front of the broker', down: () => g.down(), up: () => g.up() };
@@ -60,11 +61,15 @@ list.forEach((v, index) => {
     it(`functionx-in resumes within seconds after outages of ${outages.join(', ')} s (figures printed)`, async () => {
       const ctl = await brokerControl();
       const cfg = configNode({ ...sb, mqtt: ctl.url });
-      await helper.load([nodeModule('iotopen-config'), inMod], [
-        cfg.node,
-        { id: 'n', type: IN, server: 'cfg', installation: String(IID), selectBy: 'type', ftype: 'temperature', wires: [['out']] },
-        { id: 'out', type: 'helper' },
-      ], cfg.credentials);
+      await helper.load(
+        [nodeModule('iotopen-config'), inMod],
+        [
+          cfg.node,
+          { id: 'n', type: IN, server: 'cfg', installation: String(IID), selectBy: 'type', ftype: 'temperature', wires: [['out']] },
+          { id: 'out', type: 'helper' },
+        ],
+        cfg.credentials,
+      );
       const got = collect(helper.getNode('out'));
       const hub = helper.getNode('cfg').hub;
       const retries = [];
@@ -87,13 +92,17 @@ list.forEach((v, index) => {
         dev = await until(() => device(sb).catch(() => null), 'a device on the broker again', 30000);
         const want = ++value;
         const mark = got.length;
-        const first = await until(async () => {
-          const m = got.slice(mark).find((x) => x.topic === topic && x.payload === want);
-          if (m) return Date.now();
-          await dev.publishAsync(topic, JSON.stringify({ value: want }), { qos: 1 });
-          await sleep(100);
-          return 0;
-        }, 'a value after the outage', 30000);
+        const first = await until(
+          async () => {
+            const m = got.slice(mark).find((x) => x.topic === topic && x.payload === want);
+            if (m) return Date.now();
+            await dev.publishAsync(topic, JSON.stringify({ value: want }), { qos: 1 });
+            await sleep(100);
+            return 0;
+          },
+          'a value after the outage',
+          30000,
+        );
         await dev.endAsync(true);
         rows.push({ seconds, connectedMs: await connected, valueMs: first - back, attempts: hub.connectAttempts - before });
       }
@@ -101,12 +110,19 @@ list.forEach((v, index) => {
       // Each outage starts less than stableMs (10 s) after the last reconnect, so the hub counts it as a
       // flap and retries in its slow tier (2-4 s) throughout: these are the worst-case figures.
       console.log(`      ${ctl.how} (each outage within 10 s of the last reconnect: retries in the 2-4 s tier):`);
-      for (const r of rows) console.log(`        outage ${r.seconds} s: reconnected ${secs(r.connectedMs)} s and first value ${secs(r.valueMs)} s after the broker was back (${r.attempts} connection attempts)`);
+      for (const r of rows)
+        console.log(
+          `        outage ${r.seconds} s: reconnected ${secs(r.connectedMs)} s and first value ${secs(r.valueMs)} s after the broker was back (${r.attempts} connection attempts)`,
+        );
       console.log(`        resume (first value): median ${secs(median(valueTimes))} s, max ${secs(Math.max(...valueTimes))} s`);
       const longest = Math.max(...retries.map((r) => r.delayMs));
       console.log(`        ${retries.length} retries scheduled, the longest ${secs(longest)} s`);
       assert.ok(retries.length >= outages.length, 'the hub retried during each outage');
-      for (const r of retries) assert.ok(r.delayMs > 0 && r.delayMs <= MAX_RETRY_MS, `a retry waited ${r.delayMs} ms: more than ${MAX_RETRY_MS} ms leaves a returned broker unused that long`);
+      for (const r of retries)
+        assert.ok(
+          r.delayMs > 0 && r.delayMs <= MAX_RETRY_MS,
+          `a retry waited ${r.delayMs} ms: more than ${MAX_RETRY_MS} ms leaves a returned broker unused that long`,
+        );
     });
   });
 });
@@ -133,14 +149,18 @@ describe('reconnect attempts against a refusing or flapping broker', function ()
 
   async function deployOn(url) {
     const cfg = configNode({ ...sb, mqtt: url });
-    await helper.load([cfgMod, inMod], [
-      cfg.node,
-      { id: 'n', type: IN, server: 'cfg', installation: String(IID), selectBy: 'type', ftype: 'temperature', wires: [[]] },
-    ], cfg.credentials);
+    await helper.load(
+      [cfgMod, inMod],
+      [cfg.node, { id: 'n', type: IN, server: 'cfg', installation: String(IID), selectBy: 'type', ftype: 'temperature', wires: [[]] }],
+      cfg.credentials,
+    );
     const node = helper.getNode('n');
     const statuses = [];
     const real = node.status.bind(node);
-    node.status = (s) => { statuses.push(s); return real(s); };
+    node.status = (s) => {
+      statuses.push(s);
+      return real(s);
+    };
     return { hub: helper.getNode('cfg').hub, statuses };
   }
 
@@ -159,7 +179,9 @@ describe('reconnect attempts against a refusing or flapping broker', function ()
     await sleep(WINDOW_MS);
     const n = connections - start + 1;
     const changes = statuses.length - mark;
-    console.log(`      refusing broker: ${n} connection attempts in ${WINDOW_MS / 1000} s (hub counted ${hub.connectAttempts}), ${changes} status change(s) meanwhile; last status "${statuses[statuses.length - 1].text}"`);
+    console.log(
+      `      refusing broker: ${n} connection attempts in ${WINDOW_MS / 1000} s (hub counted ${hub.connectAttempts}), ${changes} status change(s) meanwhile; last status "${statuses[statuses.length - 1].text}"`,
+    );
     // First attempt, three quick retries (0.25-2 s), then one every 2-4 s.
     assert.ok(n <= 4 + Math.ceil(WINDOW_MS / 2000), `${n} attempts in ${WINDOW_MS} ms`);
     assert.ok(n >= 3, `it keeps trying: ${n} attempts`);

@@ -48,7 +48,13 @@ describe('a flow saved by version 0.1.0', function () {
   });
 
   it('holds one node of every flow type', function () {
-    assert.deepEqual(fixture.filter((n) => n.z === 'fixture-tab').map((n) => n.type).sort(), [...TYPES].sort());
+    assert.deepEqual(
+      fixture
+        .filter((n) => n.z === 'fixture-tab')
+        .map((n) => n.type)
+        .sort(),
+      [...TYPES].sort(),
+    );
   });
 
   it('deploys without an error and every node handles a message', async function () {
@@ -69,7 +75,11 @@ describe('a flow saved by version 0.1.0', function () {
     const cfg = helper.getNode('fixture-cfg');
     await waitFor(() => cfg.hub.connected, { what: 'the MQTT connection', ms: 10000 });
 
-    const errors = () => helper.log().args.map((a) => a[0]).filter((e) => e.level === helper.log().ERROR);
+    const errors = () =>
+      helper
+        .log()
+        .args.map((a) => a[0])
+        .filter((e) => e.level === helper.log().ERROR);
     const caught = [];
     const completed = [];
     helper.getNode('caught').on('input', (m) => caught.push(m));
@@ -79,7 +89,11 @@ describe('a flow saved by version 0.1.0', function () {
     const fxIn = helper.getNode('fixture-functionx-in');
     await waitFor(() => cfg.hub.subscriptionCount >= 1, { what: 'the functionx-in subscription', ms: 10000 });
     assert.ok(fxIn, 'functionx-in was created');
-    assert.deepEqual(errors().map((e) => `${e.type}: ${e.msg}`), [], 'errors logged at deploy');
+    assert.deepEqual(
+      errors().map((e) => `${e.type}: ${e.msg}`),
+      [],
+      'errors logged at deploy',
+    );
 
     for (const type of TYPES) {
       const c = CASES[type];
@@ -89,9 +103,16 @@ describe('a flow saved by version 0.1.0', function () {
       assert.ok(node, `${type} was created`);
       const before = { caught: caught.length, completed: completed.length };
       node.receive({ ...c.msg, _case: type });
-      await waitFor(() => caught.length > before.caught || completed.length > before.completed, { what: `${type} to finish its message`, ms: 10000 });
+      await waitFor(() => caught.length > before.caught || completed.length > before.completed, {
+        what: `${type} to finish its message`,
+        ms: 10000,
+      });
       if (c.ok) {
-        assert.equal(caught.length, before.caught, `${type} failed: ${caught[caught.length - 1] && caught[caught.length - 1].error.message}`);
+        assert.equal(
+          caught.length,
+          before.caught,
+          `${type} failed: ${caught[caught.length - 1] && caught[caught.length - 1].error.message}`,
+        );
       } else {
         assert.equal(caught.length, before.caught + 1, `${type} should fail naming what is missing`);
         assert.match(caught[caught.length - 1].error.message, c.error);

@@ -19,19 +19,32 @@ describe('iotopen-schedule', function () {
   const stored = (id) => sb.store.schedules.get(id);
   const seeded = () => [...sb.store.schedules.values()].filter((s) => s.installation_id === 101 && s.executor === 'gateway');
 
-  it('lists the installation\'s schedules (default executor gateway), and by executor from msg.filter', async () => {
+  it("lists the installation's schedules (default executor gateway), and by executor from msg.filter", async () => {
     const { run } = await flow(sb, TYPE, { operation: 'list' });
     const m = await ok(run, {});
-    assert.deepEqual(m.payload.map((s) => s.id).sort(), seeded().map((s) => s.id).sort());
+    assert.deepEqual(
+      m.payload.map((s) => s.id).sort(),
+      seeded()
+        .map((s) => s.id)
+        .sort(),
+    );
     assert.ok(m.payload.length > 0);
     const other = await ok(run, { filter: { executor: 'nobody' } });
     assert.deepEqual(other.payload, []);
   });
 
-  it('creates from the node\'s fields with msg.payload overrides, then gets, updates, disables, enables and deletes', async () => {
+  it("creates from the node's fields with msg.payload overrides, then gets, updates, disables, enables and deletes", async () => {
     const { run } = await flow(sb, TYPE, {
-      operation: 'create', minute: '30', hour: '6', dayOfMonth: '*', month: '*', dayOfWeek: '1-5',
-      topic: 'set/obj/zwave/node/3/switch', value: '1', valueType: 'num', active: true,
+      operation: 'create',
+      minute: '30',
+      hour: '6',
+      dayOfMonth: '*',
+      month: '*',
+      dayOfWeek: '1-5',
+      topic: 'set/obj/zwave/node/3/switch',
+      value: '1',
+      valueType: 'num',
+      active: true,
     });
     const c = await ok(run, { payload: { hour: '7', value: 0 } });
     const id = c.schedule_id;
@@ -63,7 +76,7 @@ describe('iotopen-schedule', function () {
     assert.equal(stored(id), undefined);
   });
 
-  it('strips the installation\'s client_id prefix from the topic', async () => {
+  it("strips the installation's client_id prefix from the topic", async () => {
     const { run } = await flow(sb, TYPE, { operation: 'create' });
     const c = await ok(run, { payload: { topic: '2101/set/obj/lamp', value: 1, minute: '0', hour: '12' } });
     assert.equal(stored(c.schedule_id).topic, 'set/obj/lamp');
@@ -81,9 +94,21 @@ describe('iotopen-schedule', function () {
     });
     afterEach(() => sb.store.schedules.delete(id));
 
-    it('an inject\'s timestamp triggers an update with only the node\'s filled-in fields', async () => {
+    it("an inject's timestamp triggers an update with only the node's filled-in fields", async () => {
       // Blank cron fields, no topic or value, Active ticked (the editor's default).
-      const { run } = await flow(sb, TYPE, { operation: 'update', scheduleId: String(id), minute: '', hour: '8', dayOfMonth: '', month: '', dayOfWeek: '', topic: '', value: '', valueType: 'num', active: true });
+      const { run } = await flow(sb, TYPE, {
+        operation: 'update',
+        scheduleId: String(id),
+        minute: '',
+        hour: '8',
+        dayOfMonth: '',
+        month: '',
+        dayOfWeek: '',
+        topic: '',
+        value: '',
+        valueType: 'num',
+        active: true,
+      });
       await ok(run, { payload: Date.now() });
       const s = stored(id);
       assert.equal(s.hour, '8');
@@ -95,7 +120,7 @@ describe('iotopen-schedule', function () {
       assert.equal(s.value, 1);
     });
 
-    it('msg.payload fields go over the node\'s filled-in fields, over the current schedule', async () => {
+    it("msg.payload fields go over the node's filled-in fields, over the current schedule", async () => {
       const { run } = await flow(sb, TYPE, { operation: 'update', scheduleId: String(id), hour: '9', value: '0', valueType: 'num' });
       await ok(run, { payload: { minute: '15', active: true } });
       const s = stored(id);
@@ -144,7 +169,11 @@ describe('iotopen-schedule', function () {
       await fails(run, { schedule_id: 1 }, /installation_id must be a positive integer id, got nothing/);
       await fails(run, { installation_id: 101 }, /schedule_id must be a positive integer id, got nothing/);
       await fails(run, { installation_id: 101, schedule_id: 'one' }, /schedule_id must be a positive integer id, got "one"/);
-      await fails(run, { installation_id: 101, schedule_id: 1, operation: 'pause' }, /operation "pause" is unknown: use one of list, get, create/);
+      await fails(
+        run,
+        { installation_id: 101, schedule_id: 1, operation: 'pause' },
+        /operation "pause" is unknown: use one of list, get, create/,
+      );
       await fails(run, { installation_id: 101, operation: 'list', filter: 'gateway' }, /msg.filter must be an object/);
     });
 

@@ -30,7 +30,12 @@ describe('silent functionx/devicex changes and the catalog', function () {
 
   async function load(nodes) {
     const cfg = configNode(sb);
-    const flow = [cfg.node, ...nodes.map((n) => ({ server: 'cfg', installation: String(IID), wires: [['out']], ...n })), { id: 'out', type: 'helper' }, ...watchers('x')];
+    const flow = [
+      cfg.node,
+      ...nodes.map((n) => ({ server: 'cfg', installation: String(IID), wires: [['out']], ...n })),
+      { id: 'out', type: 'helper' },
+      ...watchers('x'),
+    ];
     flow.find((n) => n.type === 'catch').scope = null;
     await helper.load([...TYPES.map(nodeModule), catchNode], flow, cfg.credentials);
     const out = helper.getNode('out');
@@ -46,7 +51,15 @@ describe('silent functionx/devicex changes and the catalog', function () {
 
   it('functionx-out writes to the topic_write set by a silent meta change, with no redeploy', async () => {
     const { caught } = await load([
-      { id: 'fx', type: 'iotopen-functionx', operation: 'meta-set', objectId: '11', metaKey: 'topic_write', metaKeyType: 'str', silent: true },
+      {
+        id: 'fx',
+        type: 'iotopen-functionx',
+        operation: 'meta-set',
+        objectId: '11',
+        metaKey: 'topic_write',
+        metaKeyType: 'str',
+        silent: true,
+      },
       { id: 'fxout', type: 'iotopen-functionx-out', installationType: 'num', function: '11', functionType: 'num', wires: [] },
     ]);
     const fx = helper.getNode('fx');
@@ -56,7 +69,10 @@ describe('silent functionx/devicex changes and the catalog', function () {
       writes.length = 0;
       helper.getNode('fxout').receive({ payload: value });
       await until(() => writes.length > 0 || errors.length > 0, `a write to ${topic}`);
-      assert.deepEqual(errors.map((e) => e.error.message), []);
+      assert.deepEqual(
+        errors.map((e) => e.error.message),
+        [],
+      );
       assert.deepEqual([writes[0].topic, writes[0].payload.value], [topic, value]);
     };
     try {
@@ -96,15 +112,23 @@ describe('silent functionx/devicex changes and the catalog', function () {
     await probe(dev, `${CLIENT}/obj/test/temp`, collect(helper.getNode('out'))); // fxin is live: the catalog holds the list
     sb.resetRequests();
     const m = await run('dx', { payload: { type: 'gateway', meta: { name: 'Silent device' } } });
-    await until(() => sb.requests.some((r) => r.method === 'GET' && r.path === `/api/v2/functionx/${IID}`), 'a refresh of the function list');
+    await until(
+      () => sb.requests.some((r) => r.method === 'GET' && r.path === `/api/v2/functionx/${IID}`),
+      'a refresh of the function list',
+    );
     sb.store.collection('devicex').delete(m.device_id);
   });
 
   it('creates no catalog (and asks nothing more) when no node uses one', async () => {
-    const { run } = await load([{ id: 'fx', type: 'iotopen-functionx', operation: 'meta-set', objectId: '12', metaKey: 'room', metaKeyType: 'str', silent: true }]);
+    const { run } = await load([
+      { id: 'fx', type: 'iotopen-functionx', operation: 'meta-set', objectId: '12', metaKey: 'room', metaKeyType: 'str', silent: true },
+    ]);
     sb.resetRequests();
     await run('fx', { payload: 'porch' });
     await run('fx', { operation: 'get' });
-    assert.deepEqual(sb.requests.map((r) => `${r.method} ${r.path}`), [`PUT /api/v2/functionx/${IID}/12/meta/room`, `GET /api/v2/functionx/${IID}/12`]);
+    assert.deepEqual(
+      sb.requests.map((r) => `${r.method} ${r.path}`),
+      [`PUT /api/v2/functionx/${IID}/12/meta/room`, `GET /api/v2/functionx/${IID}/12`],
+    );
   });
 });

@@ -28,17 +28,36 @@ describe('the red status gives the short reason', function () {
     await helper.unload();
   });
 
-  const statuses = (id) => helper._NodePrototype.status.getCalls().filter((c) => c.thisValue && c.thisValue.id === id).map((c) => c.args[0]);
+  const statuses = (id) =>
+    helper._NodePrototype.status
+      .getCalls()
+      .filter((c) => c.thisValue && c.thisValue.id === id)
+      .map((c) => c.args[0]);
 
   it('functionx-in: the function list cannot be loaded (HTTP 500), or the installation is not visible', async () => {
     sb.faults.set({ path: `/api/v2/functionx/${IID}`, errorRate: 1, errorStatus: 500 });
     const cfg = configNode(sb);
-    await helper.load([nodeModule('iotopen-config'), nodeModule('iotopen-functionx-in')], [
-      cfg.node,
-      { id: 'a', type: 'iotopen-functionx-in', server: 'cfg', installation: String(IID), selectBy: 'function', function: '91', wires: [] },
-      { id: 'b', type: 'iotopen-functionx-in', server: 'cfg', installation: '999', selectBy: 'function', function: '91', wires: [] },
-    ], cfg.credentials);
-    const red = (id) => statuses(id).filter((s) => s.fill === 'red').pop();
+    await helper.load(
+      [nodeModule('iotopen-config'), nodeModule('iotopen-functionx-in')],
+      [
+        cfg.node,
+        {
+          id: 'a',
+          type: 'iotopen-functionx-in',
+          server: 'cfg',
+          installation: String(IID),
+          selectBy: 'function',
+          function: '91',
+          wires: [],
+        },
+        { id: 'b', type: 'iotopen-functionx-in', server: 'cfg', installation: '999', selectBy: 'function', function: '91', wires: [] },
+      ],
+      cfg.credentials,
+    );
+    const red = (id) =>
+      statuses(id)
+        .filter((s) => s.fill === 'red')
+        .pop();
     await waitFor(() => red('a') && red('b'), { what: 'both red statuses', ms: 10000 });
     assert.equal(red('a').text, 'error: HTTP 500');
     assert.equal(red('b').text, 'error: check installation');
@@ -46,11 +65,15 @@ describe('the red status gives the short reason', function () {
 
   it('a message that fails: the API status, or the field to fix', async () => {
     const cfg = configNode(sb);
-    await helper.load([nodeModule('iotopen-config'), nodeModule('iotopen-status'), catchNode], [
-      cfg.node,
-      { id: 'st', type: 'iotopen-status', server: 'cfg', installation: String(IID), select: 'all', output: 'array', wires: [[]] },
-      ...watchers('st'),
-    ], cfg.credentials);
+    await helper.load(
+      [nodeModule('iotopen-config'), nodeModule('iotopen-status'), catchNode],
+      [
+        cfg.node,
+        { id: 'st', type: 'iotopen-status', server: 'cfg', installation: String(IID), select: 'all', output: 'array', wires: [[]] },
+        ...watchers('st'),
+      ],
+      cfg.credentials,
+    );
     const st = helper.getNode('st');
     const caught = helper.getNode('caught');
     let c = next(caught);
@@ -65,10 +88,11 @@ describe('the red status gives the short reason', function () {
   });
 
   it('no server: "no server", and every message fails saying so', async () => {
-    await helper.load([nodeModule('iotopen-config'), nodeModule('iotopen-schedule'), catchNode], [
-      { id: 'sc', type: 'iotopen-schedule', server: '', operation: 'list', installation: String(IID), wires: [[]] },
-      ...watchers('sc'),
-    ], {});
+    await helper.load(
+      [nodeModule('iotopen-config'), nodeModule('iotopen-schedule'), catchNode],
+      [{ id: 'sc', type: 'iotopen-schedule', server: '', operation: 'list', installation: String(IID), wires: [[]] }, ...watchers('sc')],
+      {},
+    );
     assert.equal(statuses('sc').pop().text, 'no server');
     const c = next(helper.getNode('caught'));
     helper.getNode('sc').receive({});

@@ -38,7 +38,18 @@ describe('iotopen-status node', function () {
     const cfg = configNode(sb);
     const flow = [
       cfg.node,
-      { id: 'st', type: 'iotopen-status', server: 'cfg', installation: String(IID), select: 'all', functions: [], output: 'array', join: false, wires: [['out']], ...props },
+      {
+        id: 'st',
+        type: 'iotopen-status',
+        server: 'cfg',
+        installation: String(IID),
+        select: 'all',
+        functions: [],
+        output: 'array',
+        join: false,
+        wires: [['out']],
+        ...props,
+      },
       { id: 'out', type: 'helper' },
       ...watchers('st'),
     ];

@@ -15,10 +15,12 @@ const TYPES = Object.keys(pkg['node-red'].nodes).filter((t) => t !== 'iotopen-co
 const { fillParams } = require(path.join(dist, 'errors'));
 
 // a node's catalogue as built (devicex and functionx are rendered from nodes/lib/modelx-editor)
-const cat = (type, lang) => JSON.parse(fs.readFileSync(path.join(root, 'dist', 'nodes', type, 'locales', lang, `${type}.json`), 'utf8'))[type];
+const cat = (type, lang) =>
+  JSON.parse(fs.readFileSync(path.join(root, 'dist', 'nodes', type, 'locales', lang, `${type}.json`), 'utf8'))[type];
 const master = (lang) => JSON.parse(fs.readFileSync(path.join(root, 'nodes', 'lib', 'locales', lang, 'common.json'), 'utf8'));
 /** The common namespace as built and served (the config node's catalogue, `common`). */
-const common = (lang) => JSON.parse(fs.readFileSync(path.join(root, 'dist', 'nodes', 'iotopen-config', 'locales', lang, 'iotopen-config.json'), 'utf8')).common;
+const common = (lang) =>
+  JSON.parse(fs.readFileSync(path.join(root, 'dist', 'nodes', 'iotopen-config', 'locales', lang, 'iotopen-config.json'), 'utf8')).common;
 const get = (obj, key) => key.split('.').reduce((o, k) => (o && typeof o === 'object' ? o[k] : undefined), obj);
 
 /** Errors the library throws, one or more per key (what a node can pass on to done(err)). */
@@ -37,37 +39,84 @@ async function corpus() {
   const edge = require(path.join(dist, 'edge/validate'));
   const states = new Map([['on', 1]]);
   const calls = [
-    () => values.positiveId('x', 'installation'), () => values.positiveId(undefined, 'msg.function_id', 'function_id'),
-    () => values.parseBoolean('yes', 'msg.silent', false), () => values.parseQos(2, 'msg.qos', 0), () => values.topicKey('w', 'topic_key'),
-    () => values.wholeNumber(-2, 'limit'), () => values.topicList(5, 'msg.topics'), () => values.topicList([1], 'msg.topics'),
+    () => values.positiveId('x', 'installation'),
+    () => values.positiveId(undefined, 'msg.function_id', 'function_id'),
+    () => values.parseBoolean('yes', 'msg.silent', false),
+    () => values.parseQos(2, 'msg.qos', 0),
+    () => values.topicKey('w', 'topic_key'),
+    () => values.wholeNumber(-2, 'limit'),
+    () => values.topicList(5, 'msg.topics'),
+    () => values.topicList([1], 'msg.topics'),
     () => values.operation('zap', ['list', 'get']),
-    () => codec.writePayload('x', new Map(), 1), () => codec.writePayload('x', states, 1), () => codec.writePayload({ value: 1, msg: 2 }, states, 1),
+    () => codec.writePayload('x', new Map(), 1),
+    () => codec.writePayload('x', states, 1),
+    () => codec.writePayload({ value: 1, msg: 2 }, states, 1),
     () => codec.writePayload({ value: 1, timestamp: 'y' }, states, 1),
-    () => follow.functionSelector({ selectBy: 'type', ftype: '' }), () => follow.functionSelector({ selectBy: 'meta' }), () => follow.functionSelector({ selectBy: 'q' }),
-    () => modelx.validateMeta(5, 'msg.payload.meta'), () => modelx.validateMeta({ ' ': 'x' }), () => modelx.validateMeta({ max: 100 }, 'msg.payload.meta'),
-    () => modelx.validateModelXBody(null, 'create'), () => modelx.validateModelXBody({ meta: {} }, 'create'), () => modelx.validateModelXBody({ type: 't' }, 'create'),
-    () => modelx.validateModelXFilter(7), () => modelx.validateModelXFilter({ name: 1 }), () => modelx.validateModelXFilter({ type: 3 }),
-    () => modelx.metaWrite({ value: 1 }), () => modelx.metaWrite({ value: 'a', protected: 'y' }), () => modelx.metaWrite(5), () => modelx.metaWrite(null),
+    () => follow.functionSelector({ selectBy: 'type', ftype: '' }),
+    () => follow.functionSelector({ selectBy: 'meta' }),
+    () => follow.functionSelector({ selectBy: 'q' }),
+    () => modelx.validateMeta(5, 'msg.payload.meta'),
+    () => modelx.validateMeta({ ' ': 'x' }),
+    () => modelx.validateMeta({ max: 100 }, 'msg.payload.meta'),
+    () => modelx.validateModelXBody(null, 'create'),
+    () => modelx.validateModelXBody({ meta: {} }, 'create'),
+    () => modelx.validateModelXBody({ type: 't' }, 'create'),
+    () => modelx.validateModelXFilter(7),
+    () => modelx.validateModelXFilter({ name: 1 }),
+    () => modelx.validateModelXFilter({ type: 3 }),
+    () => modelx.metaWrite({ value: 1 }),
+    () => modelx.metaWrite({ value: 'a', protected: 'y' }),
+    () => modelx.metaWrite(5),
+    () => modelx.metaWrite(null),
     ...['', 'a', '60', ',', '1/2/3', '*/0', '*/99', '5/2', '5-1', '1-2-3'].map((v) => () => schedule.validateCronField('minute', v)),
     () => schedule.validateCronField('hour', {}),
-    () => schedule.normaliseScheduleTopic(''), () => schedule.normaliseScheduleTopic('a/+'), () => schedule.normaliseScheduleTopic('a//b'),
-    () => schedule.validateSchedule(null), () => schedule.validateSchedule({ topic: 'a', value: 'x' }), () => schedule.validateSchedule({ topic: 'a', value: 1, active: 'y' }),
-    () => schedule.validateSchedule({ topic: 'a', value: 1, executor: '' }), () => schedule.patchFrom({ hours: 1 }),
-    () => time.parseTime(new Date(NaN), 'from'), () => time.parseTime(-1, 'from'), () => time.parseTime([], 'from'), () => time.parseTime('-1y', 'msg.from'),
-    () => time.parseTime('soon', 'to'), () => time.parseRange('now', '-1h', { fromField: 'msg.from', toField: 'to' }),
-    () => aggr.aggregationMethod('AVG', 'msg.aggregation.method'), () => aggr.aggregationInterval('0s', 'aggrInterval'),
-    () => paths.checkPathTemplate('', 'path'), () => paths.checkPathTemplate('http://x/api', 'path'), () => paths.checkPathTemplate('/api?a=1', 'msg.path'),
-    () => paths.checkPathTemplate('/api/{a', 'path'), () => paths.fillPath('/api/{id}', () => undefined, 'path'), () => paths.fillPath('/api/{id}', () => ({}), 'path'),
+    () => schedule.normaliseScheduleTopic(''),
+    () => schedule.normaliseScheduleTopic('a/+'),
+    () => schedule.normaliseScheduleTopic('a//b'),
+    () => schedule.validateSchedule(null),
+    () => schedule.validateSchedule({ topic: 'a', value: 'x' }),
+    () => schedule.validateSchedule({ topic: 'a', value: 1, active: 'y' }),
+    () => schedule.validateSchedule({ topic: 'a', value: 1, executor: '' }),
+    () => schedule.patchFrom({ hours: 1 }),
+    () => time.parseTime(new Date(NaN), 'from'),
+    () => time.parseTime(-1, 'from'),
+    () => time.parseTime([], 'from'),
+    () => time.parseTime('-1y', 'msg.from'),
+    () => time.parseTime('soon', 'to'),
+    () => time.parseRange('now', '-1h', { fromField: 'msg.from', toField: 'to' }),
+    () => aggr.aggregationMethod('AVG', 'msg.aggregation.method'),
+    () => aggr.aggregationInterval('0s', 'aggrInterval'),
+    () => paths.checkPathTemplate('', 'path'),
+    () => paths.checkPathTemplate('http://x/api', 'path'),
+    () => paths.checkPathTemplate('/api?a=1', 'msg.path'),
+    () => paths.checkPathTemplate('/api/{a', 'path'),
+    () => paths.fillPath('/api/{id}', () => undefined, 'path'),
+    () => paths.fillPath('/api/{id}', () => ({}), 'path'),
     () => paths.fillPath('/api/{id}', () => '..', 'path'),
-    () => tpl.compileTemplate('x', 'xml'), () => tpl.compileTemplate('', 'json'), () => tpl.compileTemplate('{{#if a}}', 'json'),
-    () => tpl.compileTemplate('{{a}}', 'json').render({ a: 'not json' }), () => tpl.compileTemplate('[1]', 'json').render({}),
-    () => codec.publishPayload(undefined), () => codec.apiPublishPayload('on'), () => codec.apiPublishPayload(Buffer.from('x')),
-    () => codec.apiPublishPayload('[1]'), () => codec.apiPublishPayload(Buffer.from('2')), () => codec.apiPublishPayload(NaN), () => codec.apiPublishPayload([1]),
+    () => tpl.compileTemplate('x', 'xml'),
+    () => tpl.compileTemplate('', 'json'),
+    () => tpl.compileTemplate('{{#if a}}', 'json'),
+    () => tpl.compileTemplate('{{a}}', 'json').render({ a: 'not json' }),
+    () => tpl.compileTemplate('[1]', 'json').render({}),
+    () => codec.publishPayload(undefined),
+    () => codec.apiPublishPayload('on'),
+    () => codec.apiPublishPayload(Buffer.from('x')),
+    () => codec.apiPublishPayload('[1]'),
+    () => codec.apiPublishPayload(Buffer.from('2')),
+    () => codec.apiPublishPayload(NaN),
+    () => codec.apiPublishPayload([1]),
     () => topics.concreteTopic('obj/+/a', 'topic'),
-    () => follow.pickedTopics([], [9], 1, 7), () => follow.pickedTopics([{ id: 9, type: 't', meta: { name: 'N' } }], [9], 1, 7),
-    () => aggr.aggregationOf(5), () => targets.listingPublisher({ id: 'x' }), () => targets.listingOf({ publisher: 0 }, {}),
+    () => follow.pickedTopics([], [9], 1, 7),
+    () => follow.pickedTopics([{ id: 9, type: 't', meta: { name: 'N' } }], [9], 1, 7),
+    () => aggr.aggregationOf(5),
+    () => targets.listingPublisher({ id: 'x' }),
+    () => targets.listingOf({ publisher: 0 }, {}),
     () => targets.edgeTargets([{ id: 1, config: 5 }], 'msg.installations', async () => []),
-    () => edge.sourceText(5, 'app_lua'), () => edge.parseManifest(' '), () => edge.parseManifest('{x'), () => edge.parseManifest('[1]'), () => edge.parseManifest('{}'),
+    () => edge.sourceText(5, 'app_lua'),
+    () => edge.parseManifest(' '),
+    () => edge.parseManifest('{x'),
+    () => edge.parseManifest('[1]'),
+    () => edge.parseManifest('{}'),
   ];
   const errors = [];
   for (const c of calls) {
@@ -88,11 +137,15 @@ describe('runtime strings', () => {
 
   it('no node catalogue repeats a common text under the same key', () => {
     const leaves = (o, p = '', out = []) => {
-      for (const [k, v] of Object.entries(o || {})) (v && typeof v === 'object' ? leaves(v, p + k + '.', out) : out.push([p + k, v]));
+      for (const [k, v] of Object.entries(o || {})) v && typeof v === 'object' ? leaves(v, p + k + '.', out) : out.push([p + k, v]);
       return out;
     };
     const en = master('en-US');
-    const copies = TYPES.flatMap((type) => leaves(cat(type, 'en-US')).filter(([k, v]) => get(en, k) === v).map(([k]) => `${type}: ${k}`));
+    const copies = TYPES.flatMap((type) =>
+      leaves(cat(type, 'en-US'))
+        .filter(([k, v]) => get(en, k) === v)
+        .map(([k]) => `${type}: ${k}`),
+    );
     assert.deepEqual(copies, []);
   });
 
@@ -100,7 +153,7 @@ describe('runtime strings', () => {
     const en = master('en-US');
     const sv = master('sv-SE');
     const leaves = (o, p = '', out = []) => {
-      for (const [k, v] of Object.entries(o)) (v && typeof v === 'object' ? leaves(v, p + k + '.', out) : out.push([p + k, v]));
+      for (const [k, v] of Object.entries(o)) v && typeof v === 'object' ? leaves(v, p + k + '.', out) : out.push([p + k, v]);
       return out;
     };
     const ph = (s) => [...String(s).matchAll(/__(\w+)__/g)].map((m) => m[1]).sort();
@@ -127,7 +180,7 @@ describe('runtime strings', () => {
     assert.ok(checked > 80, `only ${checked} checked`);
   });
 
-  it('every key a node\'s runtime uses is in its catalogues (en-US and sv-SE)', () => {
+  it("every key a node's runtime uses is in its catalogues (en-US and sv-SE)", () => {
     for (const type of TYPES) {
       const ts = fs.readFileSync(path.join(root, 'nodes', type, `${type}.ts`), 'utf8');
       const keys = new Set();

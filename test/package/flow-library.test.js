@@ -28,7 +28,10 @@ describe('packed tarball (Flow Library scorecard)', function () {
       env: { ...process.env, npm_config_ignore_scripts: 'true' },
       stdio: 'ignore',
     });
-    const tarball = path.join(tmp, fs.readdirSync(tmp).find((f) => f.endsWith('.tgz')));
+    const tarball = path.join(
+      tmp,
+      fs.readdirSync(tmp).find((f) => f.endsWith('.tgz')),
+    );
     execFileSync('tar', ['-xzf', tarball, '-C', tmp]);
     dir = path.join(tmp, 'package');
     pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
@@ -113,7 +116,8 @@ describe('packed tarball (Flow Library scorecard)', function () {
     for (const [type, file] of Object.entries(pkg['node-red'].nodes)) {
       const html = fs.readFileSync(path.join(dir, file.replace(/\.js$/, '.html')), 'utf8');
       const srcs = [...html.matchAll(/<script\b[^>]*\bsrc="([^"]+)"/g)].map((m) => m[1]);
-      if (type !== 'iotopen-config') assert.ok(srcs.includes(`${prefix}iotopen-editor.js`), `${type}: does not load the shared editor script`);
+      if (type !== 'iotopen-config')
+        assert.ok(srcs.includes(`${prefix}iotopen-editor.js`), `${type}: does not load the shared editor script`);
       for (const src of srcs) {
         assert.ok(src.startsWith(prefix), `${type}: <script src="${src}"> is not one of this module's resources`);
         assert.ok(fs.existsSync(path.join(dir, 'resources', src.slice(prefix.length))), `${type}: ${src} is not in the tarball`);

@@ -65,9 +65,13 @@ describe('the layout and what each room may import', () => {
   it('every src/ folder is listed in docs/ARCHITECTURE.md', () => {
     const doc = fs.readFileSync(path.join(root, 'docs', 'ARCHITECTURE.md'), 'utf8');
     const layout = /## Layout\s+```([\s\S]*?)```/.exec(doc)[1];
-    const dirs = fs.readdirSync(path.join(root, 'src'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const dirs = fs
+      .readdirSync(path.join(root, 'src'), { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
     for (const d of dirs) assert.match(layout, new RegExp(`^\\s+${d}/`, 'm'), `src/${d}/ is not in the layout`);
-    for (const d of Object.keys(ALLOWED).filter((r) => r.startsWith('src/'))) assert.ok(dirs.includes(d.slice(4)), `${d} is allowed but does not exist`);
+    for (const d of Object.keys(ALLOWED).filter((r) => r.startsWith('src/')))
+      assert.ok(dirs.includes(d.slice(4)), `${d} is allowed but does not exist`);
   });
 
   it('a node imports the frame (nodes/lib) and the library, never another node', () => {
@@ -89,7 +93,11 @@ describe('the layout and what each room may import', () => {
       const ts = fs.readFileSync(path.join(root, 'nodes', type, `${type}.ts`), 'utf8');
       const lib = /registerModelXNode/.test(ts) ? fs.readFileSync(path.join(root, 'nodes', 'lib', 'modelx-node.ts'), 'utf8') : ts;
       assert.match(lib, /defineNode</, `${type} is not defined through the frame`);
-      assert.doesNotMatch(lib, /RED\.nodes\.(createNode|registerType)|\.on\('(input|close)'|\.register\(|\.deregister\(/, `${type} handles its own life cycle`);
+      assert.doesNotMatch(
+        lib,
+        /RED\.nodes\.(createNode|registerType)|\.on\('(input|close)'|\.register\(|\.deregister\(/,
+        `${type} handles its own life cycle`,
+      );
     }
   });
 });

@@ -17,7 +17,17 @@ describe('package main entry', function () {
         nodes: files.filter((f) => f.includes(${JSON.stringify(path.join(root, 'dist', 'nodes'))})),
       }));`;
     const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
-    for (const name of ['ApiClient', 'LynxApiError', 'MqttHub', 'TopicTrie', 'Catalog', 'decodeLynxPayload', 'deployEdgeApp', 'parseManifest', 'startSandbox']) {
+    for (const name of [
+      'ApiClient',
+      'LynxApiError',
+      'MqttHub',
+      'TopicTrie',
+      'Catalog',
+      'decodeLynxPayload',
+      'deployEdgeApp',
+      'parseManifest',
+      'startSandbox',
+    ]) {
       assert.ok(out.exports.includes(name), `${name} is exported`);
     }
     assert.deepEqual(out.nodeRed, [], 'src/ imports no Node-RED');

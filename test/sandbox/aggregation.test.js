@@ -22,11 +22,21 @@ describe('sandbox: v3 log include_total, integer parameters and aggregation', fu
     // a large history on installation 8: one entry per second
     for (let i = 0; i < BIG; i++) log.push({ installation_id: 8, topic: 'obj/big', value: i % 100, timestamp: T0 + i });
     sb = await sandbox.startSandbox({
-      port: 0, mqttPort: 0,
-      seed: { apiKey: 'k', installations: [{ id: 7, client_id: 77, name: 'A' }, { id: 8, client_id: 78, name: 'B' }], log },
+      port: 0,
+      mqttPort: 0,
+      seed: {
+        apiKey: 'k',
+        installations: [
+          { id: 7, client_id: 77, name: 'A' },
+          { id: 8, client_id: 78, name: 'B' },
+        ],
+        log,
+      },
     });
   });
-  after(async () => { await sb.stop(); });
+  after(async () => {
+    await sb.stop();
+  });
 
   const q = (qs, iid = 7) => call(sb, 'GET', `/api/v3beta/log/${iid}?from=${T0}&to=${T0 + 200}&${qs}`, { key: 'k' });
   const aggr = async (method, extra = '') => {
@@ -35,7 +45,7 @@ describe('sandbox: v3 log include_total, integer parameters and aggregation', fu
     return r.body.data.filter((e) => e.client_id === 77).map((e) => e.value);
   };
 
-  it('include_total=false leaves total out (IoT Open\'s Grafana data source sends it)', async () => {
+  it("include_total=false leaves total out (IoT Open's Grafana data source sends it)", async () => {
     const r = await q('include_total=false&topics=obj/a');
     assert.deepEqual(Object.keys(r.body).sort(), ['count', 'data', 'last']);
     assert.equal(r.body.count, 13);
@@ -45,14 +55,22 @@ describe('sandbox: v3 log include_total, integer parameters and aggregation', fu
   });
 
   it('limit and offset must be integers, from and to numbers (node-lynx sends fractional seconds): 400 naming the parameter', async () => {
-    for (const [p, v, want] of [['limit', '10.0', 'an integer'], ['offset', '1.5', 'an integer'], ['limit', '-1', 'an integer'], ['from', 'now', 'a number'], ['to', '1e9', 'a number']]) {
+    for (const [p, v, want] of [
+      ['limit', '10.0', 'an integer'],
+      ['offset', '1.5', 'an integer'],
+      ['limit', '-1', 'an integer'],
+      ['from', 'now', 'a number'],
+      ['to', '1e9', 'a number'],
+    ]) {
       const r = await call(sb, 'GET', `/api/v3beta/log/7?${p}=${v}`, { key: 'k' });
       assert.equal(r.status, 400, `${p}=${v}`);
       assert.match(r.body.message, new RegExp(`query parameter "${p}" must be ${want}`));
     }
     const post = await call(sb, 'POST', '/api/v3beta/log/7?offset=1.5', { key: 'k', body: ['obj/a'] });
     assert.equal(post.status, 400);
-    const frac = await call(sb, 'GET', `/api/v3beta/log/7?from=${Math.floor(Date.now() / 1000) - 86400}.25&to=${Date.now() / 1000}`, { key: 'k' });
+    const frac = await call(sb, 'GET', `/api/v3beta/log/7?from=${Math.floor(Date.now() / 1000) - 86400}.25&to=${Date.now() / 1000}`, {
+      key: 'k',
+    });
     assert.equal(frac.status, 200);
   });
 
@@ -83,11 +101,17 @@ describe('sandbox: v3 log include_total, integer parameters and aggregation', fu
 
   it('rows: timestamp = bucket start (aligned to the epoch), topic/client_id/installation_id kept, msg left out', async () => {
     const r = await q('order=asc&aggr_method=count&aggr_interval=1m');
-    assert.deepEqual(r.body.data.map((e) => [e.timestamp, e.topic, e.value]), [
-      [M0, '77/obj/a', 4], [M0, '77/obj/b', 1], [M0, '88/obj/a', 1],
-      [M0 + 60, '77/obj/a', 6], [M0 + 60, '77/obj/b', 1],
-      [M0 + 120, '77/obj/a', 2],
-    ]);
+    assert.deepEqual(
+      r.body.data.map((e) => [e.timestamp, e.topic, e.value]),
+      [
+        [M0, '77/obj/a', 4],
+        [M0, '77/obj/b', 1],
+        [M0, '88/obj/a', 1],
+        [M0 + 60, '77/obj/a', 6],
+        [M0 + 60, '77/obj/b', 1],
+        [M0 + 120, '77/obj/a', 2],
+      ],
+    );
     for (const e of r.body.data) {
       assert.deepEqual(Object.keys(e).sort(), ['client_id', 'installation_id', 'timestamp', 'topic', 'value']);
       assert.equal(e.installation_id, 7);
@@ -99,20 +123,37 @@ describe('sandbox: v3 log include_total, integer parameters and aggregation', fu
     const d = await q('aggr_method=sum&aggr_interval=1m&limit=2&offset=1');
     assert.equal(d.body.total, 6);
     assert.equal(d.body.count, 2);
-    assert.deepEqual(d.body.data.map((e) => [e.timestamp, e.topic]), [[M0 + 60, '77/obj/b'], [M0 + 60, '77/obj/a']]);
+    assert.deepEqual(
+      d.body.data.map((e) => [e.timestamp, e.topic]),
+      [
+        [M0 + 60, '77/obj/b'],
+        [M0 + 60, '77/obj/a'],
+      ],
+    );
     assert.equal(d.body.last, M0 + 60);
     const a = await q('aggr_method=sum&aggr_interval=1m&order=asc&offset=4');
-    assert.deepEqual(a.body.data.map((e) => e.timestamp), [M0 + 60, M0 + 120]);
+    assert.deepEqual(
+      a.body.data.map((e) => e.timestamp),
+      [M0 + 60, M0 + 120],
+    );
     assert.equal(a.body.last, M0 + 60);
     const nt = await q('aggr_method=sum&include_total=false&limit=1');
     assert.deepEqual([nt.body.total, nt.body.count], [undefined, 1]);
-    const post = await call(sb, 'POST', `/api/v3beta/log/7?from=${T0}&to=${T0 + 200}&aggr_method=max&aggr_interval=1h`, { key: 'k', body: ['obj/b'] });
-    assert.deepEqual(post.body.data.map((e) => [e.timestamp, e.value]), [[T0 - 800, 200]]);
+    const post = await call(sb, 'POST', `/api/v3beta/log/7?from=${T0}&to=${T0 + 200}&aggr_method=max&aggr_interval=1h`, {
+      key: 'k',
+      body: ['obj/b'],
+    });
+    assert.deepEqual(
+      post.body.data.map((e) => [e.timestamp, e.value]),
+      [[T0 - 800, 200]],
+    );
   });
 
-  it('aggr_interval is Go duration text; without it a method aggregates per minute (the Grafana data source\'s default)', async () => {
-    const starts = async (iv) => (await q(`topics=obj/a&order=asc&aggr_method=count${iv === undefined ? '' : `&aggr_interval=${encodeURIComponent(iv)}`}`))
-      .body.data.filter((e) => e.client_id === 77).map((e) => e.timestamp);
+  it("aggr_interval is Go duration text; without it a method aggregates per minute (the Grafana data source's default)", async () => {
+    const starts = async (iv) =>
+      (await q(`topics=obj/a&order=asc&aggr_method=count${iv === undefined ? '' : `&aggr_interval=${encodeURIComponent(iv)}`}`)).body.data
+        .filter((e) => e.client_id === 77)
+        .map((e) => e.timestamp);
     assert.deepEqual(await starts(undefined), [M0, M0 + 60, M0 + 120]);
     assert.deepEqual(await starts('1m0s'), [M0, M0 + 60, M0 + 120]);
     assert.deepEqual(await starts('60s'), [M0, M0 + 60, M0 + 120]);
@@ -143,7 +184,9 @@ describe('sandbox: v3 log include_total, integer parameters and aggregation', fu
   });
 
   it(`aggregates ${BIG} entries over their range (and only it), paging through the rows`, async () => {
-    const r = await call(sb, 'GET', `/api/v3beta/log/8?from=${T0}&to=${T0 + BIG}&aggr_method=count&aggr_interval=1h&order=asc&limit=10`, { key: 'k' });
+    const r = await call(sb, 'GET', `/api/v3beta/log/8?from=${T0}&to=${T0 + BIG}&aggr_method=count&aggr_interval=1h&order=asc&limit=10`, {
+      key: 'k',
+    });
     const hours = Math.floor((T0 + BIG - 1) / 3600) - Math.floor(T0 / 3600) + 1;
     assert.equal(r.body.total, hours);
     assert.equal(r.body.data[0].timestamp, T0 - 800);
@@ -151,11 +194,18 @@ describe('sandbox: v3 log include_total, integer parameters and aggregation', fu
     assert.equal(r.body.data[1].value, 3600);
     let sum = 0;
     for (let off = 0; off < hours; off += 10) {
-      const p = await call(sb, 'GET', `/api/v3beta/log/8?from=${T0}&to=${T0 + BIG}&aggr_method=count&aggr_interval=1h&order=asc&limit=10&offset=${off}`, { key: 'k' });
+      const p = await call(
+        sb,
+        'GET',
+        `/api/v3beta/log/8?from=${T0}&to=${T0 + BIG}&aggr_method=count&aggr_interval=1h&order=asc&limit=10&offset=${off}`,
+        { key: 'k' },
+      );
       for (const e of p.body.data) sum += e.value;
     }
     assert.equal(sum, BIG);
-    const part = await call(sb, 'GET', `/api/v3beta/log/8?from=${T0 + 1000}&to=${T0 + 1999}&aggr_method=avg&aggr_interval=1m0s`, { key: 'k' });
+    const part = await call(sb, 'GET', `/api/v3beta/log/8?from=${T0 + 1000}&to=${T0 + 1999}&aggr_method=avg&aggr_interval=1m0s`, {
+      key: 'k',
+    });
     assert.equal(part.body.total, 17);
   });
 });

@@ -8,8 +8,12 @@ const basic = (u, p) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toSt
 
 describe('sandbox: REST API', function () {
   let sb;
-  before(async () => { sb = await sandbox.startSandbox({ port: 0, mqttPort: 0 }); });
-  after(async () => { await sb.stop(); });
+  before(async () => {
+    sb = await sandbox.startSandbox({ port: 0, mqttPort: 0 });
+  });
+  after(async () => {
+    await sb.stop();
+  });
 
   describe('auth', () => {
     it('401 without a key, with a wrong key, and {"message"} as body', async () => {
@@ -28,7 +32,10 @@ describe('sandbox: REST API', function () {
 
     it('a restricted key sees only its installations: 403 for others', async () => {
       const list = await call(sb, 'GET', '/api/v2/installationinfo', { key: RESTRICTED });
-      assert.deepEqual(list.body.map((i) => i.id), [101]);
+      assert.deepEqual(
+        list.body.map((i) => i.id),
+        [101],
+      );
       assert.equal((await call(sb, 'GET', '/api/v2/functionx/102', { key: RESTRICTED })).status, 403);
       assert.equal((await call(sb, 'GET', '/api/v2/status/103', { key: RESTRICTED })).status, 403);
       assert.equal((await call(sb, 'GET', '/api/v2/functionx/101', { key: RESTRICTED })).status, 200);
@@ -111,30 +118,46 @@ describe('sandbox: REST API', function () {
       assert.equal((await call(sb, 'GET', `/api/v3beta/log/101?${qs}`)).status, 414);
       const p = await call(sb, 'POST', '/api/v2/status/101', { body: [...topics, 'obj/zwave/node/4/temperature'] });
       assert.equal(p.status, 200);
-      assert.deepEqual(p.body.map((e) => e.topic), ['2101/obj/zwave/node/4/temperature']);
+      assert.deepEqual(
+        p.body.map((e) => e.topic),
+        ['2101/obj/zwave/node/4/temperature'],
+      );
     });
   });
 
   describe('functionx / devicex', () => {
     it('lists with type and meta filters, * wildcard, repeated values', async () => {
       const sw = await call(sb, 'GET', '/api/v2/functionx/101?type=switch');
-      assert.deepEqual(sw.body.map((f) => f.id), [1]);
+      assert.deepEqual(
+        sw.body.map((f) => f.id),
+        [1],
+      );
       const byName = await call(sb, 'GET', `/api/v2/functionx/101?name=${encodeURIComponent('Meeting room*')}`);
       assert.deepEqual(byName.body.map((f) => f.id).sort(), [2, 3]);
       const mid = await call(sb, 'GET', '/api/v2/functionx/101?topic_read=*node/6*');
       assert.deepEqual(mid.body.map((f) => f.id).sort(), [5, 6]);
       const both = await call(sb, 'GET', '/api/v2/functionx/101?type=power&topic_read=*node/6*');
-      assert.deepEqual(both.body.map((f) => f.id), [6]);
+      assert.deepEqual(
+        both.body.map((f) => f.id),
+        [6],
+      );
       const none = await call(sb, 'GET', '/api/v2/functionx/101?name=Nope');
       assert.deepEqual(none.body, []);
       const dev = await call(sb, 'GET', '/api/v2/devicex/102?room=Cold*');
-      assert.deepEqual(dev.body.map((d) => d.id), [6]);
+      assert.deepEqual(
+        dev.body.map((d) => d.id),
+        [6],
+      );
     });
 
     it('create, update (replaces meta), delete', async () => {
-      const c = await call(sb, 'POST', '/api/v2/devicex/103', { body: { installation_id: 103, type: 'zwave', meta: { name: 'Sauna sensor', room: 'Sauna' } } });
+      const c = await call(sb, 'POST', '/api/v2/devicex/103', {
+        body: { installation_id: 103, type: 'zwave', meta: { name: 'Sauna sensor', room: 'Sauna' } },
+      });
       assert.equal(c.body.installation_id, 103);
-      const u = await call(sb, 'PUT', `/api/v2/devicex/103/${c.body.id}`, { body: { installation_id: 103, type: 'zwave', meta: { name: 'Sauna' } } });
+      const u = await call(sb, 'PUT', `/api/v2/devicex/103/${c.body.id}`, {
+        body: { installation_id: 103, type: 'zwave', meta: { name: 'Sauna' } },
+      });
       assert.deepEqual(u.body.meta, { name: 'Sauna' });
       assert.equal(u.body.type, 'zwave');
       assert.equal((await call(sb, 'DELETE', `/api/v2/devicex/103/${c.body.id}`)).status, 200);
@@ -147,7 +170,10 @@ describe('sandbox: REST API', function () {
       const gw = await call(sb, 'GET', '/api/v2/schedule/101');
       assert.ok(gw.body.length >= 1 && gw.body.every((s) => s.executor === 'gateway'));
       const cloud = await call(sb, 'GET', '/api/v2/schedule/101?executor=cloud');
-      assert.deepEqual(cloud.body.map((s) => s.id), [4]);
+      assert.deepEqual(
+        cloud.body.map((s) => s.id),
+        [4],
+      );
       const body = { installation_id: 102, active: true, topic: 'set/obj/a', value: 2, hour: '6' };
       assert.equal((await call(sb, 'POST', '/api/v2/schedule/102', { body })).text, '', 'the spec: 200 with no body');
       const c = { body: (await call(sb, 'GET', '/api/v2/schedule/102')).body.find((s) => s.topic === 'set/obj/a') };
@@ -161,7 +187,7 @@ describe('sandbox: REST API', function () {
       assert.equal((await call(sb, 'GET', `/api/v2/schedule/102/${c.body.id}`)).status, 404);
     });
 
-    it('send records the notification in sb.store; other installation\'s output is 404', async () => {
+    it("send records the notification in sb.store; other installation's output is 404", async () => {
       const before = sb.store.sentNotifications.length;
       const r = await call(sb, 'POST', '/api/v2/notification/101/output/2/send', { body: { message: 'Door open' } });
       assert.equal(r.status, 200);
@@ -197,7 +223,9 @@ describe('sandbox: REST API', function () {
 
     it('silent=true publishes nothing (the next event seen is the non-silent one)', async () => {
       const got = nextMessage(client, (t) => t.startsWith('2101/evt/'));
-      await call(sb, 'POST', '/api/v2/functionx/101?silent=true', { body: { installation_id: 101, type: 'switch', meta: { marker: 'silent' } } });
+      await call(sb, 'POST', '/api/v2/functionx/101?silent=true', {
+        body: { installation_id: 101, type: 'switch', meta: { marker: 'silent' } },
+      });
       await call(sb, 'POST', '/api/v2/schedule/101', { body: { installation_id: 101, active: true, topic: 'set/obj/x', value: 1 } });
       assert.equal((await got).topic, '2101/evt/schedule/updated');
     });

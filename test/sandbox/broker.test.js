@@ -9,10 +9,20 @@ const RESTRICTED = 'sandbox-stockholm-only-4e8a2c6b1d3f5a7c';
 describe('sandbox: embedded broker', function () {
   let sb;
   const clients = [];
-  const open = async (pw, opts) => { const c = await connect(sb.mqtt, pw, opts); clients.push(c); return c; };
-  before(async () => { sb = await sandbox.startSandbox({ port: 0, mqttPort: 0 }); });
-  afterEach(async () => { await Promise.all(clients.splice(0).map((c) => c.endAsync(true))); });
-  after(async () => { await sb.stop(); });
+  const open = async (pw, opts) => {
+    const c = await connect(sb.mqtt, pw, opts);
+    clients.push(c);
+    return c;
+  };
+  before(async () => {
+    sb = await sandbox.startSandbox({ port: 0, mqttPort: 0 });
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
+  });
+  after(async () => {
+    await sb.stop();
+  });
 
   it('refuses a wrong password and a missing one, accepts the key with any username', async () => {
     await assert.rejects(connect(sb.mqtt, 'wrong'), /Bad username or password/);
@@ -31,15 +41,21 @@ describe('sandbox: embedded broker', function () {
   it('ACL: a restricted key may subscribe only under its client_ids; wildcard-first only for the main key', async () => {
     const r = await open(RESTRICTED);
     // mqtt.js rejects when any filter is refused; the SUBACK codes are on the error
-    const err = await r.subscribeAsync(['2101/obj/#', '2102/obj/#', '+/obj/#', '#', '$share/g/2101/evt/#']).then(() => null, (e) => e);
+    const err = await r.subscribeAsync(['2101/obj/#', '2102/obj/#', '+/obj/#', '#', '$share/g/2101/evt/#']).then(
+      () => null,
+      (e) => e,
+    );
     assert.ok(err && err.packet, 'subscribe must report refused filters');
     assert.deepEqual(err.packet.granted, [0, 128, 128, 128, 0]);
     const m = await open(sb.apiKey);
     const all = await m.subscribeAsync(['+/obj/#', '2103/#']);
-    assert.deepEqual(all.map((g) => g.qos), [0, 0]);
+    assert.deepEqual(
+      all.map((g) => g.qos),
+      [0, 0],
+    );
   });
 
-  it('ACL: a publish outside the key\'s installations is dropped, inside it is delivered', async () => {
+  it("ACL: a publish outside the key's installations is dropped, inside it is delivered", async () => {
     const watcher = await open(sb.apiKey);
     await watcher.subscribeAsync('+/obj/acl/#');
     const r = await open(RESTRICTED);
@@ -66,7 +82,13 @@ describe('sandbox: embedded broker', function () {
     assert.equal(st.body[0].installation_id, 102);
     assert.equal(st.body[0].client_id, 2102);
     const log = await call(sb, 'GET', '/api/v3beta/log/102?from=1600000000&topics=obj/test/sensor&order=asc');
-    assert.deepEqual(log.body.data.map((e) => [e.value, e.msg]), [[3.5, 'old'], [4.5, undefined]]);
+    assert.deepEqual(
+      log.body.data.map((e) => [e.value, e.msg]),
+      [
+        [3.5, 'old'],
+        [4.5, undefined],
+      ],
+    );
     assert.equal(log.body.data[0].timestamp, 1700000000.25);
   });
 
@@ -79,12 +101,15 @@ describe('sandbox: embedded broker', function () {
       const r = await call(sb, 'GET', '/api/v3beta/log/103?from=0&to=1900000000&topics=obj/t/order&order=asc');
       return r.body.total === 2 ? r : null;
     });
-    assert.deepEqual(log.body.data.map((e) => e.value), [1, 2]);
+    assert.deepEqual(
+      log.body.data.map((e) => e.value),
+      [1, 2],
+    );
     const st = await call(sb, 'GET', '/api/v2/status/103?topics=obj/t/order');
     assert.equal(st.body[0].value, 2);
   });
 
-  it('POST /api/v2/mqtt/publish publishes under the installation\'s client_id', async () => {
+  it("POST /api/v2/mqtt/publish publishes under the installation's client_id", async () => {
     const c = await open(sb.apiKey);
     await c.subscribeAsync('2101/obj/rest/#');
     const got = nextMessage(c);

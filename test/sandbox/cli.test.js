@@ -14,7 +14,9 @@ function run(args) {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stderr.on('data', (d) => { err += d; });
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
   const ready = new Promise((resolve, reject) => {
     child.stdout.on('data', (d) => {
       out += d;
@@ -28,7 +30,9 @@ function run(args) {
 
 describe('sandbox: CLI', function () {
   const started = [];
-  after(() => { for (const c of started) if (c.exitCode === null) c.kill('SIGKILL'); });
+  after(() => {
+    for (const c of started) if (c.exitCode === null) c.kill('SIGKILL');
+  });
 
   it('prints exactly one JSON line {api, mqtt, apiKey, installations} and stops on SIGTERM', async () => {
     const p = run(['--port', '0', '--mqtt-port', '0']);

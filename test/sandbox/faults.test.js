@@ -5,9 +5,13 @@ const { sandbox, call } = require('./helpers');
 
 describe('sandbox: fault injection', function () {
   let sb;
-  before(async () => { sb = await sandbox.startSandbox({ port: 0, mqttPort: 0 }); });
+  before(async () => {
+    sb = await sandbox.startSandbox({ port: 0, mqttPort: 0 });
+  });
   afterEach(() => sb.faults.clear());
-  after(async () => { await sb.stop(); });
+  after(async () => {
+    await sb.stop();
+  });
 
   it('errorRate 1 with errorStatus and retryAfter, limited to a path prefix and a count', async () => {
     sb.faults.set({ errorRate: 1, errorStatus: 429, retryAfter: 2, path: '/api/v2/functionx', count: 2 });
@@ -40,9 +44,15 @@ describe('sandbox: fault injection', function () {
   it('latencyMs delays the answer: a later request without the fault is answered first', async () => {
     sb.faults.set({ latencyMs: 300, path: '/api/v2/installationinfo', count: 1 });
     const order = [];
-    const slow = call(sb, 'GET', '/api/v2/installationinfo').then((r) => { order.push('delayed'); return r; });
+    const slow = call(sb, 'GET', '/api/v2/installationinfo').then((r) => {
+      order.push('delayed');
+      return r;
+    });
     await new Promise((r) => setImmediate(r));
-    const fast = call(sb, 'GET', '/api/v2/functionx/101').then((r) => { order.push('plain'); return r; });
+    const fast = call(sb, 'GET', '/api/v2/functionx/101').then((r) => {
+      order.push('plain');
+      return r;
+    });
     const [a, b] = await Promise.all([slow, fast]);
     assert.deepEqual([a.status, b.status], [200, 200]);
     assert.deepEqual(order, ['plain', 'delayed']);
@@ -73,7 +83,10 @@ describe('sandbox: fault injection', function () {
     assert.deepEqual(sb.faults.stats().after, { drop: 0, stall: 0, error: 1 });
 
     sb.faults.set({ dropRate: 1, phase: 'after', path: '/api/v2/functionx/101', methods: ['POST'], count: 1 });
-    await assert.rejects(call(sb, 'POST', '/api/v2/functionx/101', { body: { installation_id: 101, type: 'after-drop', meta: {} } }), /fetch failed/);
+    await assert.rejects(
+      call(sb, 'POST', '/api/v2/functionx/101', { body: { installation_id: 101, type: 'after-drop', meta: {} } }),
+      /fetch failed/,
+    );
     assert.equal(sb.store.functions.size, before + 2, 'created, then the socket was closed without an answer');
   });
 
@@ -87,12 +100,17 @@ describe('sandbox: fault injection', function () {
     const before = sb.store.functions.size;
     sb.faults.set({ stallRate: 1, stallMs: 200, phase: 'after', path: '/api/v2/functionx/101', methods: ['POST'], count: 1 });
     const t0 = Date.now();
-    await assert.rejects(call(sb, 'POST', '/api/v2/functionx/101', { body: { installation_id: 101, type: 'stalled', meta: {} } }), /fetch failed/);
+    await assert.rejects(
+      call(sb, 'POST', '/api/v2/functionx/101', { body: { installation_id: 101, type: 'stalled', meta: {} } }),
+      /fetch failed/,
+    );
     assert.ok(Date.now() - t0 >= 190, 'held for stallMs');
     assert.equal(sb.store.functions.size, before + 1);
     // a client giving up earlier closes the socket; the sandbox stops holding it
     sb.faults.set({ stallRate: 1, stallMs: 60000, path: '/api/v2/installationinfo', count: 1 });
-    await assert.rejects(fetch(sb.api + '/api/v2/installationinfo', { headers: { 'x-api-key': sb.apiKey }, signal: AbortSignal.timeout(100) }));
+    await assert.rejects(
+      fetch(sb.api + '/api/v2/installationinfo', { headers: { 'x-api-key': sb.apiKey }, signal: AbortSignal.timeout(100) }),
+    );
   });
 
   it('errorStatus may list statuses, one picked per fault; phase "either" strikes both before and after', async () => {

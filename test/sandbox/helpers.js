@@ -39,7 +39,11 @@ function parseSpec(file = SPEC_FILE) {
         if (!/^[[{]/.test(sec[k2] || '')) continue;
         const buf = [];
         for (; k2 < sec.length && !/^(\d{3}) Response$|^Responses$/.test(sec[k2]); k2++) buf.push(sec[k2]);
-        try { ep.examples[m[1]] = JSON.parse(buf.join('\n')); } catch { /* not JSON */ }
+        try {
+          ep.examples[m[1]] = JSON.parse(buf.join('\n'));
+        } catch {
+          /* not JSON */
+        }
       }
     }
     for (let j = resp; resp >= 0 && j < sec.length; j++) {
@@ -65,7 +69,11 @@ async function call(sb, method, p, { key = sb.apiKey, body, headers = {}, rawBod
   const res = await fetch(sb.api + p, { method, headers: h, body: payload });
   const text = await res.text();
   let parsed = text;
-  try { parsed = text ? JSON.parse(text) : undefined; } catch { /* text */ }
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* text */
+  }
   return { status: res.status, headers: res.headers, body: parsed, text };
 }
 
@@ -74,7 +82,10 @@ function connect(url, password, opts = {}) {
   return new Promise((resolve, reject) => {
     const c = mqtt.connect(url, { username: 'test', password, reconnectPeriod: 0, connectTimeout: 5000, ...opts });
     c.once('connect', () => resolve(c));
-    c.once('error', (e) => { c.end(true); reject(e); });
+    c.once('error', (e) => {
+      c.end(true);
+      reject(e);
+    });
   });
 }
 

@@ -30,52 +30,131 @@ function checkShape(ep, status, body, extraFields = []) {
 
 describe('sandbox: spec conformance', function () {
   let sb;
-  before(async () => { sb = await sandbox.startSandbox({ port: 0, mqttPort: 0 }); });
-  after(async () => { await sb.stop(); });
+  before(async () => {
+    sb = await sandbox.startSandbox({ port: 0, mqttPort: 0 });
+  });
+  after(async () => {
+    await sb.stop();
+  });
 
   const iid = 101;
   // [spec method, spec path, request path, body?, extra fields allowed (from a sibling schema)]
   const cases = [
     ['GET', '/api/v2/installationinfo', '/api/v2/installationinfo'],
-    ['GET', '/api/v2/installationinfo/{client_id}', '/api/v2/installationinfo/2101', undefined,
-      [...spec.get('GET /api/v2/installationinfo').fields]],
+    [
+      'GET',
+      '/api/v2/installationinfo/{client_id}',
+      '/api/v2/installationinfo/2101',
+      undefined,
+      [...spec.get('GET /api/v2/installationinfo').fields],
+    ],
     ['GET', '/api/v2/functionx/{installation_id}', `/api/v2/functionx/${iid}`],
-    ['POST', '/api/v2/functionx/{installation_id}', `/api/v2/functionx/${iid}`, { installation_id: iid, type: 'switch', meta: { name: 'New' } }],
+    [
+      'POST',
+      '/api/v2/functionx/{installation_id}',
+      `/api/v2/functionx/${iid}`,
+      { installation_id: iid, type: 'switch', meta: { name: 'New' } },
+    ],
     ['GET', '/api/v2/functionx/{installation_id}/{functionx_id}', `/api/v2/functionx/${iid}/1`],
-    ['PUT', '/api/v2/functionx/{installation_id}/{functionx_id}', `/api/v2/functionx/${iid}/2`, { installation_id: iid, type: 'temperature', meta: { name: 'Renamed' } }],
+    [
+      'PUT',
+      '/api/v2/functionx/{installation_id}/{functionx_id}',
+      `/api/v2/functionx/${iid}/2`,
+      { installation_id: iid, type: 'temperature', meta: { name: 'Renamed' } },
+    ],
     ['GET', '/api/v2/functionx/{installation_id}/{functionx_id}/meta/{meta_key}', `/api/v2/functionx/${iid}/1/meta/name`],
-    ['POST', '/api/v2/functionx/{installation_id}/{functionx_id}/meta/{meta_key}', `/api/v2/functionx/${iid}/1/meta/room`, { value: 'Lobby' }],
-    ['PUT', '/api/v2/functionx/{installation_id}/{functionx_id}/meta/{meta_key}', `/api/v2/functionx/${iid}/1/meta/room`, { value: 'Hall' }],
+    [
+      'POST',
+      '/api/v2/functionx/{installation_id}/{functionx_id}/meta/{meta_key}',
+      `/api/v2/functionx/${iid}/1/meta/room`,
+      { value: 'Lobby' },
+    ],
+    [
+      'PUT',
+      '/api/v2/functionx/{installation_id}/{functionx_id}/meta/{meta_key}',
+      `/api/v2/functionx/${iid}/1/meta/room`,
+      { value: 'Hall' },
+    ],
     ['DELETE', '/api/v2/functionx/{installation_id}/{functionx_id}/meta/{meta_key}', `/api/v2/functionx/${iid}/1/meta/room`],
     ['DELETE', '/api/v2/functionx/{installation_id}/{functionx_id}', `/api/v2/functionx/${iid}/3`],
     ['GET', '/api/v2/devicex/{installation_id}', `/api/v2/devicex/${iid}`],
-    ['POST', '/api/v2/devicex/{installation_id}', `/api/v2/devicex/${iid}`, { installation_id: iid, type: 'zwave', meta: { name: 'Plug' } }],
+    [
+      'POST',
+      '/api/v2/devicex/{installation_id}',
+      `/api/v2/devicex/${iid}`,
+      { installation_id: iid, type: 'zwave', meta: { name: 'Plug' } },
+    ],
     // the spec's example omits installation_id but names the schema ModelX, which has it
-    ['GET', '/api/v2/devicex/{installation_id}/{devicex_id}', `/api/v2/devicex/${iid}/1`, undefined,
-      [...spec.get('GET /api/v2/devicex/{installation_id}').fields]],
-    ['PUT', '/api/v2/devicex/{installation_id}/{devicex_id}', `/api/v2/devicex/${iid}/2`, { installation_id: iid, type: 'zwave', meta: { name: 'Sensor' } }],
+    [
+      'GET',
+      '/api/v2/devicex/{installation_id}/{devicex_id}',
+      `/api/v2/devicex/${iid}/1`,
+      undefined,
+      [...spec.get('GET /api/v2/devicex/{installation_id}').fields],
+    ],
+    [
+      'PUT',
+      '/api/v2/devicex/{installation_id}/{devicex_id}',
+      `/api/v2/devicex/${iid}/2`,
+      { installation_id: iid, type: 'zwave', meta: { name: 'Sensor' } },
+    ],
     ['DELETE', '/api/v2/devicex/{installation_id}/{devicex_id}', `/api/v2/devicex/${iid}/3`],
     ['GET', '/api/v2/status/{installation_id}', `/api/v2/status/${iid}`],
     ['POST', '/api/v2/status/{installation_id}', `/api/v2/status/${iid}`, ['obj/zwave/node/4/temperature']],
     ['GET', '/api/v3beta/log/{installation_id}', `/api/v3beta/log/${iid}?limit=5`],
     ['POST', '/api/v3beta/log/{installation_id}', `/api/v3beta/log/${iid}?limit=5`, ['obj/zwave/node/4/temperature']],
     ['GET', '/api/v2/schedule/{installation_id}', `/api/v2/schedule/${iid}`],
-    ['POST', '/api/v2/schedule/{installation_id}', `/api/v2/schedule/${iid}`, { installation_id: iid, topic: 'set/obj/x', value: 1, active: true }],
+    [
+      'POST',
+      '/api/v2/schedule/{installation_id}',
+      `/api/v2/schedule/${iid}`,
+      { installation_id: iid, topic: 'set/obj/x', value: 1, active: true },
+    ],
     ['GET', '/api/v2/schedule/{installation_id}/{schedule_id}', `/api/v2/schedule/${iid}/1`],
-    ['PUT', '/api/v2/schedule/{installation_id}/{schedule_id}', `/api/v2/schedule/${iid}/1`, { installation_id: iid, topic: 'set/obj/y', value: 0, active: false }],
+    [
+      'PUT',
+      '/api/v2/schedule/{installation_id}/{schedule_id}',
+      `/api/v2/schedule/${iid}/1`,
+      { installation_id: iid, topic: 'set/obj/y', value: 0, active: false },
+    ],
     ['DELETE', '/api/v2/schedule/{installation_id}/{schedule_id}', `/api/v2/schedule/${iid}/2`],
     ['GET', '/api/v2/notification/{installation_id}/message', `/api/v2/notification/${iid}/message`],
-    ['POST', '/api/v2/notification/{installation_id}/message', `/api/v2/notification/${iid}/message`, { name: 'M', text: 'T' },
-      [...spec.get('GET /api/v2/notification/{installation_id}/message').fields]],
-    ['GET', '/api/v2/notification/{installation_id}/message/{message_id}', `/api/v2/notification/${iid}/message/1`,
-      undefined, [...spec.get('GET /api/v2/notification/{installation_id}/message').fields]],
+    [
+      'POST',
+      '/api/v2/notification/{installation_id}/message',
+      `/api/v2/notification/${iid}/message`,
+      { name: 'M', text: 'T' },
+      [...spec.get('GET /api/v2/notification/{installation_id}/message').fields],
+    ],
+    [
+      'GET',
+      '/api/v2/notification/{installation_id}/message/{message_id}',
+      `/api/v2/notification/${iid}/message/1`,
+      undefined,
+      [...spec.get('GET /api/v2/notification/{installation_id}/message').fields],
+    ],
     ['GET', '/api/v2/notification/{installation_id}/output', `/api/v2/notification/${iid}/output`],
-    ['GET', '/api/v2/notification/{installation_id}/output/{output_id}', `/api/v2/notification/${iid}/output/1`,
-      undefined, [...spec.get('GET /api/v2/notification/{installation_id}/output').fields]],
+    [
+      'GET',
+      '/api/v2/notification/{installation_id}/output/{output_id}',
+      `/api/v2/notification/${iid}/output/1`,
+      undefined,
+      [...spec.get('GET /api/v2/notification/{installation_id}/output').fields],
+    ],
     ['GET', '/api/v2/notification/{installation_id}/executor', `/api/v2/notification/${iid}/executor`],
-    ['GET', '/api/v2/notification/{installation_id}/executor/{executor_id}', `/api/v2/notification/${iid}/executor/1`,
-      undefined, [...spec.get('GET /api/v2/notification/{installation_id}/executor').fields]],
-    ['POST', '/api/v2/notification/{installation_id}/output/{output_id}/send', `/api/v2/notification/${iid}/output/1/send`, { message: 'hi' }],
+    [
+      'GET',
+      '/api/v2/notification/{installation_id}/executor/{executor_id}',
+      `/api/v2/notification/${iid}/executor/1`,
+      undefined,
+      [...spec.get('GET /api/v2/notification/{installation_id}/executor').fields],
+    ],
+    [
+      'POST',
+      '/api/v2/notification/{installation_id}/output/{output_id}/send',
+      `/api/v2/notification/${iid}/output/1/send`,
+      { message: 'hi' },
+    ],
     ['POST', '/api/v2/mqtt/publish/{installation_id}', `/api/v2/mqtt/publish/${iid}`, { topic: 'obj/test/1', payload: { value: 1 } }],
   ];
 

@@ -12,15 +12,20 @@ const ids = (r) => r.body.map((i) => i.id);
 
 describe('sandbox: strictness', function () {
   let sb;
-  before(async () => { sb = await sandbox.startSandbox({ port: 0, mqttPort: 0 }); });
-  after(async () => { await sb.stop(); });
+  before(async () => {
+    sb = await sandbox.startSandbox({ port: 0, mqttPort: 0 });
+  });
+  after(async () => {
+    await sb.stop();
+  });
 
   describe('topic filters are bare', () => {
     let tb;
     const T0 = 1700000000;
     before(async () => {
       tb = await sandbox.startSandbox({
-        port: 0, mqttPort: 0,
+        port: 0,
+        mqttPort: 0,
         seed: {
           apiKey: 'k',
           installations: [{ id: 1, client_id: 2101, name: 'One' }],
@@ -36,14 +41,19 @@ describe('sandbox: strictness', function () {
     after(() => tb.stop());
     const k = { key: 'k' };
 
-    it('status: a bare filter matches every client id\'s entry, each with its own prefix', async () => {
+    it("status: a bare filter matches every client id's entry, each with its own prefix", async () => {
       const g = await call(tb, 'GET', '/api/v2/status/1?topics=obj/zwave/node/3/switch', k);
-      assert.deepEqual(g.body.map((e) => [e.topic, e.client_id, e.installation_id, e.value]).sort(),
-        [['2101/obj/zwave/node/3/switch', 2101, 1, 1], ['3333/obj/zwave/node/3/switch', 3333, 1, 2]]);
+      assert.deepEqual(g.body.map((e) => [e.topic, e.client_id, e.installation_id, e.value]).sort(), [
+        ['2101/obj/zwave/node/3/switch', 2101, 1, 1],
+        ['3333/obj/zwave/node/3/switch', 3333, 1, 2],
+      ]);
       const p = await call(tb, 'POST', '/api/v2/status/1', { ...k, body: ['obj/other', 'obj/zwave/node/3/switch'] });
       assert.equal(p.body.length, 3);
       const c = await call(tb, 'GET', '/api/v2/status/1?topics=obj/other,obj/none', k);
-      assert.deepEqual(c.body.map((e) => e.topic), ['2101/obj/other']);
+      assert.deepEqual(
+        c.body.map((e) => e.topic),
+        ['2101/obj/other'],
+      );
     });
 
     it('status and log: a prefixed filter matches nothing', async () => {
@@ -55,12 +65,20 @@ describe('sandbox: strictness', function () {
       assert.equal(lp.body.total, 0);
     });
 
-    it('log: bare filters, answers with each entry\'s own full topic', async () => {
+    it("log: bare filters, answers with each entry's own full topic", async () => {
       const l = await call(tb, 'GET', `/api/v3beta/log/1?from=${T0}&to=${T0 + 9}&order=asc&topics=obj/zwave/node/3/switch`, k);
-      assert.deepEqual(l.body.data.map((e) => [e.topic, e.client_id, e.installation_id]),
-        [['2101/obj/zwave/node/3/switch', 2101, 1], ['3333/obj/zwave/node/3/switch', 3333, 1]]);
+      assert.deepEqual(
+        l.body.data.map((e) => [e.topic, e.client_id, e.installation_id]),
+        [
+          ['2101/obj/zwave/node/3/switch', 2101, 1],
+          ['3333/obj/zwave/node/3/switch', 3333, 1],
+        ],
+      );
       const lp = await call(tb, 'POST', `/api/v3beta/log/1?from=${T0}&to=${T0 + 9}&order=asc`, { ...k, body: ['obj/other'] });
-      assert.deepEqual(lp.body.data.map((e) => e.topic), ['2101/obj/other']);
+      assert.deepEqual(
+        lp.body.data.map((e) => e.topic),
+        ['2101/obj/other'],
+      );
       const all = await call(tb, 'GET', `/api/v3beta/log/1?from=${T0}&to=${T0 + 9}`, k);
       assert.equal(all.body.total, 3);
     });
@@ -74,15 +92,28 @@ describe('sandbox: strictness', function () {
       for (const v of ['true', '1']) assert.deepEqual(ids(await call(sb, 'GET', `/api/v2/installationinfo?assigned=${v}`)), [101, 102]);
       for (const v of ['false', '0']) {
         const r = await call(sb, 'GET', `/api/v2/installationinfo?assigned=${v}`);
-        assert.deepEqual(r.body.map((i) => [i.id, i.assigned]), [[101, true], [102, true], [103, false]]);
+        assert.deepEqual(
+          r.body.map((i) => [i.id, i.assigned]),
+          [
+            [101, true],
+            [102, true],
+            [103, false],
+          ],
+        );
       }
       const one = await call(sb, 'GET', '/api/v2/installationinfo/2103');
       assert.deepEqual([one.status, one.body.assigned], [200, false]);
     });
 
     it('every other endpoint works on a visible, unassigned installation', async () => {
-      for (const p of ['/api/v2/functionx/103', '/api/v2/devicex/103', '/api/v2/status/103', '/api/v3beta/log/103',
-        '/api/v2/schedule/103', '/api/v2/notification/103/message']) {
+      for (const p of [
+        '/api/v2/functionx/103',
+        '/api/v2/devicex/103',
+        '/api/v2/status/103',
+        '/api/v3beta/log/103',
+        '/api/v2/schedule/103',
+        '/api/v2/notification/103/message',
+      ]) {
         assert.equal((await call(sb, 'GET', p)).status, 200, p);
       }
     });
@@ -90,7 +121,10 @@ describe('sandbox: strictness', function () {
     it('organization_id filters, repeatable; a non-integer is 400', async () => {
       assert.deepEqual(ids(await call(sb, 'GET', '/api/v2/installationinfo?assigned=false&organization_id=2')), [103]);
       assert.deepEqual(ids(await call(sb, 'GET', '/api/v2/installationinfo?organization_id=2')), []);
-      assert.deepEqual(ids(await call(sb, 'GET', '/api/v2/installationinfo?assigned=0&organization_id=1&organization_id=2')), [101, 102, 103]);
+      assert.deepEqual(
+        ids(await call(sb, 'GET', '/api/v2/installationinfo?assigned=0&organization_id=1&organization_id=2')),
+        [101, 102, 103],
+      );
       const bad = await call(sb, 'GET', '/api/v2/installationinfo?organization_id=x');
       assert.equal(bad.status, 400);
       assert.match(bad.body.message, /"organization_id"/);
@@ -101,7 +135,10 @@ describe('sandbox: strictness', function () {
 
     it('the stockholm-only key: assigned to all it sees (default); users follow the same model', async () => {
       const r = await call(sb, 'GET', '/api/v2/installationinfo?assigned=false', { key: RESTRICTED });
-      assert.deepEqual(r.body.map((i) => [i.id, i.assigned]), [[101, true]]);
+      assert.deepEqual(
+        r.body.map((i) => [i.id, i.assigned]),
+        [[101, true]],
+      );
       const login = await call(sb, 'POST', '/api/v2/auth', { key: null, headers: basic('demo@example.com', 'demo-password') });
       const tok = login.body.token;
       assert.deepEqual(ids(await call(sb, 'GET', '/api/v2/installationinfo', { key: tok })), [101, 102]);
@@ -111,29 +148,59 @@ describe('sandbox: strictness', function () {
 
     it('seeds: assigned defaults to everything visible; old per-installation assigned:false is mapped; a non-subset is refused', async () => {
       const s = await sandbox.startSandbox({
-        port: 0, mqttPort: 0,
+        port: 0,
+        mqttPort: 0,
         seed: {
           apiKey: 'main',
-          apiKeys: [{ key: 'scoped', installations: [1, 2] }, { key: 'explicit', installations: [1, 2], assigned: [2] }],
-          installations: [{ id: 1, client_id: 11, name: 'a' }, { id: 2, client_id: 12, name: 'b', assigned: false }],
+          apiKeys: [
+            { key: 'scoped', installations: [1, 2] },
+            { key: 'explicit', installations: [1, 2], assigned: [2] },
+          ],
+          installations: [
+            { id: 1, client_id: 11, name: 'a' },
+            { id: 2, client_id: 12, name: 'b', assigned: false },
+          ],
         },
       });
       try {
-        assert.deepEqual((await call(s, 'GET', '/api/v2/installationinfo', { key: 'main' })).body.map((i) => i.id), [1]);
-        assert.deepEqual((await call(s, 'GET', '/api/v2/installationinfo', { key: 'scoped' })).body.map((i) => i.id), [1]);
-        assert.deepEqual((await call(s, 'GET', '/api/v2/installationinfo', { key: 'explicit' })).body.map((i) => i.id), [2]);
+        assert.deepEqual(
+          (await call(s, 'GET', '/api/v2/installationinfo', { key: 'main' })).body.map((i) => i.id),
+          [1],
+        );
+        assert.deepEqual(
+          (await call(s, 'GET', '/api/v2/installationinfo', { key: 'scoped' })).body.map((i) => i.id),
+          [1],
+        );
+        assert.deepEqual(
+          (await call(s, 'GET', '/api/v2/installationinfo', { key: 'explicit' })).body.map((i) => i.id),
+          [2],
+        );
         assert.equal((await call(s, 'GET', '/api/v2/installationinfo?assigned=false', { key: 'main' })).body.length, 2);
-      } finally { await s.stop(); }
-      await assert.rejects(sandbox.startSandbox({
-        port: 0, mqttPort: 0,
-        seed: { apiKeys: [{ key: 'x', installations: [1], assigned: [2] }], installations: [{ id: 1, client_id: 11, name: 'a' }, { id: 2, client_id: 12, name: 'b' }] },
-      }), /"assigned" lists 2, not in its "installations"/);
+      } finally {
+        await s.stop();
+      }
+      await assert.rejects(
+        sandbox.startSandbox({
+          port: 0,
+          mqttPort: 0,
+          seed: {
+            apiKeys: [{ key: 'x', installations: [1], assigned: [2] }],
+            installations: [
+              { id: 1, client_id: 11, name: 'a' },
+              { id: 2, client_id: 12, name: 'b' },
+            ],
+          },
+        }),
+        /"assigned" lists 2, not in its "installations"/,
+      );
     });
   });
 
   describe('schedules', () => {
     const body = { installation_id: 101, active: true, topic: 'set/obj/strict', value: 1 };
-    afterEach(() => { sb.store.behaviour.scheduleCreateAnswer = 'empty'; });
+    afterEach(() => {
+      sb.store.behaviour.scheduleCreateAnswer = 'empty';
+    });
 
     it('POST answers 200 with no body by default; behaviour.scheduleCreateAnswer "schedule" answers the Schedule', async () => {
       const r = await call(sb, 'POST', '/api/v2/schedule/101', { body });
@@ -144,24 +211,37 @@ describe('sandbox: strictness', function () {
       const s = await call(sb, 'POST', '/api/v2/schedule/101', { body: { ...body, minute: '5' } });
       assert.equal(s.status, 200);
       assert.match(s.headers.get('content-type'), /application\/json/);
-      assert.deepEqual([s.body.topic, s.body.minute, s.body.hour, s.body.day_of_week, s.body.executor], ['set/obj/strict', '5', '*', '*', 'gateway']);
+      assert.deepEqual(
+        [s.body.topic, s.body.minute, s.body.hour, s.body.day_of_week, s.body.executor],
+        ['set/obj/strict', '5', '*', '*', 'gateway'],
+      );
       assert.equal(typeof s.body.id, 'number');
     });
 
     it('the seed field behaviour.scheduleCreateAnswer', async () => {
       const s = await sandbox.startSandbox({
-        port: 0, mqttPort: 0,
+        port: 0,
+        mqttPort: 0,
         seed: { apiKey: 'k', behaviour: { scheduleCreateAnswer: 'schedule' }, installations: [{ id: 1, client_id: 11, name: 'a' }] },
       });
       try {
         const r = await call(s, 'POST', '/api/v2/schedule/1', { key: 'k', body: { ...body, installation_id: 1 } });
         assert.equal(r.body.installation_id, 1);
-      } finally { await s.stop(); }
-      await assert.rejects(sandbox.startSandbox({ seed: { behaviour: { scheduleCreateAnswer: 'full' }, installations: [{ id: 1, client_id: 1, name: 'a' }] } }),
-        /scheduleCreateAnswer must be "empty" or "schedule"/);
+      } finally {
+        await s.stop();
+      }
+      await assert.rejects(
+        sandbox.startSandbox({
+          seed: { behaviour: { scheduleCreateAnswer: 'full' }, installations: [{ id: 1, client_id: 1, name: 'a' }] },
+        }),
+        /scheduleCreateAnswer must be "empty" or "schedule"/,
+      );
     });
 
-    for (const [method, path] of [['POST', '/api/v2/schedule/101'], ['PUT', '/api/v2/schedule/101/1']]) {
+    for (const [method, path] of [
+      ['POST', '/api/v2/schedule/101'],
+      ['PUT', '/api/v2/schedule/101/1'],
+    ]) {
       it(`${method}: active, installation_id, topic, value required (400 naming the field); installation_id must be the path's`, async () => {
         for (const f of ['active', 'installation_id', 'topic', 'value']) {
           const b = { ...body };
@@ -173,7 +253,12 @@ describe('sandbox: strictness', function () {
         const other = await call(sb, method, path, { body: { ...body, installation_id: 102 } });
         assert.equal(other.status, 400);
         assert.match(other.body.message, /"installation_id" \(102\) must equal the path's installation_id \(101\)/);
-        const types = [['active', 'yes'], ['value', '1'], ['topic', 5], ['minute', 5]];
+        const types = [
+          ['active', 'yes'],
+          ['value', '1'],
+          ['topic', 5],
+          ['minute', 5],
+        ];
         for (const [f, v] of types) {
           const r = await call(sb, method, path, { body: { ...body, [f]: v } });
           assert.equal(r.status, 400, f);
@@ -190,7 +275,9 @@ describe('sandbox: strictness', function () {
   });
 
   describe('two-factor answer spelling', () => {
-    afterEach(() => { sb.store.behaviour.twoFactorField = 'nextstep'; });
+    afterEach(() => {
+      sb.store.behaviour.twoFactorField = 'nextstep';
+    });
     it('nextstep by default (the spec); behaviour.twoFactorField "next_step" answers node-lynx\'s spelling', async () => {
       const h = { key: null, headers: basic('twofactor@example.com', 'demo-password') };
       const a = await call(sb, 'POST', '/api/v2/auth', h);
@@ -204,7 +291,9 @@ describe('sandbox: strictness', function () {
   });
 
   describe('notifications', () => {
-    afterEach(() => { sb.store.behaviour.omitIds = { messages: false, executors: false }; });
+    afterEach(() => {
+      sb.store.behaviour.omitIds = { messages: false, executors: false };
+    });
     const base = '/api/v2/notification/101';
 
     it('behaviour.omitIds leaves id out of message and executor list/get answers', async () => {
@@ -262,7 +351,10 @@ describe('sandbox: strictness', function () {
 
   describe('functionx / devicex bodies are ModelXNoID', () => {
     for (const kind of ['functionx', 'devicex']) {
-      for (const [method, path] of [['POST', `/api/v2/${kind}/101`], ['PUT', `/api/v2/${kind}/101/${kind === 'functionx' ? 2 : 2}`]]) {
+      for (const [method, path] of [
+        ['POST', `/api/v2/${kind}/101`],
+        ['PUT', `/api/v2/${kind}/101/${kind === 'functionx' ? 2 : 2}`],
+      ]) {
         it(`${method} ${kind}: installation_id (the path's), type, meta required`, async () => {
           const ok = { installation_id: 101, type: 'temperature', meta: { name: 'n' } };
           for (const f of Object.keys(ok)) {
@@ -272,8 +364,14 @@ describe('sandbox: strictness', function () {
             assert.equal(r.status, 400, f);
             assert.match(r.body.message, new RegExp(`missing required field "${f}"`));
           }
-          assert.match((await call(sb, method, path, { body: { ...ok, installation_id: 102 } })).body.message, /"installation_id" \(102\) must equal/);
-          assert.match((await call(sb, method, path, { body: { ...ok, installation_id: '101' } })).body.message, /"installation_id" must be an integer/);
+          assert.match(
+            (await call(sb, method, path, { body: { ...ok, installation_id: 102 } })).body.message,
+            /"installation_id" \(102\) must equal/,
+          );
+          assert.match(
+            (await call(sb, method, path, { body: { ...ok, installation_id: '101' } })).body.message,
+            /"installation_id" must be an integer/,
+          );
           assert.match((await call(sb, method, path, { body: { ...ok, meta: [] } })).body.message, /"meta" must be an object of strings/);
           assert.equal((await call(sb, method, path, { body: ok })).status, 200);
         });
@@ -300,9 +398,15 @@ describe('sandbox: strictness', function () {
       assert.match((await call(sb, 'POST', p, { body: { topic: 'obj/x' } })).body.message, /missing required field "payload"/);
       assert.match((await call(sb, 'POST', p, { body: { payload: {} } })).body.message, /missing required field "topic"/);
       for (const qos of [3, -1, 1.5, '1']) {
-        assert.match((await call(sb, 'POST', p, { body: { topic: 'obj/x', payload: {}, qos } })).body.message, /"qos" must be an integer 0, 1 or 2/);
+        assert.match(
+          (await call(sb, 'POST', p, { body: { topic: 'obj/x', payload: {}, qos } })).body.message,
+          /"qos" must be an integer 0, 1 or 2/,
+        );
       }
-      assert.match((await call(sb, 'POST', p, { body: { topic: 'obj/x', payload: {}, retained: 'yes' } })).body.message, /"retained" must be a boolean/);
+      assert.match(
+        (await call(sb, 'POST', p, { body: { topic: 'obj/x', payload: {}, retained: 'yes' } })).body.message,
+        /"retained" must be a boolean/,
+      );
       for (const qos of [0, 1, 2]) {
         const ok = await call(sb, 'POST', p, { body: { topic: 'obj/x', payload: { value: 1 }, qos, retained: false } });
         assert.equal(ok.status, 200, ok.text);

@@ -42,9 +42,16 @@ describe('the one wildcard matcher (src/lynx/match)', () => {
 describe('plain values (src/lynx/values)', () => {
   it('reads ids and names the field, with a hint where to set it', () => {
     assert.equal(values.positiveId('12', 'installation'), 12);
-    assert.throws(() => values.positiveId('abc', 'msg.installation_id', 'installation_id'), (e) => e instanceof LynxError
-      && e.field === 'msg.installation_id' && e.key === 'id.pick' && e.code === 'EINPUT'
-      && e.message === 'msg.installation_id must be a positive integer id, got "abc": pick one in the node or set installation_id on the message');
+    assert.throws(
+      () => values.positiveId('abc', 'msg.installation_id', 'installation_id'),
+      (e) =>
+        e instanceof LynxError &&
+        e.field === 'msg.installation_id' &&
+        e.key === 'id.pick' &&
+        e.code === 'EINPUT' &&
+        e.message ===
+          'msg.installation_id must be a positive integer id, got "abc": pick one in the node or set installation_id on the message',
+    );
     assert.throws(() => values.positiveId(undefined, 'function'), { message: 'function must be a positive integer id, got nothing' });
     assert.deepEqual(values.idList('1, 2,3', 'functions'), [1, 2, 3]);
     assert.throws(() => values.idList(['1', 'x'], 'functions'), /functions must be a positive integer id, got "x"/);
@@ -65,7 +72,9 @@ describe('plain values (src/lynx/values)', () => {
     assert.throws(() => values.topicKey('write', 'msg.topic_key'), /msg.topic_key must start with topic_/);
     assert.equal(values.operation('metaGet', ['list', 'meta-get']), 'meta-get');
     assert.equal(values.operation(' META_GET ', ['list', 'meta-get']), 'meta-get');
-    assert.throws(() => values.operation('destroy', ['list', 'get']), { message: 'operation "destroy" is unknown: use one of list, get (in the node or msg.operation)' });
+    assert.throws(() => values.operation('destroy', ['list', 'get']), {
+      message: 'operation "destroy" is unknown: use one of list, get (in the node or msg.operation)',
+    });
     assert.equal(values.wholeNumber('0', 'limit', undefined), undefined);
     assert.equal(values.wholeNumber(' 25 ', 'limit', undefined), 25);
     assert.throws(() => values.wholeNumber(-1, 'msg.limit', undefined), /msg.limit must be a whole number/);
@@ -84,8 +93,14 @@ describe('write values (src/lynx/codec)', () => {
     assert.deepEqual(writePayload({ value: 'on', msg: 'by flow', timestamp: 5 }, states, 10), { value: 1, timestamp: 5, msg: 'by flow' });
   });
   it('refuses anything else naming what came and what is accepted', () => {
-    assert.throws(() => writePayload('banana', states, 1), (e) => e.key === 'write.valueOrState' && /the string "banana".*accepted: a number.*on, off/.test(e.message));
-    assert.throws(() => writePayload([1, 2], new Map(), 1), (e) => e.key === 'write.value' && /an array of 2/.test(e.message));
+    assert.throws(
+      () => writePayload('banana', states, 1),
+      (e) => e.key === 'write.valueOrState' && /the string "banana".*accepted: a number.*on, off/.test(e.message),
+    );
+    assert.throws(
+      () => writePayload([1, 2], new Map(), 1),
+      (e) => e.key === 'write.value' && /an array of 2/.test(e.message),
+    );
     assert.throws(() => writePayload({ value: 1, msg: 5 }, states, 1), { field: 'payload.msg' });
     assert.throws(() => writePayload({ value: 1, timestamp: 'x' }, states, 1), { field: 'payload.timestamp' });
   });
@@ -109,24 +124,46 @@ describe('following functions (src/lynx/follow)', () => {
   it('selects by id, type or meta, or names the setting that is wrong', () => {
     assert.equal(functionSelector({ selectBy: 'function', function: '5' })(fns[4]), true);
     assert.throws(() => functionSelector({ selectBy: 'function', function: 'abc' }), /function must be a positive integer id/);
-    assert.throws(() => functionSelector({ selectBy: 'type', ftype: ' ' }), (e) => e.key === 'follow.noType' && e.field === 'ftype');
-    assert.throws(() => functionSelector({ selectBy: 'meta', metaFilter: [] }), (e) => e.key === 'follow.noFilter');
+    assert.throws(
+      () => functionSelector({ selectBy: 'type', ftype: ' ' }),
+      (e) => e.key === 'follow.noType' && e.field === 'ftype',
+    );
+    assert.throws(
+      () => functionSelector({ selectBy: 'meta', metaFilter: [] }),
+      (e) => e.key === 'follow.noFilter',
+    );
     assert.throws(() => functionSelector({ selectBy: 'x' }), /Select must be function, type or meta, got x/);
   });
   it('plans the first subscriptions: shared topics once, the client_id prefix added once', () => {
     const plan = planTopics(fns, temps, 'topic_read', 1001, new Map());
     assert.deepEqual(plan.add, ['1001/obj/a', '1001/obj/b']);
-    assert.deepEqual(plan.wanted.get('1001/obj/a').map((f) => f.id), [1, 2]);
+    assert.deepEqual(
+      plan.wanted.get('1001/obj/a').map((f) => f.id),
+      [1, 2],
+    );
     assert.deepEqual([plan.remove, plan.changed, plan.matched, plan.missingKey], [[], [], 4, 1]);
   });
   it('plans only the difference when the list changes', () => {
-    const current = new Map([['1001/obj/a', signature([fns[0], fns[1]])], ['1001/obj/b', signature([fns[2]])], ['1001/obj/gone', 'x']]);
+    const current = new Map([
+      ['1001/obj/a', signature([fns[0], fns[1]])],
+      ['1001/obj/b', signature([fns[2]])],
+      ['1001/obj/gone', 'x'],
+    ]);
     const next = [fns[0], fn(2, 'temp', { topic_read: 'obj/a', unit: 'C' }), fns[2], fn(6, 'temp', { topic_read: 'obj/new' })];
     const plan = planTopics(next, temps, 'topic_read', 1001, current);
     assert.deepEqual(plan.add, ['1001/obj/new']);
     assert.deepEqual(plan.remove, ['1001/obj/gone']);
     assert.deepEqual(plan.changed, ['1001/obj/a'], 'meta of function 2 changed');
-    const same = planTopics(fns, temps, 'topic_read', 1001, new Map([['1001/obj/a', signature([fns[0], fns[1]])], ['1001/obj/b', signature([fns[2]])]]));
+    const same = planTopics(
+      fns,
+      temps,
+      'topic_read',
+      1001,
+      new Map([
+        ['1001/obj/a', signature([fns[0], fns[1]])],
+        ['1001/obj/b', signature([fns[2]])],
+      ]),
+    );
     assert.deepEqual([same.add, same.remove, same.changed], [[], [], []]);
   });
   it('follows another topic key, and tells a selection without that key', () => {
@@ -139,15 +176,28 @@ describe('following functions (src/lynx/follow)', () => {
 describe('ModelX filters (src/lynx/modelx)', () => {
   it('is validateModelXFilter (the MQTT topic filter check keeps the name validateFilter)', () => {
     assert.deepEqual(validateModelXFilter({ type: 'x', meta: { a: '1' } }), { type: 'x', meta: { a: '1' } });
-    assert.throws(() => validateModelXFilter({ name: 'x' }), (e) => e instanceof ModelXValidationError && e instanceof LynxError && e.key === 'modelx.filterKeys');
+    assert.throws(
+      () => validateModelXFilter({ name: 'x' }),
+      (e) => e instanceof ModelXValidationError && e instanceof LynxError && e.key === 'modelx.filterKeys',
+    );
   });
 });
 
 describe('the one error type (src/errors)', () => {
-  it('every area\'s error is a LynxError with a field, a code and an i18n key', () => {
-    assert.throws(() => require(path.join(dist, 'lynx/schedule')).validateCronField('minute', '60'),
-      (e) => e instanceof ScheduleValidationError && e instanceof LynxError && e.key === 'cron.outOfRange' && e.params.n === 60 && e.code === 'EINPUT');
-    assert.throws(() => require(path.join(dist, 'util/time')).parseTime('soon', 'msg.from'), (e) => e instanceof TimeParseError && e instanceof LynxError && e.key === 'time.text');
+  it("every area's error is a LynxError with a field, a code and an i18n key", () => {
+    assert.throws(
+      () => require(path.join(dist, 'lynx/schedule')).validateCronField('minute', '60'),
+      (e) =>
+        e instanceof ScheduleValidationError &&
+        e instanceof LynxError &&
+        e.key === 'cron.outOfRange' &&
+        e.params.n === 60 &&
+        e.code === 'EINPUT',
+    );
+    assert.throws(
+      () => require(path.join(dist, 'util/time')).parseTime('soon', 'msg.from'),
+      (e) => e instanceof TimeParseError && e instanceof LynxError && e.key === 'time.text',
+    );
     const api = new LynxApiError('nope', { status: 503, method: 'GET', path: '/x?k=1', code: 'EHTTP' });
     assert.ok(api instanceof LynxError);
     assert.equal(api.code, 'EHTTP');

@@ -3,7 +3,9 @@
 const assert = require('node:assert/strict');
 const path = require('node:path');
 
-const { endpointsOf, judge, bindSecret, sameSecret, stripEntered, refusalMessage, ENTERED_MARK } = require(path.resolve(__dirname, '../../dist/src/util/secret-binding'));
+const { endpointsOf, judge, bindSecret, sameSecret, stripEntered, refusalMessage, ENTERED_MARK } = require(
+  path.resolve(__dirname, '../../dist/src/util/secret-binding'),
+);
 
 describe('secret binding (src/util/secret-binding.ts)', function () {
   const here = endpointsOf('https://lynx.example.com/base', 'mqtts://lynx.example.com:8883');
@@ -36,7 +38,13 @@ describe('secret binding (src/util/secret-binding.ts)', function () {
   it('strips the dialog mark and names both ends in a refusal', () => {
     assert.deepEqual(stripEntered(`${ENTERED_MARK}abc`), { value: 'abc', entered: true });
     assert.deepEqual(stripEntered('abc'), { value: 'abc', entered: false });
-    assert.match(refusalMessage('apiKey', here, there), /^The API key was entered for https:\/\/lynx\.example\.com, not for https:\/\/evil\.example\.net: enter it again/);
-    assert.match(refusalMessage('password', here, { ...here, mqtt: 'mqtt://x:1' }), /^The password was entered for the broker mqtts:\/\/lynx\.example\.com:8883, not for mqtt:\/\/x:1/);
+    assert.match(
+      refusalMessage('apiKey', here, there),
+      /^The API key was entered for https:\/\/lynx\.example\.com, not for https:\/\/evil\.example\.net: enter it again/,
+    );
+    assert.match(
+      refusalMessage('password', here, { ...here, mqtt: 'mqtt://x:1' }),
+      /^The password was entered for the broker mqtts:\/\/lynx\.example\.com:8883, not for mqtt:\/\/x:1/,
+    );
   });
 });

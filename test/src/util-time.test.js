@@ -38,12 +38,15 @@ describe('parseTime', () => {
   });
   it('rejects garbage with an error naming the field and the fix', () => {
     for (const bad of ['yesterday', '-1y', '-h', {}, [], true, -5, NaN, new Date('x'), '2024-13-45T99:00']) {
-      assert.throws(() => parseTime(bad, 'msg.from', NOW), (e) => {
-        assert.ok(e instanceof TimeParseError, String(bad));
-        assert.equal(e.field, 'msg.from');
-        assert.match(e.message, /^msg\.from /);
-        return true;
-      });
+      assert.throws(
+        () => parseTime(bad, 'msg.from', NOW),
+        (e) => {
+          assert.ok(e instanceof TimeParseError, String(bad));
+          assert.equal(e.field, 'msg.from');
+          assert.match(e.message, /^msg\.from /);
+          return true;
+        },
+      );
     }
     assert.throws(() => parseTime('-1y', 'from'), /unknown unit 'y'.*-30m/);
     assert.throws(() => parseTime('soon', 'to'), /to 'soon' is not a time: use a Date, an ISO 8601 string/);
@@ -55,7 +58,10 @@ describe('parseRange', () => {
     assert.deepEqual(parseRange(1000.7, 2000.2), { from: 1000, to: 2001 });
   });
   it('rejects from after to, naming from', () => {
-    assert.throws(() => parseRange('-1h', '-2h', { now: NOW }), (e) => e.field === 'from' && /is after to/.test(e.message));
+    assert.throws(
+      () => parseRange('-1h', '-2h', { now: NOW }),
+      (e) => e.field === 'from' && /is after to/.test(e.message),
+    );
   });
   it('allows open bounds', () => assert.deepEqual(parseRange(undefined, '-1h', { now: NOW }), { from: undefined, to: NOW_S - 3600 }));
 });
@@ -67,8 +73,13 @@ describe('path templates', () => {
     assert.equal(p, '/api/v2/functionx/12/7/meta/a%20b%2Fc%3F');
   });
   it('names a missing placeholder', () => {
-    assert.throws(() => fillPath('/api/v2/functionx/{installation_id}/{id}', (n) => (n === 'id' ? 3 : undefined)),
-      (e) => e instanceof PathTemplateError && e.field === 'installation_id' && /\{installation_id\}.*msg\.params\.installation_id/.test(e.message));
+    assert.throws(
+      () => fillPath('/api/v2/functionx/{installation_id}/{id}', (n) => (n === 'id' ? 3 : undefined)),
+      (e) =>
+        e instanceof PathTemplateError &&
+        e.field === 'installation_id' &&
+        /\{installation_id\}.*msg\.params\.installation_id/.test(e.message),
+    );
   });
   it('refuses values that would change the path', () => {
     assert.throws(() => fillPath('/api/v2/x/{a}', () => '..'), /must not be '\.\.'/);
@@ -97,7 +108,10 @@ describe('notification templates', () => {
     assert.deepEqual(t.render({ payload: 25, limit: 20 }), { message: 'Temp 25 > 20 & rising' });
   });
   it('reports a syntax error at compile time', () => {
-    assert.throws(() => compileTemplate('{{#if payload}}open', 'text'), (e) => e instanceof TemplateError && /syntax error/.test(e.message));
+    assert.throws(
+      () => compileTemplate('{{#if payload}}open', 'text'),
+      (e) => e instanceof TemplateError && /syntax error/.test(e.message),
+    );
     assert.throws(() => compileTemplate('', 'json'), /template is empty/);
     assert.throws(() => compileTemplate('x', 'xml'), /format must be/);
   });

@@ -52,8 +52,7 @@ function collect(node) {
  */
 function first(nodes, fire) {
   return new Promise((resolve) => {
-    const listeners = Object.entries(nodes).flatMap(([name, some]) =>
-      [].concat(some).map((node) => [node, (m) => finish({ [name]: m })]));
+    const listeners = Object.entries(nodes).flatMap(([name, some]) => [].concat(some).map((node) => [node, (m) => finish({ [name]: m })]));
     function finish(r) {
       for (const [node, on] of listeners) node.removeListener('input', on);
       resolve(r);

@@ -4,10 +4,12 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 const { dist } = require('../support/nodered');
 
-const { validateCronField, validateSchedule, normaliseScheduleTopic, ScheduleValidationError } = require(path.join(dist, 'src', 'lynx', 'schedule'));
+const { validateCronField, validateSchedule, normaliseScheduleTopic, ScheduleValidationError } = require(
+  path.join(dist, 'src', 'lynx', 'schedule'),
+);
 
 describe('cron validation (src/lynx/schedule)', () => {
-  it('accepts *, numbers, lists, ranges and steps within each field\'s range', () => {
+  it("accepts *, numbers, lists, ranges and steps within each field's range", () => {
     const good = {
       minute: ['*', '0', '59', '0,15,30,45', '*/5', '0-30/10', '5-10'],
       hour: ['*', '0', '23', '7,19', '8-17', '*/2'],
@@ -33,7 +35,10 @@ describe('cron validation (src/lynx/schedule)', () => {
       ['day_of_week', '8', /day_of_week "8".*outside 0-7/],
     ];
     for (const [field, v, re] of bad) {
-      assert.throws(() => validateCronField(field, v), (e) => e instanceof ScheduleValidationError && e.field === field && re.test(e.message));
+      assert.throws(
+        () => validateCronField(field, v),
+        (e) => e instanceof ScheduleValidationError && e.field === field && re.test(e.message),
+      );
     }
   });
 
@@ -60,18 +65,44 @@ describe('cron validation (src/lynx/schedule)', () => {
   it('validates a whole schedule: defaults to *, numeric value, active boolean, topic rules', () => {
     const s = validateSchedule({ topic: 'set/obj/lamp', value: '1', hour: '7' });
     assert.deepEqual(
-      { minute: s.minute, hour: s.hour, day_of_month: s.day_of_month, month: s.month, day_of_week: s.day_of_week, value: s.value, active: s.active },
+      {
+        minute: s.minute,
+        hour: s.hour,
+        day_of_month: s.day_of_month,
+        month: s.month,
+        day_of_week: s.day_of_week,
+        value: s.value,
+        active: s.active,
+      },
       { minute: '*', hour: '7', day_of_month: '*', month: '*', day_of_week: '*', value: 1, active: true },
     );
-    assert.throws(() => validateSchedule({ topic: 'set/obj/lamp', value: 'on' }), (e) => e.field === 'value' && /value must be a number.*"on"/.test(e.message));
-    assert.throws(() => validateSchedule({ topic: 'set/obj/lamp', value: 1, active: 'yes' }), (e) => e.field === 'active');
-    assert.throws(() => validateSchedule({ value: 1 }), (e) => e.field === 'topic' && /topic must be a non-empty string/.test(e.message));
-    assert.throws(() => validateSchedule({ topic: 'set/obj/lamp', value: 1, month: '13' }), (e) => e.field === 'month');
-    assert.throws(() => validateSchedule('0 7 * * *'), (e) => e.field === 'payload');
-    assert.throws(() => validateSchedule({ topic: 'x', value: 1, executor: '' }), (e) => e.field === 'executor');
+    assert.throws(
+      () => validateSchedule({ topic: 'set/obj/lamp', value: 'on' }),
+      (e) => e.field === 'value' && /value must be a number.*"on"/.test(e.message),
+    );
+    assert.throws(
+      () => validateSchedule({ topic: 'set/obj/lamp', value: 1, active: 'yes' }),
+      (e) => e.field === 'active',
+    );
+    assert.throws(
+      () => validateSchedule({ value: 1 }),
+      (e) => e.field === 'topic' && /topic must be a non-empty string/.test(e.message),
+    );
+    assert.throws(
+      () => validateSchedule({ topic: 'set/obj/lamp', value: 1, month: '13' }),
+      (e) => e.field === 'month',
+    );
+    assert.throws(
+      () => validateSchedule('0 7 * * *'),
+      (e) => e.field === 'payload',
+    );
+    assert.throws(
+      () => validateSchedule({ topic: 'x', value: 1, executor: '' }),
+      (e) => e.field === 'executor',
+    );
   });
 
-  it('normalises the topic: strips the installation\'s client_id prefix, refuses wildcards and empty levels', () => {
+  it("normalises the topic: strips the installation's client_id prefix, refuses wildcards and empty levels", () => {
     assert.equal(normaliseScheduleTopic('2101/set/obj/lamp', 2101), 'set/obj/lamp');
     assert.equal(normaliseScheduleTopic('2102/set/obj/lamp', 2101), '2102/set/obj/lamp');
     assert.equal(normaliseScheduleTopic(' set/obj/lamp '), 'set/obj/lamp');
