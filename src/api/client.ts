@@ -345,14 +345,7 @@ export class ApiClient extends EventEmitter {
     extraHeaders?: Record<string, string>,
   ): Promise<Attempt> {
     const cleanPath = stripQuery(path);
-    if (this.closed) {
-      throw new LynxApiError(`${method} ${cleanPath} aborted: the API client was closed (config node stopped or redeployed)`, {
-        status: 0,
-        method,
-        path: cleanPath,
-        code: 'EABORT',
-      });
-    }
+    if (this.closed) throw closedError(method, cleanPath);
     if (opts.signal?.aborted) throw this.abortError(method, cleanPath);
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.userAgent };
     for (const [name, value] of Object.entries(opts.headers ?? {})) {
@@ -392,14 +385,7 @@ export class ApiClient extends EventEmitter {
           { status: 0, method, path: cleanPath, code: 'ETIMEDOUT' },
         );
       }
-      if (this.closed) {
-        throw new LynxApiError(`${method} ${cleanPath} aborted: the API client was closed (config node stopped or redeployed)`, {
-          status: 0,
-          method,
-          path: cleanPath,
-          code: 'EABORT',
-        });
-      }
+      if (this.closed) throw closedError(method, cleanPath);
       throw new LynxApiError(this.redact(`${method} ${cleanPath} failed: ${describeNetworkError(err, this.host)}`), {
         status: 0,
         method,
@@ -791,5 +777,15 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal, mkErr: () => Error): P
         reject(e);
       },
     );
+  });
+}
+
+/** A call on (or cut short by) a closed client. */
+function closedError(method: string, path: string): LynxApiError {
+  return new LynxApiError(`${method} ${path} aborted: the API client was closed (config node stopped or redeployed)`, {
+    status: 0,
+    method,
+    path,
+    code: 'EABORT',
   });
 }

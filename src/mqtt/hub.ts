@@ -163,15 +163,8 @@ export interface Subscription {
   unsubscribe(): void;
 }
 
-interface OutItem {
-  seq: number;
-  topic: string;
-  payload: string | Buffer;
-  qos: 0 | 1;
-  retain: boolean;
-  /** When publish() was called (ms since the epoch): the age limit counts from here. */
-  queuedAt: number;
-  origin?: PublishOrigin;
+/** A queued write: what the journal keeps (queuedAt, from publish(), is what the age limit counts from), and its caller. */
+interface OutItem extends StoredMessage {
   onDropped?: (err: QueueDropError) => void;
   /** Written to the journal (and not yet removed from it). */
   stored: boolean;
