@@ -46,14 +46,37 @@ export function mask<T>(value: T, extra?: Iterable<string | undefined>): T {
 export function maskNode(node: Node): void {
   if (masked.has(node)) return;
   masked.add(node);
-  const n = node as unknown as Record<string, (...args: unknown[]) => unknown>;
-  for (const name of [...LOG_METHODS, 'status']) {
+  const n = node as unknown as Methods;
+  for (const name of MASKED_METHODS) {
     const orig = n[name];
     if (typeof orig !== 'function') continue;
-    n[name] = function (this: unknown, first: unknown, ...rest: unknown[]) {
-      return orig.call(this, mask(first), ...rest);
-    };
+    // The prototype's method (the usual case): one wrapper shared by every node, so a
+    // deployed node costs a property, not a closure per method. A method of the node's
+    // own (set by someone else first) gets a wrapper of its own.
+    n[name] = orig === (Object.getPrototypeOf(node) as Methods)[name] ? sharedWrapper(name) : ownWrapper(orig);
   }
+}
+
+type Method = (...args: unknown[]) => unknown;
+type Methods = Record<string, Method>;
+const MASKED_METHODS = [...LOG_METHODS, 'status'];
+const sharedWrappers = new Map<string, Method>();
+
+function sharedWrapper(name: string): Method {
+  let w = sharedWrappers.get(name);
+  if (!w) {
+    w = function (this: object, first: unknown, ...rest: unknown[]) {
+      return (Object.getPrototypeOf(this) as Methods)[name].call(this, mask(first), ...rest);
+    };
+    sharedWrappers.set(name, w);
+  }
+  return w;
+}
+
+function ownWrapper(orig: Method): Method {
+  return function (this: unknown, first: unknown, ...rest: unknown[]) {
+    return orig.call(this, mask(first), ...rest);
+  };
 }
 
 /**
