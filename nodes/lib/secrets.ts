@@ -5,6 +5,7 @@
 // nodes that use it (maskNode), and the admin routes mask their answers.
 import type { Node } from 'node-red';
 import { maskable, maskValue } from '../../src/util/mask';
+import { bareError } from '../../src/errors';
 
 type Provider = () => Iterable<string | undefined>;
 
@@ -51,7 +52,8 @@ export function maskNode(node: Node): void {
     const orig = n[name];
     if (typeof orig !== 'function') continue;
     n[name] = function (this: unknown, first: unknown, ...rest: unknown[]) {
-      return orig.call(this, mask(first), ...rest);
+      // An Error is shown by its toString(): the message only, no class name (bareError).
+      return orig.call(this, mask(name === 'error' && first instanceof Error ? bareError(first) : first), ...rest);
     };
   }
 }

@@ -15,6 +15,11 @@ export class ConfigError extends Error {
     super(message);
     this.name = 'ConfigError';
   }
+
+  /** The message only, no "ConfigError: " (as LynxError). */
+  override toString(): string {
+    return this.message;
+  }
 }
 
 /** The API URL without trailing slashes, or a ConfigError naming `apiUrl`. */
