@@ -197,7 +197,7 @@ async function runTest(
       tls: tls as Record<string, unknown>,
     });
     return r.ok
-      ? { ok: true, message: `MQTT: the broker at ${new URL(mqttUrl).host} accepted the connection.` }
+      ? { ok: true, message: `The broker at ${new URL(mqttUrl).host} accepted the connection.` }
       : { ok: false, message: describeBrokerError(r.error, { mqttUrl, authMode, timeoutMs: TEST_TIMEOUT_MS }) };
   };
   try {
@@ -207,7 +207,7 @@ async function runTest(
     let mqtt: Half;
     if (early) mqtt = await early;
     else if (!apiHalf.ok)
-      mqtt = { ok: false, message: "MQTT not tested: the broker takes the login's token as password, and the login did not succeed." };
+      mqtt = { ok: false, message: "Not tested: the broker takes the login's token as password, and the login did not succeed." };
     else mqtt = await testBroker(await api.token());
     return { ...apiHalf, mqtt };
   } finally {

@@ -288,10 +288,10 @@ export function describeBrokerError(err: unknown, ctx: BrokerTestContext): strin
   const codes = errorCodes(err);
   const has = (...c: string[]) => codes.some((x) => c.includes(x));
   if (has('ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_NODATA')) {
-    return `MQTT host not found: the name in ${host} does not resolve. Check the MQTT URL, or the DNS of the machine running Node-RED.`;
+    return `Host not found: the name in ${host} does not resolve. Check the MQTT URL, or the DNS of the machine running Node-RED.`;
   }
   if (has('ECONNREFUSED')) {
-    return `MQTT connection refused by ${host}: nothing is listening there. Check the port in the MQTT URL (mqtts:// is usually 8883) and that the broker is running.`;
+    return `Connection refused by ${host}: nothing is listening there. Check the port in the MQTT URL (mqtts:// is usually 8883) and that the broker is running.`;
   }
   const tls = codes.find((c) => TLS_CODES.test(c));
   if (tls || /\b(SSL|TLS|certificate)\b/i.test(msg)) {

@@ -252,6 +252,28 @@ describe('Test connection: the broker and environment variables', function () {
     assert.match(a.mqtt.message, /accepted the connection/);
   });
 
+  it("in login mode gives the broker the login's token, and does not try it when the login fails", async () => {
+    await load();
+    const user = sb.store.users.find((u) => !u.twofa);
+    const ok = await testConnection({
+      apiUrl: sb.api,
+      mqttUrl: sb.mqtt,
+      authMode: 'login',
+      credentials: { username: user.email, password: user.password },
+    });
+    assert.equal(ok.ok, true, ok.message);
+    assert.equal(ok.mqtt.ok, true, ok.mqtt.message);
+    const wrong = await testConnection({
+      apiUrl: sb.api,
+      mqttUrl: sb.mqtt,
+      authMode: 'login',
+      credentials: { username: user.email, password: 'nope-123456' },
+    });
+    assert.equal(wrong.ok, false);
+    assert.equal(wrong.mqtt.ok, false);
+    assert.match(wrong.mqtt.message, /Not tested: the broker takes the login's token/);
+  });
+
   it('reports a broker where nothing listens apart from an API that answers', async () => {
     await load();
     const port = await freePort();
@@ -264,7 +286,7 @@ describe('Test connection: the broker and environment variables', function () {
     assert.equal(a.ok, true, a.message);
     assert.match(a.message, /^Connected/);
     assert.equal(a.mqtt.ok, false);
-    assert.match(a.mqtt.message, new RegExp(`MQTT connection refused by 127\\.0\\.0\\.1:${port}: nothing is listening there`));
+    assert.match(a.mqtt.message, new RegExp(`Connection refused by 127\\.0\\.0\\.1:${port}: nothing is listening there`));
     assert.doesNotMatch(a.mqtt.message, /Error:/);
   });
 
