@@ -290,6 +290,20 @@ describe('Test connection: the broker and environment variables', function () {
     assert.doesNotMatch(a.mqtt.message, /Error:/);
   });
 
+  it('says mqtts:// to a plain broker is a TLS problem', async () => {
+    await load();
+    const plain = new URL(sb.mqtt);
+    const a = await testConnection({
+      apiUrl: sb.api,
+      mqttUrl: `mqtts://${plain.host}`,
+      authMode: 'apikey',
+      credentials: { apiKey: sb.apiKey },
+    });
+    assert.equal(a.ok, true, a.message);
+    assert.equal(a.mqtt.ok, false);
+    assert.match(a.mqtt.message, /TLS problem with the MQTT broker at 127\.0\.0\.1:\d+/);
+  });
+
   it('says the broker rejected the credentials (CONNACK 5)', async () => {
     await load();
     const a = await testConnection({ apiUrl: target.url, mqttUrl: sb.mqtt, authMode: 'apikey', credentials: { apiKey: 'k-not-the-key' } });
