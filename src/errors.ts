@@ -26,6 +26,25 @@ export class LynxError extends Error {
     if (key !== undefined) this.key = key;
     if (params !== undefined) this.params = params;
   }
+
+  /** The message only: Node-RED shows an error by toString() (Catch, debug, log), and a user reads words, not class names. */
+  override toString(): string {
+    return this.message;
+  }
+}
+
+/**
+ * `e`, printing as its message only: Node-RED shows an error by its toString() (a Catch
+ * node's msg.error.message, the debug sidebar, the log), without "Error: " or a class name.
+ */
+export function bareError<E extends Error>(e: E): E {
+  if (e.toString === LynxError.prototype.toString || Object.prototype.hasOwnProperty.call(e, 'toString')) return e;
+  try {
+    Object.defineProperty(e, 'toString', { value: () => e.message, enumerable: false, configurable: true, writable: true });
+  } catch {
+    /* a frozen error: leave it */
+  }
+  return e;
 }
 
 /** Fill `__name__` placeholders (Node-RED's i18n format) from params; an unknown name stays as it is. */

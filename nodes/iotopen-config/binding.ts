@@ -5,7 +5,7 @@
 // declare, so no deploy can change or delete it (Node-RED's credentials.extract
 // merges only declared fields) and the editor never receives it.
 import type { Node, NodeAPI } from 'node-red';
-import { ConfigError } from '../../src/lynx/connection';
+import { ConfigError, envReference } from '../../src/lynx/connection';
 import { endpointsOf, judge, refusalMessage, stripEntered, type Endpoints, type SecretBinding } from '../../src/util/secret-binding';
 import type { AuthMode, Credentials } from './options';
 
@@ -13,7 +13,6 @@ export const BINDING_FIELD = 'boundTo';
 const SECRET_FIELDS = ['apiKey', 'password'] as const;
 type SecretField = (typeof SECRET_FIELDS)[number];
 type Bindings = Partial<Record<SecretField, SecretBinding>>;
-const ENV_REF = /^\$\{(\S+)\}$|^\$\((\S+)\)$/;
 
 /** A stored secret bound to other endpoints than the config node's (code ESECRETHOST). */
 export class SecretBindingError extends ConfigError {
@@ -47,8 +46,8 @@ export function takeEntered(RED: NodeAPI, node: Node, creds: Credentials): Set<S
     const s = stripEntered(v);
     if (!s.entered) continue;
     entered.add(f);
-    const env = ENV_REF.exec(s.value);
-    const resolved = env ? (RED.util.getSetting(node, env[1] ?? env[2]) as unknown) : undefined;
+    const env = envReference(s.value);
+    const resolved = env ? (RED.util.getSetting(node, env) as unknown) : undefined;
     creds[f] = typeof resolved === 'string' ? resolved : s.value;
   }
   return entered;
@@ -106,8 +105,8 @@ export function bindSecrets(
  * A deployed node's stored secret (as it sends it) and the API origin it was entered for;
  * its stored user name; or nothing for a node that never judged its secrets.
  */
-export function storedSecret(node: object, field: SecretField): { value?: string; api?: string; username?: string } {
+export function storedSecret(node: object, field: SecretField): { value?: string; api?: string; mqtt?: string; username?: string } {
   const s = stored.get(node);
   if (!s) return {};
-  return { value: s.creds[field], api: s.bound[field]?.api, username: s.creds.username };
+  return { value: s.creds[field], api: s.bound[field]?.api, mqtt: s.bound[field]?.mqtt, username: s.creds.username };
 }

@@ -23,7 +23,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from 'node-red';
-import { LynxError, fillParams, reasonOf, type ErrorParams } from '../../src/errors';
+import { LynxError, bareError, fillParams, reasonOf, type ErrorParams } from '../../src/errors';
 import type { InstallationInfo } from '../../src/api/models';
 import { getServer, type LynxServer } from './index';
 import { fieldReader, readField, type Field, type Fields, type Values } from './fields';
@@ -188,6 +188,10 @@ function isApiError(err: unknown): err is ApiErrorLike {
  * translated text; nothing secret is added (the client's errors carry no keys).
  */
 export function toNodeError(err: unknown, tr?: (key: string, params?: ErrorParams) => string | undefined): NodeFacingError {
+  return bareError(nodeError(err, tr));
+}
+
+function nodeError(err: unknown, tr?: (key: string, params?: ErrorParams) => string | undefined): NodeFacingError {
   if (isApiError(err)) {
     const { status, serverMessage, method, path: p, code } = err;
     let text = err.message;

@@ -5,6 +5,7 @@
 // nodes that use it (maskNode), and the admin routes mask their answers.
 import type { Node } from 'node-red';
 import { maskable, maskValue } from '../../src/util/mask';
+import { bareError } from '../../src/errors';
 
 type Provider = () => Iterable<string | undefined>;
 
@@ -53,7 +54,7 @@ export function maskNode(node: Node): void {
     // The prototype's method (the usual case): one wrapper shared by every node, so a
     // deployed node costs a property, not a closure per method. A method of the node's
     // own (set by someone else first) gets a wrapper of its own.
-    n[name] = orig === (Object.getPrototypeOf(node) as Methods)[name] ? sharedWrapper(name) : ownWrapper(orig);
+    n[name] = orig === (Object.getPrototypeOf(node) as Methods)[name] ? sharedWrapper(name) : ownWrapper(name, orig);
   }
 }
 
@@ -66,17 +67,22 @@ function sharedWrapper(name: string): Method {
   let w = sharedWrappers.get(name);
   if (!w) {
     w = function (this: object, first: unknown, ...rest: unknown[]) {
-      return (Object.getPrototypeOf(this) as Methods)[name].call(this, mask(first), ...rest);
+      return (Object.getPrototypeOf(this) as Methods)[name].call(this, maskedArg(name, first), ...rest);
     };
     sharedWrappers.set(name, w);
   }
   return w;
 }
 
-function ownWrapper(orig: Method): Method {
+function ownWrapper(name: string, orig: Method): Method {
   return function (this: unknown, first: unknown, ...rest: unknown[]) {
-    return orig.call(this, mask(first), ...rest);
+    return orig.call(this, maskedArg(name, first), ...rest);
   };
+}
+
+/** What a masked method passes on: an Error for node.error shown by its message only, no class name (bareError). */
+function maskedArg(name: string, first: unknown): unknown {
+  return mask(name === 'error' && first instanceof Error ? bareError(first) : first);
 }
 
 /**

@@ -15,6 +15,11 @@ export class ConfigError extends Error {
     super(message);
     this.name = 'ConfigError';
   }
+
+  /** The message only, no "ConfigError: " (as LynxError). */
+  override toString(): string {
+    return this.message;
+  }
 }
 
 /** The API URL without trailing slashes, or a ConfigError naming `apiUrl`. */
@@ -227,7 +232,16 @@ export function parseHostList(value: unknown, setting: string): HostPattern[] {
   });
 }
 
-/** Whether an http(s) URL's host (and port, when an entry names one) is on the list. */
+const DEFAULT_PORTS: Record<string, string> = {
+  'http:': '80',
+  'https:': '443',
+  'mqtt:': '1883',
+  'mqtts:': '8883',
+  'ws:': '80',
+  'wss:': '443',
+};
+
+/** Whether an http(s) or MQTT URL's host (and port, when an entry names one) is on the list. */
 export function hostAllowed(url: string, patterns: HostPattern[]): boolean {
   let u: URL;
   try {
@@ -236,9 +250,68 @@ export function hostAllowed(url: string, patterns: HostPattern[]): boolean {
     return false;
   }
   const host = u.hostname.toLowerCase();
-  const port = u.port || (u.protocol === 'https:' ? '443' : u.protocol === 'http:' ? '80' : '');
+  const port = u.port || DEFAULT_PORTS[u.protocol] || '';
   return patterns.some(
     (p) =>
       (p.wildcard ? host.endsWith(p.host) && host.length > p.host.length : host === p.host) && (p.port === undefined || p.port === port),
   );
+}
+
+export interface BrokerTestContext {
+  mqttUrl: string;
+  authMode: 'apikey' | 'login';
+  timeoutMs: number;
+}
+
+/**
+ * Words a user understands for a failed test connection to the MQTT broker (the error of
+ * src/mqtt probeBroker: a socket or TLS code, a CONNACK return code, or a timeout). Never
+ * includes a secret: only the URL's host, codes and the broker's reason.
+ */
+export function describeBrokerError(err: unknown, ctx: BrokerTestContext): string {
+  const e = (err && typeof err === 'object' ? err : {}) as { code?: unknown; message?: unknown };
+  const msg = typeof e.message === 'string' ? e.message : '';
+  let host = ctx.mqttUrl;
+  try {
+    host = new URL(ctx.mqttUrl).host;
+  } catch {
+    /* keep the raw value */
+  }
+  if (typeof e.code === 'number') {
+    const why = msg.replace(/^Connection refused: /, '');
+    if ([4, 5, 134, 135].includes(e.code)) {
+      const secret = ctx.authMode === 'login' ? "the login's token (the password)" : 'the API key (the password)';
+      return `The MQTT broker at ${host} rejected the credentials (CONNACK ${e.code}: ${why}): check the MQTT user and ${secret}.`;
+    }
+    return `The MQTT broker at ${host} refused the connection (CONNACK ${e.code}: ${why}).`;
+  }
+  const codes = errorCodes(err);
+  const has = (...c: string[]) => codes.some((x) => c.includes(x));
+  if (has('ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_NODATA')) {
+    return `Host not found: the name in ${host} does not resolve. Check the MQTT URL, or the DNS of the machine running Node-RED.`;
+  }
+  if (has('ECONNREFUSED')) {
+    return `Connection refused by ${host}: nothing is listening there. Check the port in the MQTT URL (mqtts:// is usually 8883) and that the broker is running.`;
+  }
+  const tls = codes.find((c) => TLS_CODES.test(c));
+  if (tls || /\b(SSL|TLS|certificate)\b/i.test(msg)) {
+    return `TLS problem with the MQTT broker at ${host}${tls ? ` (${tls})` : ''}: check mqtts:// versus mqtt:// in the MQTT URL; a private certificate authority needs its CA in a TLS configuration.`;
+  }
+  if (has('ETIMEDOUT') || /timeout/i.test(msg)) {
+    return `No answer from the MQTT broker at ${host} within ${Math.round(ctx.timeoutMs / 1000)} s. Check the MQTT URL, and a firewall between Node-RED and the broker.`;
+  }
+  if (has('ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ECLOSED')) {
+    return `The MQTT connection to ${host} was cut or the host is unreachable: check the MQTT URL (its scheme and port) and the network.`;
+  }
+  return `Could not connect to the MQTT broker at ${host}: ${msg || 'unknown error'}`;
+}
+
+/** Node-RED's rule for an environment variable in a node property: the whole value is ${NAME} or $(NAME). */
+const ENV_PROPERTY = /^\$\{(\S+)\}$|^\$\((\S+)\)$/;
+
+/** The variable a value names as a whole (Node-RED substitutes it at deploy), or null. */
+export function envReference(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const m = ENV_PROPERTY.exec(value);
+  return m ? (m[1] ?? m[2]) : null;
 }

@@ -131,6 +131,11 @@ export class QueueDropError extends Error {
     super(message);
     this.name = 'QueueDropError';
   }
+
+  /** The message only, no "QueueDropError: " (as LynxError). */
+  override toString(): string {
+    return this.message;
+  }
 }
 
 /** What a hub passes to its successor (handover.ts): the queue, in order. */

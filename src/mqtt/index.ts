@@ -19,3 +19,5 @@ export type { StoredMessage, PublishOrigin, JournalLoad } from './queue-store';
 export { TopicTrie, validateFilter, validateTopic } from './trie';
 export { decodeLynxPayload, encodeLynxPayload } from '../lynx/codec';
 export type { LynxPayload, DecodedPayload } from '../lynx/codec';
+export { probeBroker, PROBE_MAX_TIMEOUT_MS } from './probe';
+export type { ProbeOptions, ProbeResult } from './probe';

@@ -1,9 +1,11 @@
 'use strict';
 // Rows that show only when they apply, in the real editor: schedule's Active box only for
 // create (update leaves active alone), mqtt-publish's API-mode payload hint only in API
-// mode, notify's field only for a template in text format. Real Node-RED, real Chromium,
+// mode, notify's field only for a template in text format; the config dialog's Test connection
+// shows the broker's answer on its own line, beside the API's. Real Node-RED, real Chromium,
 // the Lynx sandbox (see harness.js).
 const assert = require('node:assert/strict');
+const net = require('node:net');
 const path = require('node:path');
 const { startHarness, screenshotPath, root, CONFIG_ID } = require('./harness');
 
@@ -126,6 +128,38 @@ describe('editor rows follow the choices they depend on (real browser)', functio
       'default/json': [false],
       'default/text': [false],
     });
+    assert.deepEqual(errors(), []);
+  });
+  it("iotopen-config: Test connection shows a broker where nothing listens apart from the API's answer", async function () {
+    h.phase = 'config test connection';
+    // A port nothing listens on (taken, then freed).
+    const port = await new Promise((resolve) => {
+      const srv = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = srv.address().port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const id = await openNode('iotopen-functionx-out', { installation: String(h.sb.installations[0].id), installationType: 'num' });
+    await page.click('#node-input-btn-server-edit');
+    await page.locator('#node-config-dialog-cancel').waitFor({ state: 'visible' });
+    // A typed key (a stored one goes only to the broker it was entered for) and a bad MQTT URL.
+    await page.fill('#node-config-input-apiKey', h.sb.apiKey);
+    await page.fill('#node-config-input-mqttUrl', `mqtt://127.0.0.1:${port}`);
+    await page.click('#iotopen-config-test');
+    await page.waitForFunction(() => $('#iotopen-config-test-result').is('.iotopen-config-ok, .iotopen-config-fail'));
+    const api = await page.locator('#iotopen-config-test-api').textContent();
+    const mqtt = await page.locator('#iotopen-config-test-mqtt').textContent();
+    await page
+      .locator('#red-ui-editor-stack .red-ui-tray')
+      .last()
+      .screenshot({ path: screenshotPath('config-test-mqtt.png') });
+    assert.equal(await page.locator('#iotopen-config-test-api.iotopen-config-ok').count(), 1, `API line: ${api}`);
+    assert.match(api, /Connected/);
+    assert.equal(await page.locator('#iotopen-config-test-mqtt.iotopen-config-fail').count(), 1, `MQTT line: ${mqtt}`);
+    assert.match(mqtt, new RegExp(`MQTT: Connection refused by 127\\.0\\.0\\.1:${port}: nothing is listening there`));
+    await page.click('#node-config-dialog-cancel');
+    await page.locator('#node-config-dialog-cancel').waitFor({ state: 'detached' });
+    await closeNode(id);
     assert.deepEqual(errors(), []);
   });
 });

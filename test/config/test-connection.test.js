@@ -208,3 +208,203 @@ describe('host allowlist rules (src/lynx/connection.ts)', function () {
     }
   });
 });
+
+describe('Test connection: the broker and environment variables', function () {
+  const { freePort, next } = require('../support/util');
+  const ENV = ['LYNX_T_API_URL', 'LYNX_T_MQTT_URL', 'LYNX_T_KEY', 'LYNX_T_UNSET'];
+  let sb;
+  let target;
+  before(async () => {
+    sb = await startSandbox({ port: 0, mqttPort: 0 });
+    // An API that accepts any key: the broker's answer is then the broker's own.
+    target = await recorder((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('[]');
+    });
+  });
+  after(async () => {
+    await target.close();
+    await sb.stop();
+  });
+  afterEach(async () => {
+    for (const k of ENV) delete process.env[k];
+    await helper.unload();
+    helper.settings({});
+  });
+
+  async function load(settings) {
+    if (settings) helper.settings(settings);
+    const cfg = configNode(sb);
+    await helper.load(configMod, [cfg.node], cfg.credentials);
+  }
+
+  it('tries the broker too, with the MQTT user and the API key as password', async () => {
+    await load();
+    const a = await testConnection({
+      apiUrl: sb.api,
+      mqttUrl: sb.mqtt,
+      mqttUsername: 'me',
+      authMode: 'apikey',
+      credentials: { apiKey: sb.apiKey },
+    });
+    assert.equal(a.ok, true, a.message);
+    assert.equal(a.mqtt.ok, true, a.mqtt.message);
+    assert.match(a.mqtt.message, /accepted the connection/);
+  });
+
+  it("in login mode gives the broker the login's token, and does not try it when the login fails", async () => {
+    await load();
+    const user = sb.store.users.find((u) => !u.twofa);
+    const ok = await testConnection({
+      apiUrl: sb.api,
+      mqttUrl: sb.mqtt,
+      authMode: 'login',
+      credentials: { username: user.email, password: user.password },
+    });
+    assert.equal(ok.ok, true, ok.message);
+    assert.equal(ok.mqtt.ok, true, ok.mqtt.message);
+    const wrong = await testConnection({
+      apiUrl: sb.api,
+      mqttUrl: sb.mqtt,
+      authMode: 'login',
+      credentials: { username: user.email, password: 'nope-123456' },
+    });
+    assert.equal(wrong.ok, false);
+    assert.equal(wrong.mqtt.ok, false);
+    assert.match(wrong.mqtt.message, /Not tested: the broker takes the login's token/);
+  });
+
+  it('reports a broker where nothing listens apart from an API that answers', async () => {
+    await load();
+    const port = await freePort();
+    const a = await testConnection({
+      apiUrl: sb.api,
+      mqttUrl: `mqtt://127.0.0.1:${port}`,
+      authMode: 'apikey',
+      credentials: { apiKey: sb.apiKey },
+    });
+    assert.equal(a.ok, true, a.message);
+    assert.match(a.message, /^Connected/);
+    assert.equal(a.mqtt.ok, false);
+    assert.match(a.mqtt.message, new RegExp(`Connection refused by 127\\.0\\.0\\.1:${port}: nothing is listening there`));
+    assert.doesNotMatch(a.mqtt.message, /Error:/);
+  });
+
+  it('says mqtts:// to a plain broker is a TLS problem', async () => {
+    await load();
+    const plain = new URL(sb.mqtt);
+    const a = await testConnection({
+      apiUrl: sb.api,
+      mqttUrl: `mqtts://${plain.host}`,
+      authMode: 'apikey',
+      credentials: { apiKey: sb.apiKey },
+    });
+    assert.equal(a.ok, true, a.message);
+    assert.equal(a.mqtt.ok, false);
+    assert.match(a.mqtt.message, /TLS problem with the MQTT broker at 127\.0\.0\.1:\d+/);
+  });
+
+  it('says the broker rejected the credentials (CONNACK 5)', async () => {
+    await load();
+    const a = await testConnection({ apiUrl: target.url, mqttUrl: sb.mqtt, authMode: 'apikey', credentials: { apiKey: 'k-not-the-key' } });
+    assert.equal(a.ok, true, 'the recording API takes any key');
+    assert.equal(a.mqtt.ok, false);
+    assert.match(a.mqtt.message, /rejected the credentials \(CONNACK [45]: .+\): check the MQTT user and the API key/);
+    assert.ok(!a.mqtt.message.includes('k-not-the-key'));
+  });
+
+  it('does not reach an MQTT host that iotopenConfigTestHosts does not list', async () => {
+    const hole = await startBlackhole();
+    try {
+      await load({ iotopenConfigTestHosts: [`127.0.0.1:${new URL(sb.api).port}`] });
+      const a = await testConnection({
+        apiUrl: sb.api,
+        mqttUrl: `mqtt://127.0.0.1:${hole.port}`,
+        authMode: 'apikey',
+        credentials: { apiKey: sb.apiKey },
+      });
+      assert.equal(a.ok, true, a.message);
+      assert.equal(a.mqtt.ok, false);
+      assert.match(
+        a.mqtt.message,
+        new RegExp(`iotopenConfigTestHosts in settings\\.js, and 127\\.0\\.0\\.1:${hole.port} is not one of them`),
+      );
+      assert.equal(hole.open, 0, 'no connection to the broker');
+    } finally {
+      await hole.close();
+    }
+  });
+
+  it('sends a stored key only to the broker it was entered for', async () => {
+    await load();
+    const port = await freePort();
+    const a = await testConnection({
+      id: 'cfg',
+      apiUrl: sb.api,
+      mqttUrl: `mqtt://127.0.0.1:${port}`,
+      authMode: 'apikey',
+      credentials: { apiKey: '__PWRD__' },
+    });
+    assert.equal(a.ok, true, a.message);
+    assert.equal(a.mqtt.ok, false);
+    assert.match(a.mqtt.message, /entered for the broker mqtt:\/\/127\.0\.0\.1:\d+: enter the secret again/);
+  });
+
+  it('resolves ${NAME} in the URLs and the key from the runtime environment', async () => {
+    await load();
+    process.env.LYNX_T_API_URL = sb.api;
+    process.env.LYNX_T_MQTT_URL = sb.mqtt;
+    process.env.LYNX_T_KEY = sb.apiKey;
+    const a = await testConnection({
+      apiUrl: '${LYNX_T_API_URL}',
+      mqttUrl: '$(LYNX_T_MQTT_URL)',
+      authMode: 'apikey',
+      credentials: { apiKey: '${LYNX_T_KEY}' },
+    });
+    assert.equal(a.ok, true, a.message);
+    assert.equal(a.mqtt.ok, true, a.mqtt.message);
+  });
+
+  it('names the environment variable that is not set', async () => {
+    await load();
+    const a = await testConnection({ apiUrl: '${LYNX_T_UNSET}', authMode: 'apikey', credentials: { apiKey: sb.apiKey } });
+    assert.equal(a.ok, false);
+    assert.match(a.message, /environment variable LYNX_T_UNSET \(in apiUrl\) is not set/);
+    assert.doesNotMatch(a.message, /is not a URL/);
+  });
+
+  it('a deployed config node with ${LYNX_T_API_URL} and the key from the environment works', async () => {
+    process.env.LYNX_T_API_URL = sb.api;
+    process.env.LYNX_T_MQTT_URL = sb.mqtt;
+    process.env.LYNX_T_KEY = sb.apiKey;
+    const flow = [
+      { id: 'cfg', type: 'iotopen-config', name: 'env', apiUrl: '${LYNX_T_API_URL}', mqttUrl: '${LYNX_T_MQTT_URL}', authMode: 'apikey' },
+      { id: 'f1', type: 'tab' },
+      {
+        id: 'api',
+        z: 'f1',
+        type: 'iotopen-api',
+        server: 'cfg',
+        method: 'GET',
+        path: '/api/v2/installationinfo',
+        installation: '',
+        params: '',
+        query: '',
+        queryType: 'json',
+        ret: 'json',
+        wires: [['out']],
+      },
+      { id: 'out', z: 'f1', type: 'helper' },
+    ];
+    await helper.load([configMod, nodeModule('iotopen-api')], flow, { cfg: { apiKey: '${LYNX_T_KEY}' } });
+    const cfg = helper.getNode('cfg');
+    assert.equal(cfg.configError, null, cfg.configError && cfg.configError.message);
+    assert.equal(cfg.apiUrl, sb.api);
+    assert.equal(cfg.mqttUrl, sb.mqtt);
+    const got = next(helper.getNode('out'));
+    helper.getNode('api').receive({ payload: '' });
+    const m = await got;
+    assert.equal(m.statusCode, 200);
+    assert.ok(Array.isArray(m.payload) && m.payload.some((i) => i.id === sb.installations[0].id), JSON.stringify(m.payload));
+  });
+});
