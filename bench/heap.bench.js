@@ -35,24 +35,7 @@ const fxFlow = (cfg, n) => {
 };
 
 const coreFlow = (sb, n) => {
-  const u = new URL(sb.mqtt);
-  const flow = [
-    {
-      id: 'b',
-      type: 'mqtt-broker',
-      name: 'bench',
-      broker: u.hostname,
-      port: u.port,
-      clientid: '',
-      autoConnect: true,
-      usetls: false,
-      protocolVersion: '4',
-      keepalive: '60',
-      cleansession: true,
-      credentials: { user: 'bench', password: sb.apiKey },
-    },
-    { id: 'count', type: 'bench-counter' },
-  ];
+  const flow = [lib.coreBroker(sb), { id: 'count', type: 'bench-counter' }];
   for (let i = 1; i <= n; i++) {
     flow.push({
       id: `in${i}`,

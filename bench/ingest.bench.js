@@ -21,7 +21,6 @@ async function main() {
   const env = await lib.startEnv(10, { separate: true });
   const { sb } = env;
   const topic = `${lib.CLIENT}/obj/bench/1/temperature`;
-  const u = new URL(sb.mqtt);
   await lib.startRuntime();
   const cfg = lib.config(sb);
   const runs = { 'functionx-in': [], 'core mqtt in': [] };
@@ -47,20 +46,7 @@ async function main() {
 
       // core mqtt in, JSON parsed (the same work: the value must be read from the payload)
       await lib.deploy([
-        {
-          id: 'b',
-          type: 'mqtt-broker',
-          name: 'bench',
-          broker: u.hostname,
-          port: u.port,
-          clientid: '',
-          autoConnect: true,
-          usetls: false,
-          protocolVersion: '4',
-          keepalive: '60',
-          cleansession: true,
-          credentials: { user: 'bench', password: sb.apiKey },
-        },
+        lib.coreBroker(sb),
         {
           id: 'in',
           type: 'mqtt in',

@@ -250,8 +250,42 @@ function config(sb) {
   };
 }
 
+/** Node-RED's core mqtt-broker config node (id 'b') for the sandbox's broker: what core `mqtt in` is measured with. */
+function coreBroker(sb) {
+  const u = new URL(sb.mqtt);
+  return {
+    id: 'b',
+    type: 'mqtt-broker',
+    name: 'bench',
+    broker: u.hostname,
+    port: u.port,
+    clientid: '',
+    autoConnect: true,
+    usetls: false,
+    protocolVersion: '4',
+    keepalive: '60',
+    cleansession: true,
+    credentials: { user: 'bench', password: sb.apiKey },
+  };
+}
+
 function fmt(n) {
   return Math.round(n).toLocaleString('en-US');
 }
 
-module.exports = { IID, CLIENT, startEnv, counter, startRuntime, deploy, unload, stopRuntime, getNode, measure, config, until, fmt };
+module.exports = {
+  IID,
+  CLIENT,
+  startEnv,
+  counter,
+  startRuntime,
+  deploy,
+  unload,
+  stopRuntime,
+  getNode,
+  measure,
+  config,
+  coreBroker,
+  until,
+  fmt,
+};

@@ -7,37 +7,10 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const mqtt = require('mqtt');
 const { MqttHub, HubHolder, closeParkedHubs, parkedHubCount, queuePending, hubQueueFile } = require('../../dist/src/mqtt');
 const { startAedes, startCountingProxy } = require('../support/brokers');
+const { waitState, logger, receiver } = require('../support/hub');
 const { waitFor, freePort, sleep } = require('../support/util');
-
-function waitState(hub, state) {
-  if (hub.state.state === state) return Promise.resolve(hub.state);
-  return new Promise((resolve) => {
-    const on = (s) => {
-      if (s.state === state) {
-        hub.off('state', on);
-        resolve(s);
-      }
-    };
-    hub.on('state', on);
-  });
-}
-
-function logger() {
-  const warns = [];
-  const infos = [];
-  return { warns, infos, warn: (m) => warns.push(m), info: (m) => infos.push(m) };
-}
-
-async function receiver(url, filter) {
-  const c = await mqtt.connectAsync(url, { clientId: `rx-${Math.random().toString(16).slice(2)}`, reconnectPeriod: 0 });
-  const got = [];
-  c.on('message', (topic, payload) => got.push({ topic, payload: payload.toString() }));
-  await c.subscribeAsync(filter, { qos: 1 });
-  return { got, end: () => c.endAsync(true) };
-}
 
 describe('MqttHub offline queue', function () {
   this.timeout(30000);
