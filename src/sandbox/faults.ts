@@ -5,6 +5,8 @@
 export type FaultPhase = 'before' | 'after';
 
 export interface FaultConfig {
+  /** Seed of the fault draws: the same seed strikes the same requests every run (default: Math.random). */
+  seed?: number;
   /** Delay before answering, in ms (at the fault's phase: before or after the route ran). */
   latencyMs?: number;
   /** Probability (0..1) of answering with errorStatus instead of the real answer. */
@@ -64,6 +66,7 @@ const emptyStats = (): FaultStats => ({ requests: 0, before: { drop: 0, stall: 0
 
 export class Faults {
   private cfg?: FaultConfig;
+  private random: () => number = Math.random;
   private remaining = Infinity;
   private counts: FaultStats = emptyStats();
 
@@ -78,6 +81,7 @@ export class Faults {
     if (Array.isArray(cfg.errorStatus) && cfg.errorStatus.length === 0)
       throw new Error('faults.set: errorStatus must list at least one status');
     this.cfg = { ...cfg, methods: cfg.methods?.map((m) => m.toUpperCase()) };
+    this.random = cfg.seed === undefined ? Math.random : seeded(cfg.seed);
     this.remaining = cfg.count ?? Infinity;
     this.counts = emptyStats();
   }
@@ -107,18 +111,18 @@ export class Faults {
     if (this.remaining <= 0) this.cfg = undefined;
     this.counts.requests++;
     const latencyMs = c.latencyMs ?? 0;
-    let phase: FaultPhase = c.phase === 'either' ? (Math.random() < 0.5 ? 'before' : 'after') : (c.phase ?? 'before');
-    if (c.dropRate && Math.random() < c.dropRate) {
+    let phase: FaultPhase = c.phase === 'either' ? (this.random() < 0.5 ? 'before' : 'after') : (c.phase ?? 'before');
+    if (c.dropRate && this.random() < c.dropRate) {
       this.counts[phase].drop++;
       return { kind: 'drop', latencyMs, phase };
     }
-    if (c.stallRate && Math.random() < c.stallRate) {
+    if (c.stallRate && this.random() < c.stallRate) {
       this.counts[phase].stall++;
       return { kind: 'stall', latencyMs, phase, stallMs: c.stallMs ?? 60000 };
     }
-    if (c.errorRate && Math.random() < c.errorRate) {
+    if (c.errorRate && this.random() < c.errorRate) {
       const statuses = Array.isArray(c.errorStatus) ? c.errorStatus : [c.errorStatus ?? 503];
-      const status = statuses[Math.floor(Math.random() * statuses.length)];
+      const status = statuses[Math.floor(this.random() * statuses.length)];
       // 429 says the request was refused unheard (RFC 6585): a server never acts and then answers it
       if (status === 429) phase = 'before';
       this.counts[phase].error++;
@@ -138,4 +142,16 @@ export class Faults {
     }
     return { kind: 'none', latencyMs, phase: 'before' };
   }
+}
+
+/** mulberry32: a small deterministic generator in [0, 1) for seeded fault draws. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
