@@ -42,6 +42,7 @@ export = function register(RED: NodeAPI): void {
   defineNode<Def, typeof FIELDS>(RED, 'iotopen-functionx-out', {
     mqtt: true,
     fields: FIELDS,
+    okStatus: (ctx) => ctx.server.connectionStatus(),
     setup(ctx) {
       const { node, server, t } = ctx;
       let closed = false;
@@ -78,8 +79,8 @@ export = function register(RED: NodeAPI): void {
           });
           if (closed) return;
           // Queued offline: show the queue length; the config node puts its connection
-          // state back on reconnect.
-          if (res && res.queued) node.status({ fill: 'yellow', shape: 'ring', text: t('status.queued', { n: server.hub.queued }) });
+          // state back on reconnect. Sent: okStatus replaces an earlier failure's red status.
+          if (res && res.queued) return { fill: 'yellow', shape: 'ring', text: t('status.queued', { n: server.hub.queued }) };
         },
         close() {
           closed = true;

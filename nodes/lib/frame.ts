@@ -67,7 +67,8 @@ export interface Ctx<C> {
 }
 
 export interface Hooks<V> {
-  input?(msg: Msg, values: V, send: Send): Promise<void> | void;
+  /** Resolve to a status to show it after the success (e.g. queued offline); throw to fail the message. */
+  input?(msg: Msg, values: V, send: Send): Promise<NodeStatus | void> | NodeStatus | void;
   close?(removed: boolean): void;
 }
 
@@ -81,6 +82,11 @@ export interface NodeSpec<C, F extends Fields> {
   statusCode?: boolean;
   /** The status a failure shows: default a red ring with the short reason; null leaves the node's own. */
   failStatus?(e: NodeFacingError): NodeStatus | null | undefined;
+  /**
+   * The status a success puts back after a failure's red one (e.g. the connection's state), for a node
+   * that sets none of its own on success; without it the red status stays until the node sets another.
+   */
+  okStatus?(ctx: Ctx<C>): NodeStatus;
   /** Once per deploy, with the fixed fields' values (fields.ts): throwing here is a config error. */
   setup(ctx: Ctx<C>, fixed: Partial<Values<F>>): Hooks<Values<F>> | void;
 }
@@ -244,6 +250,8 @@ export function defineNode<C extends NodeDef, F extends Fields = Record<string, 
     readAll: ((msg: Record<string, unknown>) => Promise<Values<F>>) | null = null;
     /** Set when the node cannot work: every message fails with it. */
     broken: NodeFacingError | null = null;
+    /** A failure's status is shown: the next success replaces it (okStatus). */
+    failShown = false;
     constructor(
       readonly node: Node,
       readonly config: C,
@@ -277,8 +285,22 @@ export function defineNode<C extends NodeDef, F extends Fields = Record<string, 
       const e = toNodeError(err, tr);
       if (spec.statusCode && typeof e.status === 'number' && e.status > 0) msg.statusCode = e.status;
       const own = spec.failStatus ? spec.failStatus(e) : undefined;
-      if (own !== null) this.node.status(own ?? errorStatus(e));
+      if (own !== null) {
+        this.node.status(own ?? errorStatus(e));
+        this.failShown = true;
+      }
       done(e);
+    }
+    /** A message succeeded: the hook's status, or the okStatus in place of a failure's. */
+    ok(st: NodeStatus | void, done: Done): void {
+      if (st) {
+        this.node.status(st);
+        this.failShown = false;
+      } else if (this.failShown && spec.okStatus) {
+        this.node.status(spec.okStatus(this));
+        this.failShown = false;
+      }
+      done();
     }
     input(msg: Msg, send: Send, done: Done): void {
       const { broken, readAll } = this;
@@ -294,7 +316,7 @@ export function defineNode<C extends NodeDef, F extends Fields = Record<string, 
       readAll(msg)
         .then((values) => input(msg, values, send))
         .then(
-          () => done(),
+          (st) => this.ok(st, done),
           (err: unknown) => this.fail(msg, err, done),
         );
     }

@@ -12,7 +12,10 @@ const IID = 901;
 const seed = () => ({
   apiKey: 'reason-test-key-0123456789',
   installations: [{ id: IID, client_id: 9901, name: 'Reasons' }],
-  functions: [{ id: 91, installation_id: IID, type: 'temperature', meta: { name: 'T', topic_read: 'obj/t' } }],
+  functions: [
+    { id: 91, installation_id: IID, type: 'temperature', meta: { name: 'T', topic_read: 'obj/t' } },
+    { id: 92, installation_id: IID, type: 'switch', meta: { name: 'S', topic_read: 'obj/s', topic_write: 'set/obj/s' } },
+  ],
 });
 
 describe('the red status gives the short reason', function () {
@@ -85,6 +88,31 @@ describe('the red status gives the short reason', function () {
     st.receive({});
     await c;
     assert.equal(statuses('st').pop().text, 'error: HTTP 503');
+  });
+
+  it('functionx-out: a failed write stays red until the next write succeeds, which puts the connection state back', async () => {
+    const cfg = configNode(sb);
+    await helper.load(
+      [nodeModule('iotopen-config'), nodeModule('iotopen-functionx-out'), catchNode],
+      [
+        cfg.node,
+        { id: 'fo', type: 'iotopen-functionx-out', server: 'cfg', installation: String(IID), function: '92', wires: [] },
+        ...watchers('fo', { complete: true }),
+      ],
+      cfg.credentials,
+    );
+    const last = () => statuses('fo').pop() || {};
+    await waitFor(() => last().fill === 'green', { what: 'the connected status', ms: 10000 });
+    const connected = last();
+    const caught = next(helper.getNode('caught'));
+    helper.getNode('fo').receive({ payload: 1, function_id: 91 });
+    await caught;
+    assert.equal(last().fill, 'red');
+    assert.equal(last().text, 'error: check topic_key');
+    const completed = next(helper.getNode('completed'));
+    helper.getNode('fo').receive({ payload: 1 });
+    await completed;
+    assert.deepEqual(last(), connected);
   });
 
   it('no server: "no server", and every message fails saying so', async () => {
