@@ -2,12 +2,13 @@
 // Rows that show only when they apply, in the real editor: schedule's Active box only for
 // create (update leaves active alone), mqtt-publish's API-mode payload hint only in API
 // mode, notify's field only for a template in text format; the config dialog's Test connection
-// shows the broker's answer on its own line, beside the API's. Real Node-RED, real Chromium,
+// shows the broker's answer on its own line, beside the API's, and takes ${LYNX_API_URL}-style
+// addresses that deploy and work. Real Node-RED, real Chromium,
 // the Lynx sandbox (see harness.js).
 const assert = require('node:assert/strict');
 const net = require('node:net');
 const path = require('node:path');
-const { startHarness, screenshotPath, root, CONFIG_ID } = require('./harness');
+const { startHarness, screenshotPath, root, CONFIG_ID, API_PORT, MQTT_PORT } = require('./harness');
 
 describe('editor rows follow the choices they depend on (real browser)', function () {
   this.timeout(120000);
@@ -15,7 +16,8 @@ describe('editor rows follow the choices they depend on (real browser)', functio
   let page;
 
   before(async function () {
-    h = await startHarness();
+    // As in a Docker container: the server's addresses come from the environment.
+    h = await startHarness({ env: { LYNX_API_URL: `http://127.0.0.1:${API_PORT}`, LYNX_MQTT_URL: `mqtt://127.0.0.1:${MQTT_PORT}` } });
     page = h.page;
     await page.goto(h.editorUrl);
     await page.locator('.red-ui-palette-node[data-palette-type="inject"]').waitFor();
@@ -161,5 +163,80 @@ describe('editor rows follow the choices they depend on (real browser)', functio
     await page.locator('#node-config-dialog-cancel').waitFor({ state: 'detached' });
     await closeNode(id);
     assert.deepEqual(errors(), []);
+  });
+
+  it('iotopen-config: ${LYNX_API_URL} and ${LYNX_MQTT_URL} typed in the dialog pass Test connection, deploy and work', async function () {
+    h.phase = 'config env vars';
+    const iid = h.sb.installations[0].id;
+    const res = await fetch(`${h.sb.api}/api/v2/functionx/${iid}`, { headers: { 'X-API-Key': h.sb.apiKey } });
+    const fn = (await res.json()).find((f) => f.meta && f.meta.topic_read);
+    // A new server as a user adds one: its dialog, from a node's pencil, filled in by typing.
+    const ids = await page.evaluate(
+      ({ iid, fid }) => {
+        const z = RED.workspaces.active();
+        RED.nodes.import([
+          { id: 'env-cfg', type: 'iotopen-config', name: 'From env', apiUrl: '', mqttUrl: '', authMode: 'apikey' },
+          {
+            id: 'env-in',
+            type: 'iotopen-functionx-in',
+            z,
+            x: 240,
+            y: 320,
+            server: 'env-cfg',
+            installation: String(iid),
+            selectBy: 'function',
+            function: String(fid),
+            topicKey: 'topic_read',
+            output: 'value',
+            wires: [],
+          },
+        ]);
+        RED.view.redraw(true);
+        RED.editor.edit(RED.nodes.node('env-in'));
+        return { cfg: 'env-cfg', node: 'env-in' };
+      },
+      { iid, fid: fn.id },
+    );
+    await page.locator('#node-dialog-cancel').waitFor({ state: 'visible' });
+    await page.click('#node-input-btn-server-edit');
+    await page.locator('#node-config-dialog-cancel').waitFor({ state: 'visible' });
+    await page.fill('#node-config-input-apiUrl', '${LYNX_API_URL}');
+    await page.fill('#node-config-input-mqttUrl', '${LYNX_MQTT_URL}');
+    await page.fill('#node-config-input-apiKey', h.sb.apiKey);
+    await page.click('#iotopen-config-test');
+    await page.waitForFunction(() => $('#iotopen-config-test-result').is('.iotopen-config-ok, .iotopen-config-fail'));
+    const api = await page.locator('#iotopen-config-test-api').textContent();
+    const mqtt = await page.locator('#iotopen-config-test-mqtt').textContent();
+    assert.equal(await page.locator('#iotopen-config-test-api.iotopen-config-ok').count(), 1, `API line: ${api}`);
+    assert.equal(await page.locator('#iotopen-config-test-mqtt.iotopen-config-ok').count(), 1, `MQTT line: ${mqtt}`);
+    // The dialog accepts the references: no field marked invalid, and Update closes it.
+    assert.equal(await page.locator('#node-config-dialog-edit-form .input-error').count(), 0, 'a field is marked invalid');
+    await page.click('#node-config-dialog-ok');
+    await page.locator('#node-config-dialog-ok').waitFor({ state: 'detached' });
+    await page.click('#node-dialog-ok');
+    await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate((id) => RED.nodes.node(id).apiUrl, ids.cfg), '${LYNX_API_URL}', 'the saved URL');
+    await page.click('#red-ui-header-button-deploy');
+    // Deployed, the node resolves the variables as the runtime does: its installation from the API,
+    // its subscription on the broker ("connected" only once both worked).
+    await page.waitForFunction((id) => {
+      const n = RED.nodes.node(id);
+      return n && n.status && n.status.fill === 'green';
+    }, ids.node);
+    const status = await page.evaluate((id) => RED.nodes.node(id).status, ids.node);
+    await page.evaluate((ids) => {
+      RED.nodes.remove(ids.node);
+      RED.nodes.remove(ids.cfg);
+      RED.view.redraw(true);
+    }, ids);
+    await page.click('#red-ui-header-button-deploy');
+    assert.equal(status.shape, 'dot', JSON.stringify(status));
+    // The pickers of a server not deployed yet get the admin routes' 404 (the dialog shows the
+    // "deploy first" hint instead of the lists), which Chromium logs; nothing else may be logged.
+    const notDeployed = /\[config env vars\] Failed to load resource: the server responded with a status of 404/;
+    assert.deepEqual(
+      errors().filter((e) => !notDeployed.test(e)),
+      [],
+    );
   });
 });

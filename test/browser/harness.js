@@ -9,8 +9,9 @@
 //
 //   const h = await startHarness();   // { sb, editorUrl, userDir, context, page, errors, ... }
 //   await h.stop();
-// Options: startHarness({ seed, flows, viewport }): the sandbox seed (default: the default seed),
-// flow entries deployed beside the config node (e.g. the examples' tabs), the browser window size.
+// Options: startHarness({ seed, flows, viewport, env }): the sandbox seed (default: the default seed),
+// flow entries deployed beside the config node (e.g. the examples' tabs), the browser window size,
+// environment variables for Node-RED (beside this process's own).
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
@@ -90,9 +91,10 @@ function prepareUserDir(sb, dir, extraFlows = []) {
 }
 
 /** Node-RED in its own process; resolves once it serves the editor. */
-function startNodeRed(userDir, port) {
+function startNodeRed(userDir, port, env) {
   const red = spawn(process.execPath, [path.join(root, 'node_modules', 'node-red', 'red.js'), '-u', userDir, '-p', String(port)], {
     cwd: root,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -151,7 +153,7 @@ async function startHarness(opts = {}) {
     fs.mkdirSync(h.userDir);
     prepareUserDir(h.sb, h.userDir, opts.flows);
     const port = await freePort();
-    h.red = startNodeRed(h.userDir, port);
+    h.red = startNodeRed(h.userDir, port, opts.env);
     await h.red.ready;
     h.editorUrl = `http://127.0.0.1:${port}/`;
 
