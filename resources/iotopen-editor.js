@@ -126,10 +126,27 @@
     return 'iotopen/' + encodeURIComponent(server) + '/' + what + (query ? '?' + $.param(query) : '');
   }
 
+  // The config nodes the runtime has, as of the editor's last load or deploy (null until the flows
+  // load). The lists of one not deployed yet are not asked for: the admin routes would answer 404
+  // (which the browser logs as an error) and the dialog shows the deploy-first hint either way.
+  var deployedServers = null;
+  function noteDeployed() {
+    deployedServers = {};
+    RED.nodes.eachConfig(function (n) {
+      if (n.type === 'iotopen-config') deployedServers[n.id] = true;
+    });
+  }
+  RED.events.on('flows:loaded', noteDeployed);
+  RED.events.on('deploy', noteDeployed);
+  /** A config node id the admin routes can answer for (not empty, not "add new", deployed). */
+  function askable(id) {
+    return !!id && id !== '_ADD_' && (!deployedServers || !!deployedServers[id]);
+  }
+
   /** GET iotopen/<config id>/<what>?<query> of the chosen config node; rejects when none is chosen. */
   E.fetchList = function (what, query) {
     var id = E.serverId();
-    if (!id || id === '_ADD_') return rejected({ status: 404 });
+    if (!askable(id)) return rejected({ status: 404 });
     return $.getJSON(listUrl(id, what, query));
   };
 
@@ -178,7 +195,7 @@
       var cfg = server && RED.nodes.node(server);
       if (!cfg || cfg.changed) return rejected({ quiet: !server });
     }
-    if (!server || server === '_ADD_') return rejected({ status: 404 });
+    if (!askable(server)) return rejected({ status: 404 });
     var form = o.scope ? $(o.scope).closest('form') : $();
     if (!form.length) return fetchEntry(server, what, query);
     var fetched = form.data('iotopen-lists');
@@ -203,7 +220,13 @@
     if (!server) return null;
     var entry = store[listUrl(server, what, query)];
     if (entry && entry.rows) return entry;
-    if (fetch && window.RED && RED.nodes.node(server) && !(entry && (entry.pending || Date.now() - entry.failedAt < FAILED_RETRY_MS))) {
+    if (
+      fetch &&
+      window.RED &&
+      RED.nodes.node(server) &&
+      askable(server) &&
+      !(entry && (entry.pending || Date.now() - entry.failedAt < FAILED_RETRY_MS))
+    ) {
       fetchEntry(server, what, query).then(null, function () {
         return null;
       });
