@@ -82,7 +82,10 @@ export class InstallationsApi {
   }
 
   /** `POST /api/v2/installation`: answers the InstallationResponse (with its new `id` and `client_id`). */
-  async create(body: Partial<InstallationInput> & { name: string; organization_id: number }, opts: CallOptions = {}): Promise<InstallationRow> {
+  async create(
+    body: Partial<InstallationInput> & { name: string; organization_id: number },
+    opts: CallOptions = {},
+  ): Promise<InstallationRow> {
     return this.client.request<InstallationRow>('POST', '/api/v2/installation', { body: installationBody(body), signal: opts.signal });
   }
 

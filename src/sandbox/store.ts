@@ -517,7 +517,13 @@ export class Store {
     creator?: { key: string },
   ): Installation {
     const next = (f: 'id' | 'client_id') => this.installations.reduce((m, x) => Math.max(m, x[f]), 0) + 1;
-    const x: Installation = { id: next('id'), client_id: next('client_id'), capabilities: [], created: Math.floor(Date.now() / 1000), ...i };
+    const x: Installation = {
+      id: next('id'),
+      client_id: next('client_id'),
+      capabilities: [],
+      created: Math.floor(Date.now() / 1000),
+      ...i,
+    };
     this.installations.push(x);
     this.logs.set(x.id, new InstallationLog());
     this.status.set(x.id, new Map());
@@ -530,7 +536,9 @@ export class Store {
   /** Removes an installation and everything in it (functions, devices, schedules, notifications, values). */
   removeInstallation(id: number): void {
     this.installations = this.installations.filter((i) => i.id !== id);
-    for (const m of [this.functions, this.devices, this.schedules, this.messages, this.outputs] as Array<Map<number, { installation_id: number }>>) {
+    for (const m of [this.functions, this.devices, this.schedules, this.messages, this.outputs] as Array<
+      Map<number, { installation_id: number }>
+    >) {
       for (const [k, v] of m) if (v.installation_id === id) m.delete(k);
     }
     this.logs.delete(id);

@@ -62,7 +62,10 @@ describe('api: provisioning (installations, notification messages and outputs)',
       const made = await api.installations.create({ name: 'Site A', organization_id: 7, meta: { site_code: 'A1' } });
       assert.ok(made.id > 20 && made.client_id > 1020, JSON.stringify(made));
       assert.deepEqual([made.name, made.organization_id, made.notes, made.users, made.meta], ['Site A', 7, '', [], { site_code: 'A1' }]);
-      assert.ok((await api.installations.list()).some((i) => i.id === made.id && i.client_id === made.client_id), 'in installationinfo');
+      assert.ok(
+        (await api.installations.list()).some((i) => i.id === made.id && i.client_id === made.client_id),
+        'in installationinfo',
+      );
       assert.deepEqual(
         (await api.installations.rows({ site_code: 'A*' })).map((r) => r.id),
         [made.id],
@@ -107,7 +110,10 @@ describe('api: provisioning (installations, notification messages and outputs)',
     });
 
     it('refuses bodies that would make find-or-create create every time', async () => {
-      await assert.rejects(api.installations.findOrCreate({ name: 'X', organization_id: 7, meta: {} }, { site_code: 'X' }), /meta\.site_code/);
+      await assert.rejects(
+        api.installations.findOrCreate({ name: 'X', organization_id: 7, meta: {} }, { site_code: 'X' }),
+        /meta\.site_code/,
+      );
       await assert.rejects(api.installations.findOrCreate({ name: 'X', organization_id: 7 }, {}), /at least one meta key/);
     });
 
@@ -164,7 +170,10 @@ describe('api: provisioning (installations, notification messages and outputs)',
       const m = await api.notifications.createMessage(10, { name: 'Leak', text: 'Leak at {{.payload.message}}' });
       assert.ok(m.id);
       assert.equal((await api.notifications.getMessage(10, m.id)).text, 'Leak at {{.payload.message}}');
-      assert.equal((await api.notifications.updateMessage(10, m.id, { name: 'Leak', text: 'Water: {{.payload.message}}' })).text, 'Water: {{.payload.message}}');
+      assert.equal(
+        (await api.notifications.updateMessage(10, m.id, { name: 'Leak', text: 'Water: {{.payload.message}}' })).text,
+        'Water: {{.payload.message}}',
+      );
       const f = await api.notifications.findOrCreateMessage(10, { name: 'Leak', text: 'ignored when found' });
       assert.deepEqual([f.created, f.obj.id], [false, m.id]);
       const n = await api.notifications.findOrCreateMessage(10, { name: 'Fire', text: 'Fire!' });
@@ -176,7 +185,14 @@ describe('api: provisioning (installations, notification messages and outputs)',
 
     it('output CRUD and find-or-create by name, once also after a lost answer', async () => {
       const body = { name: 'SMS on-call', notification_output_executor_id: 1, notification_message_id: 5, config: { to: '+4670000' } };
-      sb.faults.set({ errorRate: 1, errorStatus: 500, phase: 'after', path: '/api/v2/notification/10/output', methods: ['POST'], count: 1 });
+      sb.faults.set({
+        errorRate: 1,
+        errorStatus: 500,
+        phase: 'after',
+        path: '/api/v2/notification/10/output',
+        methods: ['POST'],
+        count: 1,
+      });
       const o = await api.notifications.findOrCreateOutput(10, body);
       assert.equal(o.created, true);
       const again = await api.notifications.findOrCreateOutput(10, body);
