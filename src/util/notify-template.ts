@@ -60,7 +60,8 @@ export function compileTemplate(source: string, format: TemplateFormat, textFiel
         const reason = firstLine((e as Error).message);
         throw new TemplateError(`template failed to render: ${reason}`, 'template', 'template.render', { reason });
       }
-      if (format === 'text') return { [textField || 'message']: text };
+      // a dotted field nests: 'payload.message' gives {payload: {message: text}}, as a Lynx message text reads it
+      if (format === 'text') return nest(textField || 'message', text);
       let data: unknown;
       try {
         data = JSON.parse(text);
@@ -87,6 +88,18 @@ export function defaultData(msg: { payload?: unknown; topic?: unknown; lynx?: un
   if (msg.topic !== undefined) data.topic = msg.topic;
   if (msg.lynx !== undefined) data.lynx = msg.lynx;
   return data;
+}
+
+function nest(field: string, value: unknown): Record<string, unknown> {
+  const keys = field.split('.').filter(Boolean);
+  if (!keys.length) return { message: value };
+  const root: Record<string, unknown> = {};
+  let cur = root;
+  keys.forEach((k, i) => {
+    if (i === keys.length - 1) cur[k] = value;
+    else cur = cur[k] = {} as Record<string, unknown>;
+  });
+  return root;
 }
 
 function firstLine(s: string): string {

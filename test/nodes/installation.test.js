@@ -162,3 +162,53 @@ describe('iotopen-installation node', function () {
     }
   });
 });
+
+describe('Onboard a site example flow', function () {
+  const { loadExample } = require('../support/example-flow');
+  const { core } = require('../support/nodered');
+  let sb;
+  before(async () => {
+    sb = await startSandbox({ port: 0, mqttPort: 0 });
+  });
+  after(async () => {
+    await sb.stop();
+  });
+  afterEach(() => helper.unload());
+
+  it('onboards the site once: a second run finds the installation, device, function and output', async () => {
+    await loadExample('Onboard a site.json', sb, [
+      instMod,
+      nodeModule('iotopen-devicex'),
+      nodeModule('iotopen-functionx'),
+      nodeModule('iotopen-notify'),
+      core('function/10-function.js'),
+    ]);
+    const done = helper.getNode('onb-dbg');
+    const err = helper.getNode('onb-err');
+    const runs = [];
+    for (let i = 0; i < 2; i++) {
+      const got = new Promise((resolve, reject) => {
+        done.once('input', resolve);
+        err.once('input', (m) => reject(new Error(m.error.message)));
+      });
+      helper.getNode('onb-go').receive({});
+      runs.push(await got);
+    }
+    const [a, b] = runs;
+    assert.equal(a.created, true);
+    assert.equal(b.created, false);
+    assert.equal(a.output_id, b.output_id);
+    const inst = sb.store.installations.filter((i) => i.meta && i.meta.site_code === 'KBA-1');
+    assert.equal(inst.length, 1, 'one installation');
+    const iid = inst[0].id;
+    assert.equal(a.installation_id, iid);
+    assert.equal([...sb.store.devices.values()].filter((d) => d.installation_id === iid).length, 1, 'one device');
+    const fns = [...sb.store.functions.values()].filter((f) => f.installation_id === iid);
+    assert.equal(fns.length, 1, 'one function');
+    assert.equal(fns[0].meta.device_id, String(a.device_id));
+    assert.equal([...sb.store.messages.values()].filter((m) => m.installation_id === iid).length, 1, 'one message');
+    const outs = [...sb.store.outputs.values()].filter((o) => o.installation_id === iid);
+    assert.equal(outs.length, 1, 'one output');
+    assert.equal(outs[0].notification_output_executor_id, 2, 'the SMS executor, found by type');
+  });
+});

@@ -384,24 +384,27 @@ describe('iotopen-notify example flow', function () {
   });
   afterEach(() => helper.unload());
 
-  it('runs against the default seed', async () => {
+  it('runs against the default seed, and every send has the fields its message text uses', async () => {
     await loadExample('Notify - door alarm.json', sb, [notifyMod]);
     const dbg = helper.getNode('ntf-dbg');
     const sent = () => new Promise((r) => dbg.once('input', r));
-    let got = sent();
-    helper.getNode('ntf-default').receive({ payload: { message: 'Main entrance door is open' }, topic: 'door/main' });
-    await got;
-    got = sent();
-    helper.getNode('ntf-json').receive({ payload: 31.5, topic: 'cold storage' });
-    await got;
-    got = sent();
-    helper.getNode('ntf-text').receive({ payload: 'Reception lights left on' });
-    await got;
+    for (const id of ['ntf-go', 'ntf-go-text', 'ntf-go2', 'ntf-go3']) {
+      const got = sent();
+      helper.getNode(id).receive({});
+      await got;
+    }
     const log = sb.store.sentNotifications.map((s) => [s.installation_id, s.output_id, s.data]);
     assert.deepEqual(log, [
       [101, 1, { payload: { message: 'Main entrance door is open' }, topic: 'door/main' }],
-      [102, 3, { value: 31.5, message: 'cold storage' }],
-      [101, 2, { message: 'Office Stockholm: Reception lights left on' }],
+      [101, 1, { payload: { message: 'Back door is open' }, topic: 'door/back' }],
+      [102, 3, { payload: { value: 31.5, message: 'cold storage' } }],
+      [101, 2, { payload: { message: 'Reception: lights left on' } }],
     ]);
+    const warned = helper.log().args.filter((a) => a[0].level === 30 && /^ntf-/.test(a[0].id));
+    assert.deepEqual(
+      warned.map((a) => a[0].msg),
+      [],
+      'no missing-field warning',
+    );
   });
 });
