@@ -42,7 +42,8 @@ describe('config versions (nodes/lib/migrations)', () => {
       const { configVersion, ...rest } = now;
       assert.ok(configVersion === undefined || configVersion === currentVersion(saved.type));
       // notify 1 -> 2: the default data of nodes saved before stays the payload as it is ('raw')
-      const expected = saved.type === 'iotopen-notify' && (!saved.dataMode || saved.dataMode === 'default') ? { ...saved, dataMode: 'raw' } : saved;
+      const expected =
+        saved.type === 'iotopen-notify' && (!saved.dataMode || saved.dataMode === 'default') ? { ...saved, dataMode: 'raw' } : saved;
       assert.deepEqual(rest, expected, `${saved.type}: keeps the 0.1.0 settings (but for notify's data mode, named)`);
     }
   });
