@@ -5,7 +5,7 @@
 // outputs from a flow (list, get, create, update, delete, find-or-create by name); the
 // dialog never changes the platform.
 import type { NodeAPI, NodeDef } from 'node-red';
-import { getServer, InputError } from '../lib';
+import { getServer, InputError, requireId } from '../lib';
 import { defineNode, type Msg } from '../lib/frame';
 import { asId, type Fields, type Values } from '../lib/fields';
 import { installationOf, pick, pickerRoute, type Req } from '../lib/admin';
@@ -82,7 +82,7 @@ async function preview(api: ApiClient, req: Req): Promise<unknown> {
   const data = notificationData(sample, mode, tpl);
   let message: NotificationMessage | undefined;
   if (q.output !== undefined && q.output !== '') {
-    const o = await api.notifications.getOutput(iid, Number(q.output));
+    const o = await api.notifications.getOutput(iid, requireId(q.output, 'output'));
     message = (await api.notifications.listMessages(iid)).find((m) => m.id === o.notification_message_id);
   }
   const inst = (await api.installations.list()).find((i) => i.id === iid);
@@ -184,6 +184,8 @@ export = function (RED: NodeAPI): void {
           if ((e as { field?: string }).field === 'msg.data') throw ctx.error('data', undefined, 'msg.data');
           throw e;
         }
+        // read alongside the send (cached a minute): the output's message text, for the missing-field warning
+        const textRead = messageText(iid, oid);
         try {
           await server.api.notifications.send(iid, oid, data);
         } catch (err) {
@@ -191,7 +193,7 @@ export = function (RED: NodeAPI): void {
           throw Object.assign(ctx.error('outputNotFound', { oid, iid }, 'output'), { status: 404, code: 'EHTTP' });
         }
         msg.notification = { installation_id: iid, output_id: oid, data };
-        const tpl = await messageText(iid, oid);
+        const tpl = await textRead;
         if (tpl !== undefined) {
           for (const f of missingFields(tpl, data)) {
             const key = `${iid}/${oid}/${f}`;

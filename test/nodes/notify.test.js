@@ -360,6 +360,16 @@ describe('iotopen-notify node', function () {
         .get(`/iotopen/cfg/notify-preview?${q({ sample: '{oops' })}`)
         .expect(400);
       assert.match(badSample.body.error, /sample message is not JSON/);
+      const badOutput = await helper
+        .request()
+        .get(`/iotopen/cfg/notify-preview?${q({ output: 'x' })}`)
+        .expect(400);
+      assert.match(badOutput.body.error, /output must be a positive integer id/);
+      const gone = await helper
+        .request()
+        .get(`/iotopen/cfg/notify-preview?${q({ output: '999' })}`)
+        .expect(502);
+      assert.equal(gone.body.status, 404);
       assert.equal(sb.store.sentNotifications.length, 0, 'a preview sends nothing');
     });
 
