@@ -186,7 +186,7 @@ describe('iotopen-notify node', function () {
       return got;
     };
     afterEach(() => {
-      for (const [id, m] of sb.store.messages) if (id !== 11) sb.store.messages.delete(id) && m;
+      for (const id of [...sb.store.messages.keys()]) if (id !== 11) sb.store.messages.delete(id);
       for (const id of [...sb.store.outputs.keys()]) if (![21, 22, 23].includes(id)) sb.store.outputs.delete(id);
     });
 
