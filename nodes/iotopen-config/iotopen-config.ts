@@ -230,6 +230,11 @@ module.exports = function (RED: NodeAPI) {
       if (catalog) catalog.refreshFunctions(iid);
     };
 
+    // Never creates the catalog either: an installation made, changed or deleted by a flow is seen at once.
+    node.installationsChanged = () => {
+      if (catalog) catalog.refreshInstallations();
+    };
+
     node.deregister = function (user: Node, done?: () => void) {
       users.delete(user.id);
       try {

@@ -28,6 +28,8 @@ export interface LynxServer extends Node {
   connectionStatus(): NodeStatus;
   /** Functions or devices of an installation changed (maybe silently): refresh the catalog's cached list, if any. */
   functionsChanged(iid: number): void;
+  /** Installations were created, changed or deleted: drop the catalog's cached list, if any. */
+  installationsChanged(): void;
   /** Set while the config node's own settings are broken (the pickers answer 409 with it). */
   readonly configError?: { message: string; field?: string } | null;
 }

@@ -34,9 +34,13 @@ export const MIGRATIONS: Readonly<Record<string, readonly Migration[]>> = {
   'iotopen-functionx': [FIRST],
   'iotopen-schedule': [FIRST],
   'iotopen-log': [FIRST],
-  'iotopen-notify': [FIRST],
+  // 1 -> 2: the default data wraps a payload that is not an object as {message, value} (so the
+  // typical message text `{{.payload.message}}` renders); nodes saved before keep sending the
+  // payload as it is ('raw'), as they did.
+  'iotopen-notify': [FIRST, { version: 2, up: (c) => (!c.dataMode || c.dataMode === 'default' ? { ...c, dataMode: 'raw' } : c) }],
   'iotopen-edge-app': [FIRST],
   'iotopen-api': [FIRST],
+  'iotopen-installation': [FIRST],
 };
 
 /** The version a node of this type saves today. */

@@ -56,7 +56,7 @@ const FIELDS = {
 } satisfies Fields;
 
 /** A tiny keyed mutex: find-or-create runs one at a time per installation and key, so two quick messages cannot both create. */
-class KeyedQueue {
+export class KeyedQueue {
   private tails = new Map<string, Promise<unknown>>();
   run<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.tails.get(key) ?? Promise.resolve();

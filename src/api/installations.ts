@@ -1,6 +1,9 @@
-import type { ApiClient, CallOptions } from './client';
-import type { InstallationInfo } from './models';
-import { id } from './ids';
+import type { ApiClient, CallOptions, Query } from './client';
+import type { InstallationInfo, InstallationInput, InstallationRow, MessageResponse, Meta, MetaX } from './models';
+import { flags, id, segment } from './ids';
+import { createOnce } from './retry';
+import { LynxApiError } from './errors';
+import type { SilentOptions, UpdateMetaOptions } from './modelx';
 
 export interface InstallationListOptions extends CallOptions {
   /**
@@ -8,6 +11,33 @@ export interface InstallationListOptions extends CallOptions {
    * organisation admin or integrator key needs). true: only those assigned to the user.
    */
   assignedOnly?: boolean;
+}
+
+export interface InstallationFindOrCreateResult {
+  obj: InstallationRow;
+  /** this call made it (also when the create's answer was lost and the lookup found it) */
+  created: boolean;
+  /** installations matching the meta filter (the oldest is `obj`) */
+  count: number;
+}
+
+/** The fields of an Installation body the spec requires (name, organization_id, notes, users), filled in. */
+export function installationBody(b: Partial<InstallationInput> & { name: string; organization_id: number }): InstallationInput {
+  if (!b || typeof b.name !== 'string' || b.name.trim() === '') throw new TypeError('installation name must be a non-empty string');
+  const out: InstallationInput = {
+    name: b.name,
+    organization_id: id(b.organization_id, 'organization_id'),
+    notes: typeof b.notes === 'string' ? b.notes : '',
+    users: Array.isArray(b.users) ? b.users.map((u) => id(u, 'users')) : [],
+    meta: { ...(b.meta ?? {}) },
+  };
+  if (b.protected_meta) out.protected_meta = { ...b.protected_meta };
+  return out;
+}
+
+function metaMatches(row: InstallationRow, filter: Meta): boolean {
+  const m = { ...(row.protected_meta ?? {}), ...(row.meta ?? {}) };
+  return Object.entries(filter).every(([k, v]) => m[k] === v);
 }
 
 export class InstallationsApi {
@@ -29,5 +59,119 @@ export class InstallationsApi {
   /** The installation with this MQTT client id. */
   async byClientId(clientId: number, opts: CallOptions = {}): Promise<InstallationInfo> {
     return this.client.request<InstallationInfo>('GET', `/api/v2/installationinfo/${id(clientId, 'clientId')}`, { signal: opts.signal });
+  }
+
+  // ---- installation rows: /api/v2/installation (spec "Installation"; go-lynx InstallationRow) ----
+
+  private one(iid: number): string {
+    return `/api/v2/installation/${id(iid, 'installation id')}`;
+  }
+  private metaPath(iid: number, key: string): string {
+    return `${this.one(iid)}/meta/${segment(key, 'meta key')}`;
+  }
+
+  /** `GET /api/v2/installation`, filtered by meta key => value (wildcards in values), as go-lynx ListInstallations. */
+  async rows(meta: Meta = {}, opts: CallOptions = {}): Promise<InstallationRow[]> {
+    const query: Query = {};
+    for (const [k, v] of Object.entries(meta)) if (v !== undefined && v !== null) query[k] = String(v);
+    return this.client.request<InstallationRow[]>('GET', '/api/v2/installation', { query, signal: opts.signal });
+  }
+
+  async get(iid: number, opts: CallOptions = {}): Promise<InstallationRow> {
+    return this.client.request<InstallationRow>('GET', this.one(iid), { signal: opts.signal });
+  }
+
+  /** `POST /api/v2/installation`: answers the InstallationResponse (with its new `id` and `client_id`). */
+  async create(
+    body: Partial<InstallationInput> & { name: string; organization_id: number },
+    opts: CallOptions = {},
+  ): Promise<InstallationRow> {
+    return this.client.request<InstallationRow>('POST', '/api/v2/installation', { body: installationBody(body), signal: opts.signal });
+  }
+
+  /**
+   * The oldest installation whose meta has every key => value of `match`, or else one created
+   * from `body` exactly once (createOnce: after an uncertain failure the list is read again
+   * before another create). `body.meta` must hold `match`, else it would not be found next time.
+   */
+  async findOrCreate(
+    body: Partial<InstallationInput> & { name: string; organization_id: number },
+    match: Meta,
+    opts: CallOptions = {},
+  ): Promise<InstallationFindOrCreateResult> {
+    const keys = Object.keys(match ?? {});
+    if (!keys.length) throw new TypeError('installation find-or-create needs at least one meta key to match on');
+    const full = installationBody(body);
+    for (const k of keys) {
+      if (full.meta[k] !== match[k]) {
+        throw new TypeError(
+          `installation find-or-create: meta.${k} of the new installation must be ${JSON.stringify(match[k])}, or it would not be found next time`,
+        );
+      }
+    }
+    const find = async (): Promise<InstallationRow[]> => {
+      const listed = await this.rows(match, { signal: opts.signal });
+      return (Array.isArray(listed) ? listed : []).filter((r) => r && metaMatches(r, match)).sort((a, b) => a.id - b.id);
+    };
+    const found = await find();
+    if (found.length) return { obj: found[0], created: false, count: found.length };
+    const r = await createOnce({ create: () => this.create(full, opts), lookup: async () => (await find())[0] });
+    return { obj: r.value, created: true, count: 1 };
+  }
+
+  /**
+   * `PUT /api/v2/installation/{id}` with a whole Installation: fields not given are taken from
+   * the current row (one GET), so a change of the name alone keeps notes, users and meta.
+   */
+  async update(iid: number, changes: Partial<InstallationInput>, opts: SilentOptions = {}): Promise<InstallationRow> {
+    const cur = await this.get(iid, { signal: opts.signal });
+    const body = installationBody({
+      name: changes.name ?? cur.name,
+      organization_id: changes.organization_id ?? cur.organization_id,
+      notes: changes.notes ?? cur.notes,
+      users: changes.users ?? cur.users,
+      meta: changes.meta ?? cur.meta,
+      protected_meta: changes.protected_meta,
+    });
+    return this.client.request<InstallationRow>('PUT', this.one(iid), { query: flags(opts), body, signal: opts.signal });
+  }
+
+  async delete(iid: number, opts: CallOptions = {}): Promise<MessageResponse> {
+    return this.client.request<MessageResponse>('DELETE', this.one(iid), { signal: opts.signal });
+  }
+
+  async getMeta(iid: number, key: string, opts: CallOptions = {}): Promise<MetaX> {
+    return this.client.request<MetaX>('GET', this.metaPath(iid, key), { signal: opts.signal });
+  }
+
+  /** Create a meta key (409 when it exists); a lost answer is read back (createOnce), never turned into a 409. */
+  async createMeta(iid: number, key: string, meta: { value: string; protected?: boolean }, opts: SilentOptions = {}): Promise<MetaX> {
+    const body = { value: String(meta.value), protected: !!meta.protected };
+    const r = await createOnce({
+      create: () => this.client.request<MetaX>('POST', this.metaPath(iid, key), { query: flags(opts), body, signal: opts.signal }),
+      lookup: async () => {
+        try {
+          const got = await this.getMeta(iid, key, { signal: opts.signal });
+          return got && !!got.protected === body.protected && (body.protected || got.value === body.value) ? got : undefined;
+        } catch (err) {
+          if (err instanceof LynxApiError && err.status === 404) return undefined;
+          throw err;
+        }
+      },
+    });
+    return r.value;
+  }
+
+  /** `PUT .../meta/{key}`: 404 for a missing key unless `createMissing`. */
+  async updateMeta(iid: number, key: string, meta: { value: string; protected?: boolean }, opts: UpdateMetaOptions = {}): Promise<MetaX> {
+    return this.client.request<MetaX>('PUT', this.metaPath(iid, key), {
+      query: flags(opts),
+      body: { value: String(meta.value), protected: !!meta.protected },
+      signal: opts.signal,
+    });
+  }
+
+  async deleteMeta(iid: number, key: string, opts: SilentOptions = {}): Promise<MessageResponse> {
+    return this.client.request<MessageResponse>('DELETE', this.metaPath(iid, key), { query: flags(opts), signal: opts.signal });
   }
 }

@@ -16,6 +16,30 @@ export interface InstallationInfo {
   [extra: string]: unknown;
 }
 
+/** Body of POST/PUT /api/v2/installation (spec schema Installation: name, organization_id, notes, users required). */
+export interface InstallationInput {
+  name: string;
+  organization_id: number;
+  notes: string;
+  users: number[];
+  meta: Meta;
+  protected_meta?: Meta;
+}
+
+/** GET /api/v2/installation(/{id}): spec InstallationResponse (go-lynx InstallationRow). */
+export interface InstallationRow {
+  id: number;
+  name: string;
+  client_id: number;
+  created?: number;
+  organization_id: number;
+  notes: string;
+  users: number[];
+  meta: Meta;
+  protected_meta?: Meta;
+  [extra: string]: unknown;
+}
+
 /** FunctionX and DeviceX objects share this shape. */
 export interface ModelX {
   id: number;

@@ -1,6 +1,46 @@
 import type { ApiClient, CallOptions } from './client';
 import type { NotificationExecutor, NotificationMessage, NotificationOutput } from './models';
+import type { MessageResponse } from './models';
 import { id } from './ids';
+import { createOnce } from './retry';
+
+export interface NamedFindOrCreate<T> {
+  obj: T;
+  /** this call made it (also when the create's answer was lost and the lookup found it) */
+  created: boolean;
+  /** objects of that name (the oldest is `obj`) */
+  count: number;
+}
+
+export interface MessageInput {
+  name: string;
+  text: string;
+}
+export interface OutputInput {
+  name: string;
+  notification_output_executor_id: number;
+  notification_message_id: number;
+  config?: Record<string, string>;
+}
+
+function nonEmpty(v: unknown, field: string): string {
+  if (typeof v !== 'string' || v.trim() === '') throw new TypeError(`${field} must be a non-empty string, got ${JSON.stringify(v)}`);
+  return v;
+}
+function messageBody(b: MessageInput): MessageInput {
+  return { name: nonEmpty(b?.name, 'message name'), text: nonEmpty(b?.text, 'message text') };
+}
+function outputBody(b: OutputInput, iid: number): Required<OutputInput> & { installation_id: number } {
+  return {
+    name: nonEmpty(b?.name, 'output name'),
+    installation_id: iid,
+    notification_output_executor_id: id(b.notification_output_executor_id, 'notification_output_executor_id'),
+    notification_message_id: id(b.notification_message_id, 'notification_message_id'),
+    config: { ...(b.config ?? {}) },
+  };
+}
+/** Oldest first; rows without an id (the spec's examples have none) last. */
+const byId = (a: { id?: number }, b: { id?: number }) => (a.id ?? Infinity) - (b.id ?? Infinity);
 
 export class NotificationsApi {
   constructor(private readonly client: ApiClient) {}
@@ -30,6 +70,66 @@ export class NotificationsApi {
     return this.client.request<NotificationExecutor>('GET', `${this.base(iid)}/executor/${id(executorId, 'executor id')}`, {
       signal: opts.signal,
     });
+  }
+
+  /** `POST .../message` (spec NotificationMessage: name and text required). */
+  async createMessage(iid: number, body: MessageInput, opts: CallOptions = {}): Promise<NotificationMessage> {
+    return this.client.request<NotificationMessage>('POST', `${this.base(iid)}/message`, { body: messageBody(body), signal: opts.signal });
+  }
+  /** `PUT .../message/{id}` with the whole message (name and text). */
+  async updateMessage(iid: number, messageId: number, body: MessageInput, opts: CallOptions = {}): Promise<NotificationMessage> {
+    const mid = id(messageId, 'message id');
+    return this.client.request<NotificationMessage>('PUT', `${this.base(iid)}/message/${mid}`, {
+      body: { id: mid, ...messageBody(body) },
+      signal: opts.signal,
+    });
+  }
+  async deleteMessage(iid: number, messageId: number, opts: CallOptions = {}): Promise<MessageResponse> {
+    return this.client.request<MessageResponse>('DELETE', `${this.base(iid)}/message/${id(messageId, 'message id')}`, {
+      signal: opts.signal,
+    });
+  }
+  /** The oldest message of this name, or one created exactly once (createOnce). */
+  async findOrCreateMessage(iid: number, body: MessageInput, opts: CallOptions = {}): Promise<NamedFindOrCreate<NotificationMessage>> {
+    const b = messageBody(body);
+    const find = async () => {
+      const l = await this.listMessages(iid, { signal: opts.signal });
+      return (Array.isArray(l) ? l : []).filter((m) => m && m.name === b.name).sort(byId);
+    };
+    const found = await find();
+    if (found.length) return { obj: found[0], created: false, count: found.length };
+    const r = await createOnce({ create: () => this.createMessage(iid, b, opts), lookup: async () => (await find())[0] });
+    return { obj: r.value, created: true, count: 1 };
+  }
+
+  /** `POST .../output` (spec NotificationOutput: name, executor id, message id of this installation, config required). */
+  async createOutput(iid: number, body: OutputInput, opts: CallOptions = {}): Promise<NotificationOutput> {
+    const i = id(iid, 'installation id');
+    return this.client.request<NotificationOutput>('POST', `${this.base(i)}/output`, { body: outputBody(body, i), signal: opts.signal });
+  }
+  /** `PUT .../output/{id}` with the whole output. */
+  async updateOutput(iid: number, outputId: number, body: OutputInput, opts: CallOptions = {}): Promise<NotificationOutput> {
+    const i = id(iid, 'installation id');
+    const oid = id(outputId, 'output id');
+    return this.client.request<NotificationOutput>('PUT', `${this.base(i)}/output/${oid}`, {
+      body: { id: oid, ...outputBody(body, i) },
+      signal: opts.signal,
+    });
+  }
+  async deleteOutput(iid: number, outputId: number, opts: CallOptions = {}): Promise<MessageResponse> {
+    return this.client.request<MessageResponse>('DELETE', `${this.base(iid)}/output/${id(outputId, 'output id')}`, { signal: opts.signal });
+  }
+  /** The oldest output of this name, or one created exactly once (createOnce). */
+  async findOrCreateOutput(iid: number, body: OutputInput, opts: CallOptions = {}): Promise<NamedFindOrCreate<NotificationOutput>> {
+    const b = outputBody(body, id(iid, 'installation id'));
+    const find = async () => {
+      const l = await this.listOutputs(iid, { signal: opts.signal });
+      return (Array.isArray(l) ? l : []).filter((o) => o && o.name === b.name).sort(byId);
+    };
+    const found = await find();
+    if (found.length) return { obj: found[0], created: false, count: found.length };
+    const r = await createOnce({ create: () => this.createOutput(iid, b, opts), lookup: async () => (await find())[0] });
+    return { obj: r.value, created: true, count: 1 };
   }
 
   /** Trigger an output; a JSON object in `data` is available to its templates. Never retried (it sends). */

@@ -153,6 +153,14 @@ export class Catalog extends EventEmitter {
     this.scheduleRefresh(iid);
   }
 
+  /**
+   * Installations were created, changed or deleted: the cached list is dropped, so the next
+   * installations() / installation() call (ctx.installation of every node) fetches it again.
+   */
+  refreshInstallations(): void {
+    this.inst = null;
+  }
+
   /** Forgets every cached answer (the next calls fetch again). */
   invalidate(): void {
     this.inst = null;

@@ -238,6 +238,145 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
     return json(200, installationInfo(req, inst));
   });
 
+  // ---- installation rows: /api/v2/installation (CRUD and meta) ----------
+  // An InstallationResponse (spec): protected_meta is not in it (go-lynx reads it when there).
+  const installationRow = (i: Installation) => ({
+    id: i.id,
+    name: i.name,
+    client_id: i.client_id,
+    created: i.created ?? 0,
+    organization_id: i.organization_id,
+    notes: i.notes ?? '',
+    users: i.users ?? [],
+    meta: i.meta ?? {},
+    protected_meta: i.protected_meta ?? {},
+  });
+  // The body is an Installation: name, organization_id, notes, users required; meta, protected_meta optional.
+  const installationFields = (req: SbRequest) => {
+    const b = bodyObject(req);
+    const name = requireString(b, 'name');
+    const organization_id = requireInteger(b, 'organization_id');
+    if (b.notes === undefined || b.notes === null) throw missing('notes', 'a string (may be empty)');
+    if (typeof b.notes !== 'string') throw mistyped('notes', 'a string');
+    const users = b.users;
+    if (users === undefined || users === null) throw missing('users', 'an array of user ids (may be empty)');
+    if (!Array.isArray(users) || users.some((u) => typeof u !== 'number' || !Number.isInteger(u))) {
+      throw mistyped('users', 'an array of integer user ids');
+    }
+    return {
+      name,
+      organization_id,
+      notes: b.notes,
+      users: [...(users as number[])],
+      meta: stringMap(b, 'meta', false),
+      protected_meta: stringMap(b, 'protected_meta', false),
+    };
+  };
+  // A principal that sees only some installations creates only in their organisations.
+  const mayUseOrganisation = (req: SbRequest, org: number) => {
+    const vis = req.principal!.installations;
+    if (vis !== null && !store.installations.some((i) => vis.includes(i.id) && i.organization_id === org)) {
+      throw new HttpError(403, 'Forbidden');
+    }
+  };
+  const installationChanged = (req: SbRequest, inst: Installation) => {
+    if (!ctx.flag(req, 'silent')) ctx.emitEvent(inst.client_id, 'installation');
+  };
+  router.add('GET', '/api/v2/installation', (req) => {
+    const vis = req.principal!.installations;
+    const filters: Array<[string, (v: string | undefined) => boolean]> = [];
+    for (const key of new Set(req.query.keys())) {
+      const ms = req.query.getAll(key).map(wildcard);
+      filters.push([key, (v) => ms.some((m) => m(v))]);
+    }
+    return json(
+      200,
+      store.installations
+        .filter((i) => vis === null || vis.includes(i.id))
+        .filter((i) => filters.every(([k, m]) => m(i.meta?.[k] ?? i.protected_meta?.[k])))
+        .map(installationRow),
+    );
+  });
+  router.add('POST', '/api/v2/installation', (req) => {
+    const f = installationFields(req);
+    mayUseOrganisation(req, f.organization_id);
+    const inst = store.addInstallation({ ...f, meta: f.meta ?? {}, protected_meta: f.protected_meta ?? {} }, req.principal);
+    return json(200, installationRow(inst));
+  });
+  router.add('GET', '/api/v2/installation/{installation_id}', (req) =>
+    json(200, installationRow(ctx.installationFor(req, req.params.installation_id))),
+  );
+  router.add('PUT', '/api/v2/installation/{installation_id}', (req) => {
+    const inst = ctx.installationFor(req, req.params.installation_id);
+    const f = installationFields(req);
+    if (f.organization_id !== inst.organization_id) mayUseOrganisation(req, f.organization_id);
+    Object.assign(inst, { name: f.name, organization_id: f.organization_id, notes: f.notes, users: f.users });
+    // a whole Installation replaces meta; protected_meta only when sent
+    inst.meta = f.meta ?? {};
+    if (f.protected_meta) inst.protected_meta = f.protected_meta;
+    installationChanged(req, inst);
+    return json(200, installationRow(inst));
+  });
+  router.add('DELETE', '/api/v2/installation/{installation_id}', (req) => {
+    const inst = ctx.installationFor(req, req.params.installation_id);
+    store.removeInstallation(inst.id);
+    return json(200, { message: 'Deleted' });
+  });
+  {
+    const metaPath = '/api/v2/installation/{installation_id}/meta/{meta_key}';
+    const metaOf = (i: Installation, key: string) =>
+      i.meta && key in i.meta
+        ? { value: i.meta[key], protected: false }
+        : i.protected_meta && key in i.protected_meta
+          ? { value: i.protected_meta[key], protected: true }
+          : undefined;
+    const setMetaOf = (i: Installation, key: string, value: string, prot: boolean) => {
+      i.meta = i.meta ?? {};
+      i.protected_meta = i.protected_meta ?? {};
+      delete i.meta[key];
+      delete i.protected_meta[key];
+      (prot ? i.protected_meta : i.meta)[key] = value;
+      return { value, protected: prot };
+    };
+    const metaBodyOf = (req: SbRequest) => {
+      const b = bodyObject(req);
+      const v = b.value;
+      if (v === undefined || v === null) throw missing('value', 'a string');
+      if (typeof v !== 'string') throw mistyped('value', 'a string');
+      return { value: v, protected: optionalBoolean(b, 'protected') };
+    };
+    router.add('GET', metaPath, (req) => {
+      const m = metaOf(ctx.installationFor(req, req.params.installation_id), req.params.meta_key);
+      if (!m) throw new HttpError(404, 'Not found');
+      return json(200, m);
+    });
+    router.add('POST', metaPath, (req) => {
+      const inst = ctx.installationFor(req, req.params.installation_id);
+      const b = metaBodyOf(req);
+      if (metaOf(inst, req.params.meta_key)) throw new HttpError(409, 'duplicate key');
+      const r = setMetaOf(inst, req.params.meta_key, b.value, !!b.protected);
+      installationChanged(req, inst);
+      return json(200, r);
+    });
+    router.add('PUT', metaPath, (req) => {
+      const inst = ctx.installationFor(req, req.params.installation_id);
+      const b = metaBodyOf(req);
+      const cur = metaOf(inst, req.params.meta_key);
+      if (!cur && !ctx.flag(req, 'create_missing')) throw new HttpError(404, 'Not found');
+      const r = setMetaOf(inst, req.params.meta_key, b.value, b.protected ?? cur?.protected ?? false);
+      installationChanged(req, inst);
+      return json(200, r);
+    });
+    router.add('DELETE', metaPath, (req) => {
+      const inst = ctx.installationFor(req, req.params.installation_id);
+      if (!metaOf(inst, req.params.meta_key)) throw new HttpError(404, 'Not found');
+      delete inst.meta?.[req.params.meta_key];
+      delete inst.protected_meta?.[req.params.meta_key];
+      installationChanged(req, inst);
+      return json(200, { message: 'Deleted' });
+    });
+  }
+
   // ---- functionx / devicex ----------------------------------------------
   for (const kind of ['functionx', 'devicex'] as const) {
     const coll = store.collection(kind);

@@ -9,6 +9,12 @@ export interface Installation {
   name: string;
   organization_id: number;
   capabilities: string[];
+  /** The rest of an InstallationResponse (GET /api/v2/installation); seeds may leave them out. */
+  notes?: string;
+  users?: number[];
+  meta?: Record<string, string>;
+  protected_meta?: Record<string, string>;
+  created?: number;
 }
 
 export interface ModelX {
@@ -437,6 +443,11 @@ export class Store {
         name: i.name,
         organization_id: i.organization_id ?? 1,
         capabilities: i.capabilities ?? [],
+        notes: i.notes ?? '',
+        users: i.users ?? [],
+        meta: { ...(i.meta ?? {}) },
+        protected_meta: { ...(i.protected_meta ?? {}) },
+        created: i.created ?? Math.floor(Date.now() / 1000),
       });
       this.logs.set(i.id, new InstallationLog());
       this.status.set(i.id, new Map());
@@ -494,6 +505,44 @@ export class Store {
       if (!inst) throw new Error(`sandbox seed: log entry for unknown installation_id ${e.installation_id}`);
       this.record(inst, e.topic, e.value, e.timestamp <= 0 ? now + e.timestamp : e.timestamp, e.msg, e.client_id ?? inst.client_id);
     }
+  }
+
+  /**
+   * A new installation (POST /api/v2/installation): the next id and client_id. A principal that
+   * sees only some installations (an API key or login with a list) sees the new one too, as
+   * the creator does on the platform.
+   */
+  addInstallation(
+    i: Pick<Installation, 'name' | 'organization_id' | 'notes' | 'users' | 'meta' | 'protected_meta'>,
+    creator?: { key: string },
+  ): Installation {
+    const next = (f: 'id' | 'client_id') => this.installations.reduce((m, x) => Math.max(m, x[f]), 0) + 1;
+    const x: Installation = {
+      id: next('id'),
+      client_id: next('client_id'),
+      capabilities: [],
+      created: Math.floor(Date.now() / 1000),
+      ...i,
+    };
+    this.installations.push(x);
+    this.logs.set(x.id, new InstallationLog());
+    this.status.set(x.id, new Map());
+    const who = creator && (this.apiKeys.get(creator.key) ?? this.tokens.get(creator.key));
+    if (who && who.installations !== null) who.installations.push(x.id);
+    if (who && Array.isArray(who.assigned)) who.assigned.push(x.id);
+    return x;
+  }
+
+  /** Removes an installation and everything in it (functions, devices, schedules, notifications, values). */
+  removeInstallation(id: number): void {
+    this.installations = this.installations.filter((i) => i.id !== id);
+    for (const m of [this.functions, this.devices, this.schedules, this.messages, this.outputs] as Array<
+      Map<number, { installation_id: number }>
+    >) {
+      for (const [k, v] of m) if (v.installation_id === id) m.delete(k);
+    }
+    this.logs.delete(id);
+    this.status.delete(id);
   }
 
   installation(id: number): Installation | undefined {

@@ -60,7 +60,8 @@ export function compileTemplate(source: string, format: TemplateFormat, textFiel
         const reason = firstLine((e as Error).message);
         throw new TemplateError(`template failed to render: ${reason}`, 'template', 'template.render', { reason });
       }
-      if (format === 'text') return { [textField || 'message']: text };
+      // a dotted field nests: 'payload.message' gives {payload: {message: text}}, as a Lynx message text reads it
+      if (format === 'text') return nest(textField || 'message', text);
       let data: unknown;
       try {
         data = JSON.parse(text);
@@ -89,6 +90,56 @@ export function defaultData(msg: { payload?: unknown; topic?: unknown; lynx?: un
   return data;
 }
 
+function nest(field: string, value: unknown): Record<string, unknown> {
+  const keys = field.split('.').filter(Boolean);
+  if (!keys.length) return { message: value };
+  const root: Record<string, unknown> = {};
+  let cur = root;
+  keys.forEach((k, i) => {
+    if (i === keys.length - 1) cur[k] = value;
+    else cur = cur[k] = {} as Record<string, unknown>;
+  });
+  return root;
+}
+
 function firstLine(s: string): string {
   return String(s).split('\n').slice(0, 3).join(' ').replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * The default data of a notify node (settings version 2 on): `{payload, topic, lynx}` as in
+ * defaultData(), but a payload that is not an object goes in as `{message, value}`: the text
+ * of it in `message`, and a number, boolean or array as it is in `value`. A Lynx message text
+ * reads `.payload.message` (the spec's example), which a bare number or string does not have.
+ */
+export function wrappedData(msg: { payload?: unknown; topic?: unknown; lynx?: unknown }): Record<string, unknown> {
+  const data = defaultData(msg);
+  const p = msg.payload;
+  if (p !== null && typeof p === 'object' && !Array.isArray(p)) return data;
+  if (p === undefined || p === null) data.payload = {};
+  else if (typeof p === 'string') data.payload = { message: p };
+  else data.payload = { message: typeof p === 'object' ? JSON.stringify(p) : String(p), value: p };
+  return data;
+}
+
+export type DataMode = 'default' | 'raw' | 'template';
+
+/**
+ * The data a notify node sends for a message: msg.data as it is (an object), else by the
+ * node's mode: 'default' wrappedData(), 'raw' defaultData(), 'template' the compiled template.
+ * Throws a TemplateError for a msg.data that is not an object.
+ */
+export function notificationData(msg: Record<string, unknown>, mode: DataMode, template?: CompiledTemplate): Record<string, unknown> {
+  if (msg.data !== undefined) {
+    if (!msg.data || typeof msg.data !== 'object' || Array.isArray(msg.data)) {
+      throw new TemplateError(
+        'msg.data must be an object (the notification data), or leave it unset to build it from the message',
+        'msg.data',
+        'data',
+      );
+    }
+    return msg.data as Record<string, unknown>;
+  }
+  if (mode === 'template' && template) return template.render(msg);
+  return mode === 'raw' ? defaultData(msg) : wrappedData(msg);
 }

@@ -41,7 +41,10 @@ describe('config versions (nodes/lib/migrations)', () => {
       assert.equal(JSON.stringify(saved), before, 'the saved settings are not changed');
       const { configVersion, ...rest } = now;
       assert.ok(configVersion === undefined || configVersion === currentVersion(saved.type));
-      assert.deepEqual(rest, saved, `${saved.type}: version 1 keeps the 0.1.0 settings as they are`);
+      // notify 1 -> 2: the default data of nodes saved before stays the payload as it is ('raw')
+      const expected =
+        saved.type === 'iotopen-notify' && (!saved.dataMode || saved.dataMode === 'default') ? { ...saved, dataMode: 'raw' } : saved;
+      assert.deepEqual(rest, expected, `${saved.type}: keeps the 0.1.0 settings (but for notify's data mode, named)`);
     }
   });
 
@@ -57,6 +60,13 @@ describe('config versions (nodes/lib/migrations)', () => {
     assert.deepEqual(migrateWith(steps, { b: 2, configVersion: 2 }), { b: 2, seen: [3], configVersion: 3 });
     const same = { a: 1 };
     assert.equal(migrateWith(steps.slice(0, 1), same), same, 'no step changed anything: no copy');
+  });
+
+  it('notify 1 -> 2: a saved default data mode becomes raw (payload as it is), a template stays', () => {
+    assert.equal(migrate('iotopen-notify', { dataMode: 'default', configVersion: 1 }).dataMode, 'raw');
+    assert.equal(migrate('iotopen-notify', { configVersion: 1 }).dataMode, 'raw');
+    assert.equal(migrate('iotopen-notify', { dataMode: 'template', configVersion: 1 }).dataMode, 'template');
+    assert.equal(migrate('iotopen-notify', { dataMode: 'default', configVersion: 2 }).dataMode, 'default', 'new nodes wrap');
   });
 
   it("leaves settings of today's version, or of a later one, as they are", () => {

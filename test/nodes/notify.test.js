@@ -136,6 +136,144 @@ describe('iotopen-notify node', function () {
     assert.equal(sb.store.sentNotifications.length, 0);
   });
 
+  describe('default data and the message text (a Go template)', () => {
+    const warnings = () =>
+      helper
+        .log()
+        .args.filter((a) => a[0].level === 30 && a[0].id === 'notify')
+        .map((a) => a[0].msg);
+
+    it('wraps a payload that is not an object as {message, value}, so {{.payload.message}} renders', async () => {
+      const n = await load({ configVersion: 2 });
+      for (const payload of [31.5, 'Door open', { message: 'as is' }]) {
+        const got = next(n.out);
+        n.notify.receive({ payload, topic: 'door' });
+        await got;
+      }
+      assert.deepEqual(
+        sb.store.sentNotifications.map((x) => x.data.payload),
+        [{ message: '31.5', value: 31.5 }, { message: 'Door open' }, { message: 'as is' }],
+      );
+      assert.deepEqual(warnings(), [], 'every send had .payload.message');
+    });
+
+    it('a node saved before (settings version 1) keeps sending the payload as it is', async () => {
+      const n = await load({ configVersion: 1 });
+      const got = next(n.out);
+      n.notify.receive({ payload: 31.5 });
+      await got;
+      assert.deepEqual(sb.store.sentNotifications[0].data, { payload: 31.5 });
+    });
+
+    it('warns once per missing field, naming it, and still sends', async () => {
+      const n = await load({ configVersion: 2 });
+      for (let i = 0; i < 3; i++) {
+        const got = next(n.out);
+        n.notify.receive({ payload: { level: i } });
+        await got;
+      }
+      assert.equal(sb.store.sentNotifications.length, 3);
+      const w = warnings();
+      assert.equal(w.length, 1, JSON.stringify(w));
+      assert.match(w[0], /notification output 21: the message text uses \.payload\.message, which the data sent lacks/);
+    });
+  });
+
+  describe('managing messages and outputs from a flow', () => {
+    const run = async (n, msg) => {
+      const got = next(n.out);
+      n.notify.receive(msg);
+      return got;
+    };
+    afterEach(() => {
+      for (const id of [...sb.store.messages.keys()]) if (id !== 11) sb.store.messages.delete(id);
+      for (const id of [...sb.store.outputs.keys()]) if (![21, 22, 23].includes(id)) sb.store.outputs.delete(id);
+    });
+
+    it('message list, create, get, update, find-or-create by name, delete', async () => {
+      const n = await load({ operation: 'message-list', output: '' });
+      assert.deepEqual(
+        (await run(n, {})).payload.map((m) => m.name),
+        ['Alarm'],
+      );
+      const made = await run(n, { operation: 'message-create', payload: { name: 'Leak', text: 'Leak: {{.payload.message}}' } });
+      assert.ok(made.message_id);
+      assert.equal((await run(n, { operation: 'message-get', message_id: made.message_id })).payload.text, 'Leak: {{.payload.message}}');
+      const up = await run(n, { operation: 'message-update', message_id: made.message_id, payload: { name: 'Leak', text: 'Water!' } });
+      assert.equal(up.payload.text, 'Water!');
+      const again = await run(n, { operation: 'message-find-or-create', payload: { name: 'Leak', text: 'other text' } });
+      assert.deepEqual([again.created, again.message_id], [false, made.message_id]);
+      const del = await run(n, { operation: 'message-delete', message_id: made.message_id });
+      assert.deepEqual(del.payload, { deleted: true, id: made.message_id });
+      assert.equal(sb.store.messages.has(made.message_id), false);
+      assert.equal(sb.store.sentNotifications.length, 0, 'nothing sent');
+    });
+
+    it('output find-or-create: executor by type, message found or created by name; re-runs make no duplicate', async () => {
+      const n = await load({ operation: 'output-find-or-create', output: '' });
+      const body = {
+        name: 'Mail site manager',
+        executor: 'mail',
+        message: { name: 'Site alarm', text: '{{.installation.Name}}: {{.payload.message}}' },
+        config: { recipients: 'site@example.com' },
+      };
+      const a = await run(n, { payload: body });
+      const b = await run(n, { payload: body });
+      assert.deepEqual([a.created, b.created, b.output_id], [true, false, a.output_id]);
+      const outs = [...sb.store.outputs.values()].filter((o) => o.name === 'Mail site manager');
+      assert.equal(outs.length, 1);
+      assert.equal([...sb.store.messages.values()].filter((m) => m.name === 'Site alarm').length, 1);
+      assert.deepEqual([outs[0].notification_output_executor_id, outs[0].config], [1, { recipients: 'site@example.com' }]);
+      const got = await run(n, { operation: 'output-get', output_id: a.output_id });
+      assert.equal(got.payload.notification_message_id, outs[0].notification_message_id);
+      const up = await run(n, { operation: 'output-update', output_id: a.output_id, payload: { ...body, config: {} } });
+      assert.deepEqual(up.payload.config, {});
+      assert.ok((await run(n, { operation: 'output-list' })).payload.some((o) => o.id === a.output_id));
+      await run(n, { operation: 'output-delete', output_id: a.output_id });
+      assert.equal(sb.store.outputs.has(a.output_id), false);
+    });
+
+    const bad = [
+      ['a message without text', { operation: 'message-create', payload: { name: 'x' } }, /msg\.payload\.text must be the message text/],
+      ['a message payload that is not an object', { operation: 'message-find-or-create', payload: 'x' }, /msg\.payload must be an object/],
+      [
+        'an unknown executor',
+        { operation: 'output-create', payload: { name: 'o', executor: 'fax', notification_message_id: 11 } },
+        /no notification executor of type or name "fax"/,
+      ],
+      [
+        'an output without executor',
+        { operation: 'output-create', payload: { name: 'o', notification_message_id: 11 } },
+        /needs notification_output_executor_id or executor/,
+      ],
+      [
+        'an output without message',
+        { operation: 'output-create', payload: { name: 'o', executor: 'mail' } },
+        /needs notification_message_id or message/,
+      ],
+      [
+        'a config value that is not a string',
+        { operation: 'output-create', payload: { name: 'o', executor: 'mail', notification_message_id: 11, config: { n: 1 } } },
+        /msg\.payload\.config\.n must be a string/,
+      ],
+      [
+        'a message id of another installation (400 from the server)',
+        { operation: 'output-create', payload: { name: 'o', executor: 'mail', notification_message_id: 999 } },
+        /notification_message_id/,
+      ],
+      ['a bad message id', { operation: 'message-get', message_id: 'x' }, /msg\.message_id must be a positive integer id/],
+    ];
+    for (const [what, msg, re] of bad) {
+      it(`bad input: ${what}`, async () => {
+        const n = await load({ output: '' });
+        const caught = next(n.caught);
+        n.notify.receive(msg);
+        assert.match((await caught).error.message, re);
+        assert.equal([...sb.store.outputs.keys()].length, 3, 'no output made');
+      });
+    }
+  });
+
   describe('bad input reaches a Catch node with a clear error', () => {
     const cases = [
       ['a missing output (404)', { output_id: 999 }, /notification output 999 was not found in installation 801 \(404\)/, 404],
@@ -192,6 +330,49 @@ describe('iotopen-notify node', function () {
       assert.ok(!JSON.stringify(ex.body).includes('secret-endpoint'), 'executor config stays on the server');
     });
 
+    it('previews the output message text with the data a sample message would send, naming missing fields', async () => {
+      await load();
+      const q = (o) => new URLSearchParams({ installation: String(IID), output: '21', ...o }).toString();
+      const wrapped = await helper
+        .request()
+        .get(`/iotopen/cfg/notify-preview?${q({ dataMode: 'default', sample: '{"payload": 31.5}' })}`)
+        .expect(200);
+      assert.deepEqual(wrapped.body.message, { id: 11, name: 'Alarm', text: '{{.payload.message}}' });
+      assert.deepEqual(wrapped.body.fields, ['.payload.message']);
+      assert.equal(wrapped.body.rendered, '31.5');
+      assert.deepEqual(wrapped.body.missing, []);
+      const asIs = await helper
+        .request()
+        .get(`/iotopen/cfg/notify-preview?${q({ dataMode: 'raw', sample: '{"payload": 31.5}' })}`)
+        .expect(200);
+      assert.equal(asIs.body.rendered, '<no value>');
+      assert.deepEqual(asIs.body.missing, ['.payload.message']);
+      const tpl = await helper
+        .request()
+        .get(
+          `/iotopen/cfg/notify-preview?${q({ dataMode: 'template', format: 'text', field: 'body', template: 'T={{payload}}', sample: '{"payload": 2}' })}`,
+        )
+        .expect(200);
+      assert.deepEqual(tpl.body.data, { body: 'T=2' });
+      assert.deepEqual(tpl.body.missing, ['.payload.message']);
+      const badSample = await helper
+        .request()
+        .get(`/iotopen/cfg/notify-preview?${q({ sample: '{oops' })}`)
+        .expect(400);
+      assert.match(badSample.body.error, /sample message is not JSON/);
+      const badOutput = await helper
+        .request()
+        .get(`/iotopen/cfg/notify-preview?${q({ output: 'x' })}`)
+        .expect(400);
+      assert.match(badOutput.body.error, /output must be a positive integer id/);
+      const gone = await helper
+        .request()
+        .get(`/iotopen/cfg/notify-preview?${q({ output: '999' })}`)
+        .expect(502);
+      assert.equal(gone.body.status, 404);
+      assert.equal(sb.store.sentNotifications.length, 0, 'a preview sends nothing');
+    });
+
     it('answers a hint when the config node is not deployed, and names a bad installation', async () => {
       await load();
       const r = await helper.request().get('/iotopen/nope/messages?installation=1').expect(404);
@@ -213,24 +394,27 @@ describe('iotopen-notify example flow', function () {
   });
   afterEach(() => helper.unload());
 
-  it('runs against the default seed', async () => {
+  it('runs against the default seed, and every send has the fields its message text uses', async () => {
     await loadExample('Notify - door alarm.json', sb, [notifyMod]);
     const dbg = helper.getNode('ntf-dbg');
     const sent = () => new Promise((r) => dbg.once('input', r));
-    let got = sent();
-    helper.getNode('ntf-default').receive({ payload: { message: 'Main entrance door is open' }, topic: 'door/main' });
-    await got;
-    got = sent();
-    helper.getNode('ntf-json').receive({ payload: 31.5, topic: 'cold storage' });
-    await got;
-    got = sent();
-    helper.getNode('ntf-text').receive({ payload: 'Reception lights left on' });
-    await got;
+    for (const id of ['ntf-go', 'ntf-go-text', 'ntf-go2', 'ntf-go3']) {
+      const got = sent();
+      helper.getNode(id).receive({});
+      await got;
+    }
     const log = sb.store.sentNotifications.map((s) => [s.installation_id, s.output_id, s.data]);
     assert.deepEqual(log, [
       [101, 1, { payload: { message: 'Main entrance door is open' }, topic: 'door/main' }],
-      [102, 3, { value: 31.5, message: 'cold storage' }],
-      [101, 2, { message: 'Office Stockholm: Reception lights left on' }],
+      [101, 1, { payload: { message: 'Back door is open' }, topic: 'door/back' }],
+      [102, 3, { payload: { value: 31.5, message: 'cold storage' } }],
+      [101, 2, { payload: { message: 'Reception: lights left on' } }],
     ]);
+    const warned = helper.log().args.filter((a) => a[0].level === 30 && /^ntf-/.test(a[0].id));
+    assert.deepEqual(
+      warned.map((a) => a[0].msg),
+      [],
+      'no missing-field warning',
+    );
   });
 });

@@ -13,7 +13,9 @@ const { waitFor } = require('../support/util');
 const { startSandbox } = require(path.join(dist, 'src/sandbox'));
 const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'flow-0.1.0.json'), 'utf8'));
 const pkg = require('../../package.json');
-const TYPES = Object.keys(pkg['node-red'].nodes).filter((t) => t !== 'iotopen-config');
+// Node types added after 0.1.0 are not in a flow it saved.
+const NEWER = ['iotopen-installation'];
+const TYPES = Object.keys(pkg['node-red'].nodes).filter((t) => t !== 'iotopen-config' && !NEWER.includes(t));
 
 // What each node is sent, and whether it answers with done() (ok) or done(err) naming a field.
 const CASES = {
