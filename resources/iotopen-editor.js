@@ -136,8 +136,10 @@
       if (n.type === 'iotopen-config') deployedServers[n.id] = true;
     });
   }
-  RED.events.on('flows:loaded', noteDeployed);
-  RED.events.on('deploy', noteDeployed);
+  if (typeof RED !== 'undefined' && RED.events) {
+    RED.events.on('flows:loaded', noteDeployed);
+    RED.events.on('deploy', noteDeployed);
+  }
   /** A config node id the admin routes can answer for (not empty, not "add new", deployed). */
   function askable(id) {
     return !!id && id !== '_ADD_' && (!deployedServers || !!deployedServers[id]);
