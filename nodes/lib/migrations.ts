@@ -37,6 +37,7 @@ export const MIGRATIONS: Readonly<Record<string, readonly Migration[]>> = {
   'iotopen-notify': [FIRST],
   'iotopen-edge-app': [FIRST],
   'iotopen-api': [FIRST],
+  'iotopen-virtual-function': [FIRST],
 };
 
 /** The version a node of this type saves today. */
