@@ -296,3 +296,61 @@ describe(TYPE, function () {
     assert.match(caught[0].error.message, /ext_id must be letters, digits/);
   });
 });
+
+describe(`${TYPE}: the example "Expose a computed value and a switch to IoT Open"`, function () {
+  const path = require('node:path');
+  const { dist, core } = require('../support/nodered');
+  const { loadExample } = require('../support/example-flow');
+  const FILE = 'Expose a computed value and a switch to IoT Open.json';
+  let sb;
+  before(async () => {
+    sb = await require(path.join(dist, 'src', 'sandbox')).startSandbox({ port: 0, mqttPort: 0 });
+  });
+  after(async () => {
+    if (sb) await sb.stop();
+  });
+  useNodeRed();
+
+  it('shows the average as a virtual sensor and the vacation switch under one device; a write from the app reaches the flow', async () => {
+    const modules = [
+      nodeModule('iotopen-functionx-in'),
+      nodeModule(TYPE),
+      core('function/10-function.js'),
+      core('function/15-change.js'),
+      core('common/90-comment.js'),
+    ];
+    await loadExample(FILE, sb, modules);
+    const fn = (ext) => [...sb.store.functions.values()].find((f) => f.installation_id === 101 && f.meta.ext_id === ext);
+    await until(() => fn('example-average-temperature') && fn('example-vacation-mode'), 'both virtual functions');
+    const dev = [...sb.store.devices.values()].filter((d) => d.installation_id === 101 && d.meta.ext_id === 'node-red-flow-vf-tab');
+    assert.equal(dev.length, 1);
+    assert.equal(dev[0].meta.name, 'Node-RED example');
+    assert.equal(fn('example-average-temperature').meta.device_id, String(dev[0].id));
+    assert.equal(fn('example-vacation-mode').meta.device_id, String(dev[0].id));
+    assert.equal(fn('example-vacation-mode').meta.text_on, 'Away');
+
+    // The seeded temperatures come in at deploy (latest value): their average reaches the status API.
+    const avg = await until(async () => {
+      const s = await api(sb, 'GET', '/api/v2/status/101?topics=obj/node-red/example-average-temperature/value');
+      return s.length && s[0];
+    }, 'the average in the status API');
+    assert.ok(Number.isFinite(avg.value), `a number: ${avg.value}`);
+
+    // The app switches vacation mode on: the flow gets it, with its state name.
+    const debug = helper.getNode('vf-debug');
+    const got = collect(debug);
+    const topic = fn('example-vacation-mode').meta.topic_write;
+    await until(async () => {
+      if (got.length) return true;
+      await api(sb, 'POST', '/api/v2/mqtt/publish/101', { topic, payload: { value: 1 } });
+      return false;
+    }, 'the write at the debug node');
+    assert.equal(got[0].state, 'on');
+    assert.equal(helper.getNode('vf-remember').context().flow.get('vacation'), 'on');
+    // Echoed: the app shows the new state.
+    await until(async () => {
+      const s = await api(sb, 'GET', '/api/v2/status/101?topics=obj/node-red/example-vacation-mode/value');
+      return s.length && s[0].value === 1;
+    }, 'the echo in the status API');
+  });
+});
