@@ -22,10 +22,14 @@ describe(TYPE, function () {
     mod = await localized(TYPE);
     env = await v.start(seed());
     sb = env.sb;
+    await watch();
+  });
+  /** An MQTT client on the sandbox that records what is published under obj/node-red/. */
+  async function watch() {
     dev = await device(sb);
     dev.on('message', (topic, payload) => seen.push({ topic, body: JSON.parse(payload.toString()) }));
     await dev.subscribeAsync(`${CLIENT}/obj/node-red/#`, { qos: 1 });
-  });
+  }
   after(async () => {
     if (dev) await dev.endAsync(true);
     if (sb) await sb.stop();
@@ -263,6 +267,57 @@ describe(TYPE, function () {
     await redeploy([], 'nodes');
     await until(() => functionsWith('node-red-a2').length === 0 && functionsWith('node-red-a3').length === 0, 'a2 and a3 deleted');
     await until(() => devicesWith('node-red-flow-tab').length === 0, 'the emptied device deleted');
+  });
+
+  it('creates the device and the function once when the answers to their creates are lost (500 after the create)', async () => {
+    // Every POST acts, then its answer is replaced by a 500: the node must look before creating again.
+    sb.faults.set({ errorRate: 1, errorStatus: 500, phase: 'after', methods: ['POST'], count: 2 });
+    try {
+      await deploy([vf('l1', { group: true }), vf('l2', { group: true })]);
+      await ready('l1');
+      await ready('l2');
+      assert.equal(sb.faults.stats().after.error, 2, 'both creates acted and lost their answer');
+    } finally {
+      sb.faults.clear();
+    }
+    assert.equal(devicesWith('node-red-flow-tab').length, 1, 'one device');
+    assert.equal(functionsWith('node-red-l1').length, 1, 'one function for l1');
+    assert.equal(functionsWith('node-red-l2').length, 1, 'one function for l2');
+    // clean up for the tests after (they count devices of this tab)
+    for (const f of [...functionsWith('node-red-l1'), ...functionsWith('node-red-l2')])
+      await api(sb, 'DELETE', `/api/v2/functionx/${IID}/${f.id}`);
+    for (const d of devicesWith('node-red-flow-tab')) await api(sb, 'DELETE', `/api/v2/devicex/${IID}/${d.id}`);
+  });
+
+  it('keeps values in the shared offline queue while the broker is down and sends them after, in order', async () => {
+    await deploy([vf('q1', { extId: 'queued' })]);
+    const n = await ready('q1');
+    const hub = helper.getNode('cfg').hub;
+    await until(() => hub.connected, 'the connection');
+    await sb.stopBroker();
+    try {
+      await until(() => !hub.connected, 'the hub to notice');
+      for (const payload of [31, 32, 33]) n.receive({ payload });
+      await until(() => hub.queued === 3, 'three values queued');
+      assert.ok(statuses(n).includes('offline: 3 queued'));
+    } finally {
+      await sb.startBroker();
+      await dev.endAsync(true);
+      await watch(); // the watcher does not reconnect by itself
+    }
+    await until(
+      async () => {
+        const log = await api(sb, 'GET', `/api/v3beta/log/${IID}?topics=obj/node-red/queued/value&order=asc`);
+        return log.data.length === 3 && log;
+      },
+      'the queued values in the log',
+      20000,
+    ).then((log) =>
+      assert.deepEqual(
+        log.data.map((e) => e.value),
+        [31, 32, 33],
+      ),
+    );
   });
 
   it('refuses bad input through Catch, naming it, and publishes nothing', async () => {
