@@ -221,7 +221,8 @@ export = function register(RED: NodeAPI): void {
       async function ensureFunction(): Promise<ModelX> {
         const desired = virtualFunction({ ...settings, deviceId });
         return locked(fnKey, async () => {
-          const r = await api.functionx.findOrCreate(iid, desired, { meta: { [EXT_KEY]: ext } });
+          // ext_id and our own topic_read: a function another integration marked with the same ext_id is never taken over.
+          const r = await api.functionx.findOrCreate(iid, desired, { meta: { [EXT_KEY]: ext, topic_read: topics.read } });
           if (r.created) {
             changed();
             status('green', t('status.created', { id: r.obj.id }));
@@ -390,7 +391,10 @@ async function removeFunction(RED: NodeAPI, serverId: string, iid: number, ext: 
   const server = getServer(RED, serverId);
   if (!server || server.configError) throw new LynxError('its server is not deployed', 'server');
   const api = server.api;
-  const fns = (await api.functionx.list(iid, { meta: { [EXT_KEY]: ext } })).filter((f) => f.meta?.[EXT_KEY] === ext);
+  const read = virtualTopics(ext).read;
+  const fns = (await api.functionx.list(iid, { meta: { [EXT_KEY]: ext, topic_read: read } })).filter(
+    (f) => f.meta?.[EXT_KEY] === ext && f.meta?.topic_read === read,
+  );
   for (const f of fns) await api.functionx.delete(iid, f.id);
   if (fns.length) server.functionsChanged(iid);
   if (dext === undefined) return;

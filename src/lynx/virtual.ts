@@ -1,6 +1,6 @@
 // Virtual functions (no I/O): a FunctionX that a Node-RED flow owns, so what the flow
 // computes shows in IoT Open like any device's value. Found by its `ext_id` meta (a
-// stable id of the node, or the user's), its topics under `obj/node-red/<ext_id>/`,
+// stable id of the node, or the user's) with its topic_read, its topics under `obj/node-red/<ext_id>/`,
 // its meta made from the node's settings, and the one rule for updating it: the keys
 // the node manages are set or removed, every other key (added in the app) is kept,
 // and nothing is written when nothing differs. Errors name the setting and carry an

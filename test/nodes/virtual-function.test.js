@@ -320,6 +320,22 @@ describe(TYPE, function () {
     );
   });
 
+  it("never takes over another integration's function that has the same ext_id", async () => {
+    const other = await api(sb, 'POST', `/api/v2/functionx/${IID}`, {
+      installation_id: IID,
+      type: 'switch',
+      meta: { name: 'PLC relay', ext_id: 'relay-1', topic_read: 'obj/plc/relay/1' },
+    });
+    await deploy([vf('o1', { extId: 'relay-1', deleteOnRemove: true })]);
+    await ready('o1');
+    const mine = functionsWith('relay-1').filter((f) => f.id !== other.id);
+    assert.equal(mine.length, 1, 'a function of its own');
+    assert.equal(sb.store.functions.get(other.id).meta.topic_read, 'obj/plc/relay/1', 'the other one untouched');
+    await redeploy([], 'nodes');
+    await until(() => functionsWith('relay-1').length === 1, 'its own deleted');
+    assert.ok(sb.store.functions.get(other.id), 'the other one kept');
+  });
+
   it('refuses bad input through Catch, naming it, and publishes nothing', async () => {
     await deploy([vf('v7', { kind: 'switch', extId: 'bad', unit: '', format: '' })]);
     const n = await ready('v7');
