@@ -116,6 +116,19 @@ function release(key: string, id: string): void {
 }
 const inUse = (key: string): boolean => (holders.get(key)?.size ?? 0) > 0;
 
+/**
+ * What a node being redeployed leaves its successor (the node with the same function key):
+ * the last value sent (only on change), when it was sent (the interval) and a value still held
+ * back by the interval, which the successor sends: the closing config node's hub cannot.
+ */
+interface Handover {
+  lastKey: string | undefined;
+  lastSentAt: number;
+  held: { p: LynxPayload; msg: NodeMessage } | null;
+  timer: NodeJS.Timeout;
+}
+const handovers = new Map<string, Handover>();
+
 /** How long a removal waits for the deploy to finish before it runs anyway. */
 const WAIT_FOR_FLOWS_MS = 15000;
 /** fn() once the flows being deployed have started (the config node's successor is running), or after WAIT_FOR_FLOWS_MS. */
@@ -202,6 +215,13 @@ export = function register(RED: NodeAPI): void {
       let held: { p: LynxPayload; msg: NodeMessage } | null = null;
       let heldTimer: NodeJS.Timeout | undefined;
 
+      const before = handovers.get(fnKey);
+      if (before) {
+        handovers.delete(fnKey);
+        clearTimeout(before.timer);
+        lastKey = before.lastKey;
+        lastSentAt = before.lastSentAt;
+      }
       const client = ctx.installation(iid, 'installation').then((inst) => inst.client_id);
       client.catch(() => undefined); // reported by provision() and by each message
 
@@ -259,6 +279,11 @@ export = function register(RED: NodeAPI): void {
         }
       }
       void provision();
+      if (before && before.held) {
+        held = before.held;
+        heldTimer = setTimeout(flushHeld, Math.max(0, lastSentAt + minMs - Date.now()));
+        heldTimer.unref?.();
+      }
 
       async function publish(p: LynxPayload, msg: NodeMessage): Promise<void> {
         lastSentAt = Date.now();
@@ -364,11 +389,18 @@ export = function register(RED: NodeAPI): void {
           sub = null;
           release(fnKey, node.id);
           if (group) release(devKey, node.id);
-          // The latest value held back by the interval is still sent (the hub queues it).
-          if (heldTimer) {
-            clearTimeout(heldTimer);
-            flushHeld();
+          clearTimeout(heldTimer);
+          heldTimer = undefined;
+          // Redeployed or restarting: the successor sends the latest value held back by the
+          // interval, and goes on from the last one sent. A deleted node's held value goes with it.
+          if (!removed) {
+            const timer = setTimeout(() => handovers.delete(fnKey), WAIT_FOR_FLOWS_MS);
+            timer.unref?.();
+            const prev = handovers.get(fnKey);
+            if (prev) clearTimeout(prev.timer);
+            handovers.set(fnKey, { lastKey, lastSentAt, held, timer });
           }
+          held = null;
           const ids = inConfig.ids;
           if (!removed || !deleteOnRemove || (ids && ids.has(node.id))) return;
           // Deleted from the flow. In a full deploy the config node restarts too and its

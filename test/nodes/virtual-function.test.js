@@ -232,6 +232,32 @@ describe(TYPE, function () {
     assert.deepEqual(on('changes'), [5, 6, 5]);
   });
 
+  it('a redeploy keeps the latest held value (the successor sends it) and what was last sent', async () => {
+    const nodes = [vf('h1', { extId: 'held', minInterval: '0.5' }), vf('h2', { extId: 'same', onlyChanged: true })];
+    await deploy(nodes);
+    const a = await ready('h1');
+    const b = await ready('h2');
+    a.receive({ payload: 1 });
+    a.receive({ payload: 2 });
+    b.receive({ payload: 5 });
+    const on = (ext) => seen.filter((x) => x.topic === `${CLIENT}/obj/node-red/${ext}/value`).map((x) => x.body.value);
+    await until(() => on('held').length === 1 && on('same').length === 1, 'the first values');
+    await until(() => statuses(a).some((x) => /waiting for the interval/.test(String(x))), '2 held back');
+    await redeploy(nodes);
+    const b2 = await ready('h2', b);
+    await until(() => on('held').includes(2), 'the held value, sent by the successor');
+    assert.deepEqual(on('held'), [1, 2]);
+    b2.receive({ payload: 5 });
+    b2.receive({ payload: 6 });
+    await until(() => on('same').includes(6), 'the change');
+    assert.deepEqual(on('same'), [5, 6], 'the same value again after a redeploy is no change');
+    const errors = helper
+      .log()
+      .args.map((x) => x[0])
+      .filter((e) => e.level === helper.log().ERROR);
+    assert.deepEqual(errors, [], 'nothing went to the closing server');
+  });
+
   it('leaves its function when deleted without the option; with it deletes it and the emptied device, never on a redeploy or disable', async () => {
     const g = (id, extra) => vf(id, { group: true, deviceName: 'Flow devices', deleteOnRemove: true, ...extra });
     const nodes = [g('a1'), g('a2'), g('a3'), vf('keep', { group: true })];
