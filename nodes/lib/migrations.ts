@@ -41,6 +41,7 @@ export const MIGRATIONS: Readonly<Record<string, readonly Migration[]>> = {
   'iotopen-edge-app': [FIRST],
   'iotopen-api': [FIRST],
   'iotopen-installation': [FIRST],
+  'iotopen-virtual-function': [FIRST],
 };
 
 /** The version a node of this type saves today. */
