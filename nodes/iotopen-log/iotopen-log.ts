@@ -86,8 +86,10 @@ const FIELDS = {
     msg: 'maxPoints',
     setting: 'maxPoints',
     check: (v, at): number => {
-      const n = wholeNumber(v, at.label, CHART_MAX_POINTS) as number;
-      if (n < 1) throw inputError('maxPoints', { field: at.label, got: JSON.stringify(v) }, at.label);
+      if (v === undefined || v === null || v === '') return CHART_MAX_POINTS;
+      const n = typeof v === 'string' ? Number(v.trim()) : v;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
+        throw inputError('maxPoints', { field: at.label, got: JSON.stringify(v) }, at.label);
       return n;
     },
   },
