@@ -143,8 +143,9 @@ class Follower implements PayloadSink<TopicEntry, string> {
     }
     for (const fe of te.fns) {
       this.ctx.node.send({
-        topic,
-        payload: raw,
+        // a chart point of a payload that is not Lynx JSON: a plain number ("21.5") is drawn now, anything else is a gap
+        topic: this.chart ? fe.series || topic : topic,
+        payload: this.chart ? chartPoint(undefined, raw) : raw,
         lynx: { installation_id: this.iid, client_id: this.clientId, function: fe.info, error },
       } as unknown as NodeMessage);
     }

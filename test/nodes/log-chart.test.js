@@ -400,6 +400,40 @@ describe('iotopen-functionx-in chart point output', function () {
     });
   });
 
+  it('a payload that is not Lynx JSON: a plain number is a point at arrival time, anything else a gap (with the warning)', async () => {
+    const cfg = configNode(sb);
+    await helper.load(
+      [configMod, fxinMod],
+      [
+        cfg.node,
+        {
+          id: 'in',
+          type: 'iotopen-functionx-in',
+          server: 'cfg',
+          installation: String(IID),
+          function: '72',
+          output: 'chart',
+          wires: [['out']],
+        },
+        { id: 'out', type: 'helper' },
+      ],
+      cfg.credentials,
+    );
+    const got = collect(helper.getNode('out'));
+    const before = Date.now();
+    await waitFor(async () => {
+      await dev.publishAsync(`${CLIENT}/obj/room/1/hum`, '41.5');
+      await new Promise((r) => setTimeout(r, 50));
+      return got.length > 0;
+    });
+    await dev.publishAsync(`${CLIENT}/obj/room/1/hum`, 'not a number');
+    await waitFor(() => got.some((m) => m.payload.y === null));
+    assert.equal(got[0].topic, 'Room humidity (%)');
+    assert.equal(got[0].payload.y, 41.5);
+    assert.ok(got[0].payload.x >= before && got[0].payload.x <= Date.now());
+    assert.ok(got[0].lynx.error, 'msg.lynx.error says why');
+  });
+
   it('the default output is unchanged: the full topic and the bare value', async () => {
     const cfg = configNode(sb);
     await helper.load(
