@@ -100,15 +100,36 @@ function buildFlows(sb) {
   return { flows, count: files.length };
 }
 
+/**
+ * FlowFuse Dashboard 2 from this repo's node_modules (a dev dependency: the pack itself does not
+ * need it), linked beside the pack so the chart example's ui-* nodes load; null when not installed.
+ */
+const DASHBOARD = '@flowfuse/node-red-dashboard';
+function linkDashboard(userDir) {
+  const from = path.join(root, 'node_modules', ...DASHBOARD.split('/'));
+  if (!fs.existsSync(path.join(from, 'package.json'))) return null;
+  fs.mkdirSync(path.join(userDir, 'node_modules', '@flowfuse'), { recursive: true });
+  const link = path.join(userDir, 'node_modules', ...DASHBOARD.split('/'));
+  fs.rmSync(link, { recursive: true, force: true });
+  fs.symlinkSync(from, link, 'dir');
+  return `file:${from}`;
+}
+
 function prepareUserDir(sb, uiPort) {
   fs.mkdirSync(path.join(demoDir, 'node_modules', '@lynxflow'), { recursive: true });
   const link = path.join(demoDir, 'node_modules', '@lynxflow', 'node-red-iotopen');
   fs.rmSync(link, { recursive: true, force: true });
   fs.symlinkSync(root, link, 'dir');
+  const dashboard = linkDashboard(demoDir);
+  if (!dashboard) console.warn(`demo: ${DASHBOARD} is not installed (npm install): the chart example's dashboard nodes stay unknown`);
   fs.writeFileSync(
     path.join(demoDir, 'package.json'),
     JSON.stringify(
-      { name: 'node-red-iotopen-demo', private: true, dependencies: { '@lynxflow/node-red-iotopen': `file:${root}` } },
+      {
+        name: 'node-red-iotopen-demo',
+        private: true,
+        dependencies: { '@lynxflow/node-red-iotopen': `file:${root}`, ...(dashboard ? { [DASHBOARD]: dashboard } : {}) },
+      },
       null,
       2,
     ),
@@ -225,7 +246,9 @@ async function main() {
       const m = !announced && /Server now running at (\S+)/.exec(String(d));
       if (m) {
         announced = true;
-        console.log(`\n  Node-RED editor: ${m[1].replace(/\/$/, '')}/   (Ctrl-C stops Node-RED and the sandbox)\n`);
+        const base = m[1].replace(/\/$/, '');
+        console.log(`\n  Node-RED editor: ${base}/   (Ctrl-C stops Node-RED and the sandbox)`);
+        console.log(`  Dashboard (chart example): ${base}/dashboard\n`);
       }
     });
   relay(red.stdout, process.stdout);

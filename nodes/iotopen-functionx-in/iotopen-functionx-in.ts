@@ -11,6 +11,7 @@ import { lynxObject, readLynxPayload, type PayloadSink } from '../../src/lynx/co
 import { functionSelector, planTopics, signature } from '../../src/lynx/follow';
 import { presenter, type FunctionLike, type Presenter } from '../../src/lynx/present';
 import { fullTopic } from '../../src/lynx/topics';
+import { chartPoint, seriesName } from '../../src/lynx/chart';
 import { positiveId, topicKey } from '../../src/lynx/values';
 
 const WARN_INTERVAL_MS = 10_000;
@@ -23,7 +24,8 @@ interface Def extends NodeDef {
   ftype?: string;
   metaFilter?: Array<{ key: string; value: string }>;
   topicKey?: string;
-  output?: 'value' | 'object';
+  /** value (default): payload the value; object: {value, timestamp, msg}; chart: topic the series name, payload {x: ms, y}. */
+  output?: 'value' | 'object' | 'chart';
   onlyChange?: boolean;
   emitLatest?: boolean;
 }
@@ -32,6 +34,8 @@ interface Def extends NodeDef {
 interface FnEntry {
   info: Readonly<{ id: number; type: string; meta: Readonly<Record<string, string>> }>;
   pres: Presenter;
+  /** The chart series name (src/lynx/chart.ts seriesName), as the log node's chart format names it. */
+  series: string;
 }
 
 /** One subscribed topic (normally one function; several when functions share a topic). */
@@ -51,7 +55,7 @@ function deepFreeze<T extends object>(o: T): Readonly<T> {
 
 function entryFor(f: FunctionLike): FnEntry {
   const meta = { ...(f.meta || {}) };
-  return { info: deepFreeze({ id: f.id, type: f.type, meta }), pres: presenter(meta) };
+  return { info: deepFreeze({ id: f.id, type: f.type, meta }), pres: presenter(meta), series: seriesName(f, '') };
 }
 
 const FIELDS = {
@@ -74,6 +78,7 @@ class Follower implements PayloadSink<TopicEntry, string> {
   /** Set while the status shows this node's own error or warning, not the connection state. */
   warned = false;
   readonly wholeObject: boolean;
+  readonly chart: boolean;
   readonly onlyChange: boolean;
   readonly byFunction: boolean;
   readonly onFunctions = (changed: unknown): void => {
@@ -88,6 +93,7 @@ class Follower implements PayloadSink<TopicEntry, string> {
   ) {
     const c = ctx.config;
     this.wholeObject = c.output === 'object';
+    this.chart = c.output === 'chart';
     this.onlyChange = !!c.onlyChange;
     this.byFunction = (c.selectBy || 'function') === 'function';
   }
@@ -110,8 +116,8 @@ class Follower implements PayloadSink<TopicEntry, string> {
     for (let i = 0; i < fns.length; i++) {
       const fe = fns[i];
       node.send({
-        topic,
-        payload: this.wholeObject ? lynxObject({ value, timestamp, msg: text }) : value,
+        topic: this.chart ? fe.series || topic : topic,
+        payload: this.chart ? chartPoint(timestamp, value) : this.wholeObject ? lynxObject({ value, timestamp, msg: text }) : value,
         lynx: {
           installation_id: this.iid,
           client_id: this.clientId,
@@ -137,8 +143,9 @@ class Follower implements PayloadSink<TopicEntry, string> {
     }
     for (const fe of te.fns) {
       this.ctx.node.send({
-        topic,
-        payload: raw,
+        // a chart point of a payload that is not Lynx JSON: a plain number ("21.5") is drawn now, anything else is a gap
+        topic: this.chart ? fe.series || topic : topic,
+        payload: this.chart ? chartPoint(undefined, raw) : raw,
         lynx: { installation_id: this.iid, client_id: this.clientId, function: fe.info, error },
       } as unknown as NodeMessage);
     }

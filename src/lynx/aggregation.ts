@@ -115,10 +115,14 @@ export function aggregationInterval(value: unknown, field = 'aggr_interval'): st
   return formatGoDuration(ms);
 }
 
+/** `auto`: the caller picks the interval from the range (src/lynx/chart.ts autoInterval); never sent as is. */
+export const AUTO_INTERVAL = 'auto';
+export const isAutoInterval = (v: unknown): boolean => typeof v === 'string' && v.trim().toLowerCase() === AUTO_INTERVAL;
+
 /**
  * The aggregation of a log query from msg.aggregation (`{method, interval?}`, a
  * method name, or false / "none" for raw entries) or, without it, the node's
- * method and interval; undefined for raw entries.
+ * method and interval; undefined for raw entries. An interval of `auto` comes back as `auto`.
  */
 export function aggregationOf(
   msgValue: unknown,
@@ -127,7 +131,7 @@ export function aggregationOf(
 ): { method: string; interval?: string } | undefined {
   const check = (m: unknown, i: unknown, mField: string, iField: string) => ({
     method: aggregationMethod(m, mField),
-    ...(i === undefined || i === null || i === '' ? {} : { interval: aggregationInterval(i, iField) }),
+    ...(i === undefined || i === null || i === '' ? {} : { interval: isAutoInterval(i) ? AUTO_INTERVAL : aggregationInterval(i, iField) }),
   });
   if (msgValue === undefined) return method ? check(method, interval, 'aggrMethod', 'aggrInterval') : undefined;
   if (msgValue === false || msgValue === null || msgValue === '' || msgValue === 'none') return undefined;

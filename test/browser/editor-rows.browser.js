@@ -84,6 +84,41 @@ describe('editor rows follow the choices they depend on (real browser)', functio
     assert.deepEqual(errors(), []);
   });
 
+  it('iotopen-log: the chart rows show only for the chart format, Points with an aggregation, and auto is a valid interval', async function () {
+    h.phase = 'log chart rows';
+    const id = await openNode('iotopen-log', { installation: String(h.sb.installations[0].id), format: 'entries', aggrMethod: '' });
+    const seen = { opened: { replace: await visible('#node-input-chartReplace'), points: await visible('#node-input-maxPoints') } };
+    await page.selectOption('#node-input-format', 'chart');
+    await page.selectOption('#node-input-aggrMethod', 'avg');
+    await page.fill('#node-input-aggrInterval', 'auto');
+    seen.chart = { replace: await visible('#node-input-chartReplace'), points: await visible('#node-input-maxPoints') };
+    // a node saved before the chart format has no chartReplace: the box shows the runtime's default (replace)
+    const replaceChecked = await page.evaluate(() => $('#node-input-chartReplace').prop('checked'));
+    const valid = await page.evaluate(() => {
+      const d = RED.nodes.getType('iotopen-log').defaults;
+      const n = { aggrInterval: 'auto' };
+      return {
+        auto: d.aggrInterval.validate.call(n, 'auto'),
+        bad: d.aggrInterval.validate.call(n, 'soon') === true,
+        points: d.maxPoints.validate.call(n, '200'),
+        zero: d.maxPoints.validate.call(n, '0') === true,
+      };
+    });
+    await page.evaluate(() => $('#node-input-format')[0].scrollIntoView());
+    await page.locator('#red-ui-editor-stack .red-ui-tray').screenshot({ path: screenshotPath('log-chart-dialog.png') });
+    await page.selectOption('#node-input-format', 'entries');
+    seen.back = { replace: await visible('#node-input-chartReplace'), points: await visible('#node-input-maxPoints') };
+    await closeNode(id);
+    assert.deepEqual(seen, {
+      opened: { replace: false, points: false },
+      chart: { replace: true, points: true },
+      back: { replace: false, points: true },
+    });
+    assert.deepEqual(valid, { auto: true, bad: false, points: true, zero: false });
+    assert.equal(replaceChecked, true);
+    assert.deepEqual(errors(), []);
+  });
+
   it('iotopen-mqtt-publish: API mode shows what payload it accepts, MQTT mode does not', async function () {
     h.phase = 'mqtt-publish rows';
     const en = require(path.join(root, 'nodes', 'iotopen-mqtt-publish', 'locales', 'en-US', 'iotopen-mqtt-publish.json'));

@@ -67,6 +67,12 @@ function assertPortFree(port, what) {
 function prepareUserDir(sb, dir, extraFlows = []) {
   fs.mkdirSync(path.join(dir, 'node_modules', '@lynxflow'), { recursive: true });
   fs.symlinkSync(root, path.join(dir, 'node_modules', '@lynxflow', 'node-red-iotopen'), 'dir');
+  // FlowFuse Dashboard 2 (a dev dependency) beside it, as scripts/demo.js links it: the chart example's ui-* nodes.
+  const dashboard = path.join(root, 'node_modules', '@flowfuse', 'node-red-dashboard');
+  if (fs.existsSync(dashboard)) {
+    fs.mkdirSync(path.join(dir, 'node_modules', '@flowfuse'), { recursive: true });
+    fs.symlinkSync(dashboard, path.join(dir, 'node_modules', '@flowfuse', 'node-red-dashboard'), 'dir');
+  }
   fs.writeFileSync(
     path.join(dir, 'settings.js'),
     `module.exports = {

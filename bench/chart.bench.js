@@ -1,0 +1,249 @@
+#!/usr/bin/env node
+'use strict';
+// iotopen-log's chart format: a 30-day range of 1-minute values (5 functions, 43 200 entries
+// each, 216 000 in all) delivered as chart series by the log node in the real Node-RED runtime:
+// aggregated by the platform with the interval `auto` (at most 500 points per series), and, for
+// comparison, every raw value streamed page by page in the chart format. The sandbox runs in a
+// child process so its memory (and its aggregation work) does not count; figures are for this
+// process (Node-RED + the node). Prints figures, asserts nothing.
+// Run: npm run bench -- chart  (or node --expose-gc bench/chart.bench.js)
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const readline = require('node:readline');
+const { helper, nodeModule, configNode, dist } = require('../test/support/nodered');
+
+const DAYS = Number(process.env.CHART_BENCH_DAYS || 30);
+const FUNCS = 5;
+const STEP = 60;
+const PER_FUNCTION = Math.floor((DAYS * 86400) / STEP);
+const ENTRIES = PER_FUNCTION * FUNCS;
+const IID = 902;
+const CLIENT = 9902;
+const MB = 1024 * 1024;
+
+function writeSeed() {
+  // the newest value 20 s ago, the oldest inside `-30d` when the query runs (the bench starts within 40 s)
+  const start = Math.floor(Date.now() / 1000) - 20 - (PER_FUNCTION - 1) * STEP;
+  const functions = [];
+  for (let f = 0; f < FUNCS; f++)
+    functions.push({
+      id: 100 + f,
+      installation_id: IID,
+      type: 'temperature',
+      meta: { name: `Room ${f + 1} temperature`, unit: '°C', topic_read: `obj/bench/${f}/temperature` },
+    });
+  // in time order across the functions, as a log grows (the sandbox appends, never splices)
+  const log = new Array(ENTRIES);
+  let k = 0;
+  for (let i = 0; i < PER_FUNCTION; i++)
+    for (let f = 0; f < FUNCS; f++)
+      log[k++] = {
+        installation_id: IID,
+        topic: `${CLIENT}/obj/bench/${f}/temperature`,
+        value: 20 + f + Math.sin(i / 720) * 3,
+        timestamp: start + i * STEP + 1,
+      };
+  const seed = { apiKey: 'bench-key-0123456789abcdef', installations: [{ id: IID, client_id: CLIENT, name: 'Bench' }], functions, log };
+  const file = path.join(os.tmpdir(), `lynx-chart-bench-${process.pid}.json`);
+  fs.writeFileSync(file, JSON.stringify(seed));
+  return file;
+}
+
+function startSandboxProcess(seedFile) {
+  const child = spawn(process.execPath, [path.join(dist, 'src/sandbox/cli.js'), '--port', '0', '--mqtt-port', '0', '--seed', seedFile], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    const rl = readline.createInterface({ input: child.stdout });
+    rl.once('line', (line) => resolve({ child, info: JSON.parse(line) }));
+    child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
+  });
+}
+
+function gc() {
+  if (global.gc) {
+    global.gc();
+    global.gc();
+  }
+}
+
+/** Samples RSS and heap every 20 ms; returns a stop() giving the peaks. */
+function sampler() {
+  let rss = 0;
+  let heap = 0;
+  const sample = () => {
+    const m = process.memoryUsage();
+    if (m.rss > rss) rss = m.rss;
+    if (m.heapUsed > heap) heap = m.heapUsed;
+  };
+  sample();
+  const t = setInterval(sample, 20);
+  return () => {
+    clearInterval(t);
+    sample();
+    return { rss, heap };
+  };
+}
+
+const SCENARIOS = {
+  aggregated: { mode: 'all', aggrMethod: 'avg', aggrInterval: 'auto', label: 'aggregated, avg, interval auto (one msg per series)' },
+  raw: { mode: 'page', aggrMethod: '', aggrInterval: '', label: 'raw values, streamed per page of 10 000 (chart format)' },
+};
+
+async function run(sb, name) {
+  const sc = SCENARIOS[name];
+  const cfg = configNode(sb);
+  const flow = [
+    cfg.node,
+    { id: 'f1', type: 'tab' },
+    {
+      id: 'log',
+      z: 'f1',
+      type: 'iotopen-log',
+      server: 'cfg',
+      installation: String(IID),
+      from: `-${DAYS}d`,
+      fromType: 'str',
+      to: 'now',
+      toType: 'str',
+      order: 'asc',
+      mode: sc.mode,
+      format: 'chart',
+      chartReplace: true,
+      aggrMethod: sc.aggrMethod,
+      aggrInterval: sc.aggrInterval,
+      pageSize: 10000,
+      maxEntries: ENTRIES,
+      wires: [['sink']],
+    },
+    { id: 'sink', z: 'f1', type: 'helper' },
+  ];
+  await helper.load([nodeModule('iotopen-config'), nodeModule('iotopen-log')], flow, cfg.credentials);
+  const log = helper.getNode('log');
+  const sink = helper.getNode('sink');
+  // Warm-up: one small query so connections and JIT are ready.
+  await new Promise((resolve) => {
+    const seen = [];
+    const on = (m) => {
+      seen.push(m);
+      if (sc.mode === 'all' ? seen.length >= 1 : m.page && m.page.last) {
+        sink.removeListener('input', on);
+        setTimeout(resolve, 200);
+      }
+    };
+    sink.on('input', on);
+    log.receive({ limit: 10, from: '-1h' });
+  });
+  helper._sandbox.resetHistory();
+  gc();
+  await new Promise((r) => setTimeout(r, 100));
+  gc();
+  const base = process.memoryUsage();
+  let points = 0;
+  let msgs = 0;
+  let maxPerSeries = 0;
+  const series = new Set();
+  const stop = sampler();
+  const t0 = process.hrtime.bigint();
+  await new Promise((resolve) => {
+    sink.on('input', (m) => {
+      // node-red-node-test-helper's sinon spies on Node.prototype keep every call's arguments
+      // (each page would stay in memory): forget them, so the figures are the node's own
+      helper._sandbox.resetHistory();
+      msgs++;
+      points += m.payload.length;
+      series.add(m.topic);
+      if (sc.mode === 'all') maxPerSeries = Math.max(maxPerSeries, m.payload.length);
+      if (sc.mode === 'all' ? series.size >= FUNCS : m.page && m.page.last) resolve();
+    });
+    log.receive({ payload: 'go' });
+  });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const peak = stop();
+  await new Promise((r) => setTimeout(r, 100));
+  helper._sandbox.resetHistory();
+  gc();
+  // what stays after a full GC (with the flow still deployed): the query holds nothing once done
+  const after = (process.memoryUsage().heapUsed - base.heapUsed) / MB;
+  await helper.unload();
+  return {
+    name,
+    points,
+    msgs,
+    series: series.size,
+    maxPerSeries,
+    ms,
+    rate: ENTRIES / (ms / 1000),
+    rss: (peak.rss - base.rss) / MB,
+    heap: (peak.heap - base.heapUsed) / MB,
+    after,
+  };
+}
+
+// Each scenario runs in its own process (RSS never shrinks); the sandbox process is shared.
+async function child() {
+  const sb = JSON.parse(process.env.CHART_BENCH_SANDBOX);
+  const r = await run(sb, process.env.CHART_BENCH_SCENARIO);
+  process.stdout.write(`${JSON.stringify(r)}\n`);
+}
+
+function runChild(info, name) {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, ['--expose-gc', __filename], {
+      env: {
+        ...process.env,
+        CHART_BENCH_SCENARIO: name,
+        CHART_BENCH_SANDBOX: JSON.stringify({ api: info.api, mqtt: info.mqtt, apiKey: info.apiKey }),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    c.stdout.on('data', (d) => {
+      out += d;
+    });
+    c.once('exit', (code) => {
+      const line = out.trim().split('\n').pop();
+      if (code === 0 && line) resolve(JSON.parse(line));
+      else reject(new Error(`bench child (${name}) exited with ${code}`));
+    });
+  });
+}
+
+async function main() {
+  const seedFile = writeSeed();
+  const { child: sandbox, info } = await startSandboxProcess(seedFile);
+  try {
+    console.log(
+      `iotopen-log chart format: ${DAYS} days of 1-minute values, ${FUNCS} functions x ${PER_FUNCTION} = ${ENTRIES} entries; sandbox in its own process, each scenario in a fresh process`,
+    );
+    for (const name of Object.keys(SCENARIOS)) {
+      const r = await runChild(info, name);
+      const per = r.maxPerSeries ? `, at most ${r.maxPerSeries} points per series` : '';
+      console.log(
+        `  ${SCENARIOS[name].label}: ${r.points} points in ${r.msgs} msg(s) over ${r.series} series${per}; ${r.ms.toFixed(0)} ms, ${Math.round(r.rate)} log entries/s; peak growth over idle baseline: RSS ${r.rss.toFixed(1)} MB, heap ${r.heap.toFixed(1)} MB; heap kept after GC ${r.after.toFixed(1)} MB`,
+      );
+    }
+  } finally {
+    sandbox.kill('SIGTERM');
+    fs.rmSync(seedFile, { force: true });
+  }
+}
+
+if (process.env.CHART_BENCH_SCENARIO)
+  child().then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+else
+  main().then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
