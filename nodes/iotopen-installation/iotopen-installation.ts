@@ -7,7 +7,7 @@ import type { NodeAPI, NodeDef } from 'node-red';
 import { InputError } from '../lib';
 import { defineNode, type Msg } from '../lib/frame';
 import { asBoolean, asId, asOptionalId, type Fields, type Values } from '../lib/fields';
-import { KeyedQueue } from '../lib/modelx-node';
+import { KeyedQueue } from '../lib/keyed-queue';
 import type { InstallationInput } from '../../src/api/models';
 import { metaWrite, validateMeta } from '../../src/lynx/modelx';
 import { operation } from '../../src/lynx/values';

@@ -9,7 +9,7 @@ import { getServer, InputError, requireId } from '../lib';
 import { defineNode, type Msg } from '../lib/frame';
 import { asId, type Fields, type Values } from '../lib/fields';
 import { installationOf, pick, pickerRoute, type Req } from '../lib/admin';
-import { KeyedQueue } from '../lib/modelx-node';
+import { KeyedQueue } from '../lib/keyed-queue';
 import {
   compileTemplate,
   notificationData,

@@ -15,6 +15,7 @@ import {
   type ModelXFilter,
 } from '../../src/lynx/modelx';
 import { operation } from '../../src/lynx/values';
+import { KeyedQueue } from './keyed-queue';
 
 export type ModelXKind = 'devicex' | 'functionx';
 
@@ -54,21 +55,6 @@ const FIELDS = {
   silent: { msg: 'silent', setting: 'silent', check: asBoolean(false) },
   createMissing: { msg: 'create_missing', setting: 'createMissing', check: asBoolean(true) },
 } satisfies Fields;
-
-/** A tiny keyed mutex: find-or-create runs one at a time per installation and key, so two quick messages cannot both create. */
-export class KeyedQueue {
-  private tails = new Map<string, Promise<unknown>>();
-  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.tails.get(key) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const tail = next.catch(() => undefined);
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return next;
-  }
-}
 
 export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
   const type = `iotopen-${kind}`;
