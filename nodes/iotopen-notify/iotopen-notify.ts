@@ -334,8 +334,9 @@ export = function (RED: NodeAPI): void {
           else {
             await manage(msg, op, iid);
             msg.installation_id = iid;
-            const created = msg.created === true ? 'status.created' : msg.created === false ? 'status.found' : 'status.done';
-            node.status({ fill: 'green', shape: 'dot', text: t(created, { operation: op }) });
+            // only find-or-create sets msg.created; another operation may carry one from upstream (an installation found or created)
+            const said = !op.endsWith('find-or-create') ? 'status.done' : msg.created ? 'status.created' : 'status.found';
+            node.status({ fill: 'green', shape: 'dot', text: t(said, { operation: op }) });
           }
           sendOn(msg);
         },

@@ -209,6 +209,14 @@ describe('iotopen-notify node', function () {
       assert.equal(sb.store.sentNotifications.length, 0, 'nothing sent');
     });
 
+    it('status says what this node did, not the msg.created an installation node upstream set', async () => {
+      const n = await load({ operation: 'message-list', output: '' });
+      const statuses = [];
+      n.notify.on('call:status', (c) => statuses.push(c.args[0].text));
+      await run(n, { created: true });
+      assert.deepEqual(statuses.slice(-1), ['message-list done']);
+    });
+
     it('output find-or-create: executor by type, message found or created by name; re-runs make no duplicate', async () => {
       const n = await load({ operation: 'output-find-or-create', output: '' });
       const body = {
