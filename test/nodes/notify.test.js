@@ -373,6 +373,11 @@ describe('iotopen-notify node', function () {
         .get(`/iotopen/cfg/notify-preview?${q({ output: 'x' })}`)
         .expect(400);
       assert.match(badOutput.body.error, /output must be a positive integer id/);
+      const badTemplate = await helper
+        .request()
+        .get(`/iotopen/cfg/notify-preview?${q({ dataMode: 'template', format: 'json', template: 'not json {{payload}}', sample: '{}' })}`)
+        .expect(400);
+      assert.deepEqual([badTemplate.body.field, /valid JSON/.test(badTemplate.body.error)], ['template', true]);
       const gone = await helper
         .request()
         .get(`/iotopen/cfg/notify-preview?${q({ output: '999' })}`)
