@@ -324,48 +324,53 @@ export = function register(RED: NodeAPI): void {
 
       // Writes from Lynx (the app's switch, a schedule, an edge app) come out as messages.
       if (writable(kind)) {
-        client.then(
-          (cid) => {
-            if (closed) return;
-            const topic = fullTopic(cid, topics.write);
-            sub = server.hub.subscribe(
-              node.id,
-              topic,
-              (_tp: string, buf: Buffer) => {
-                const d = decodeLynxPayload(buf);
-                if (!d.ok) {
-                  node.warn(t('warn.badWrite', { topic, error: d.error }));
-                  return;
-                }
-                const value = typeof d.value === 'string' && d.value.trim() !== '' ? Number(d.value) : d.value;
-                if (typeof value !== 'number' || !Number.isFinite(value)) {
-                  node.warn(t('warn.badWrite', { topic, error: `value ${shown(d.value)} is not a number` }));
-                  return;
-                }
-                const state = stateOf(states, value);
-                const out: Record<string, unknown> = {
-                  payload: value,
-                  topic: topics.write,
-                  lynx: { value, timestamp: d.timestamp, msg: d.msg },
-                  installation_id: iid,
-                  function_id: fid,
-                  ext_id: ext,
-                };
-                if (state !== undefined) out.state = state;
-                node.send(out as NodeMessage);
-                if (echo) {
-                  const p: LynxPayload = { value, timestamp: Date.now() / 1000, msg: d.msg };
-                  lastKey = `${String(value)}|${d.msg ?? ''}`;
-                  publish(p, out as NodeMessage).catch((err) => node.error(ctx.nodeError(err), out));
-                } else {
-                  status('green', t('status.write', { value: show.format(value, d.msg) }));
-                }
-              },
-              { qos: 1 },
-            );
-          },
-          () => undefined,
-        );
+        client
+          .then(
+            (cid) => {
+              if (closed) return;
+              const topic = fullTopic(cid, topics.write);
+              sub = server.hub.subscribe(
+                node.id,
+                topic,
+                (_tp: string, buf: Buffer) => {
+                  const d = decodeLynxPayload(buf);
+                  if (!d.ok) {
+                    node.warn(t('warn.badWrite', { topic, error: d.error }));
+                    return;
+                  }
+                  const value = typeof d.value === 'string' && d.value.trim() !== '' ? Number(d.value) : d.value;
+                  if (typeof value !== 'number' || !Number.isFinite(value)) {
+                    node.warn(t('warn.badWrite', { topic, error: `value ${shown(d.value)} is not a number` }));
+                    return;
+                  }
+                  const state = stateOf(states, value);
+                  const out: Record<string, unknown> = {
+                    payload: value,
+                    topic: topics.write,
+                    lynx: { value, timestamp: d.timestamp, msg: d.msg },
+                    installation_id: iid,
+                    function_id: fid,
+                    ext_id: ext,
+                  };
+                  if (state !== undefined) out.state = state;
+                  node.send(out as NodeMessage);
+                  if (echo) {
+                    const p: LynxPayload = { value, timestamp: Date.now() / 1000, msg: d.msg };
+                    lastKey = `${String(value)}|${d.msg ?? ''}`;
+                    publish(p, out as NodeMessage).catch((err) => node.error(ctx.nodeError(err), out));
+                  } else {
+                    status('green', t('status.write', { value: show.format(value, d.msg) }));
+                  }
+                },
+                { qos: 1 },
+              );
+            },
+            () => undefined, // the installation: reported by provision() and by each message
+          )
+          // a subscribe that throws (the config node's hub closed first in a full deploy) is reported, never an unhandled rejection
+          .catch((err) => {
+            if (!closed) node.error(ctx.nodeError(err));
+          });
       }
 
       return {
