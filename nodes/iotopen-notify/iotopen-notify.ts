@@ -59,6 +59,11 @@ function modeOf(v: unknown): DataMode {
   return v === 'template' || v === 'raw' ? v : 'default';
 }
 
+/** The template of a node's settings (or of the dialog's, in the preview): JSON unless text, into `message` unless named. */
+function templateOf(s: { template?: unknown; format?: unknown; field?: unknown }): CompiledTemplate {
+  return compileTemplate(String(s.template ?? ''), s.format === 'text' ? 'text' : 'json', String(s.field || 'message'));
+}
+
 /** The data a send would post for a sample message, and the output's message text rendered against it. */
 async function preview(api: ApiClient, req: Req): Promise<unknown> {
   const iid = installationOf(req);
@@ -75,11 +80,7 @@ async function preview(api: ApiClient, req: Req): Promise<unknown> {
     }
   }
   const mode = modeOf(q.dataMode);
-  const tpl =
-    mode === 'template'
-      ? compileTemplate(String(q.template ?? ''), q.format === 'text' ? 'text' : 'json', String(q.field || 'message'))
-      : undefined;
-  const data = notificationData(sample, mode, tpl);
+  const data = notificationData(sample, mode, mode === 'template' ? templateOf(q) : undefined);
   let message: NotificationMessage | undefined;
   if (q.output !== undefined && q.output !== '') {
     const o = await api.notifications.getOutput(iid, requireId(q.output, 'output'));
@@ -150,9 +151,7 @@ export = function (RED: NodeAPI): void {
       const mode = modeOf(config.dataMode);
       // A template that does not compile is a config error: reported at deploy, and on every message.
       let template: CompiledTemplate | undefined;
-      if (mode === 'template' && (config.operation || 'send') === 'send') {
-        template = compileTemplate(config.template, config.format === 'text' ? 'text' : 'json', config.field || 'message');
-      }
+      if (mode === 'template' && (config.operation || 'send') === 'send') template = templateOf(config);
       const locks = new KeyedQueue();
       const warned = new Set<string>();
       const texts = new Map<string, { at: number; text: Promise<string | undefined> }>();
@@ -174,9 +173,7 @@ export = function (RED: NodeAPI): void {
       async function send(msg: Msg, iid: number): Promise<void> {
         const oid = await ctx.read(OUTPUT, msg);
         // msg.operation "send" on a node saved for another operation: its template compiles now
-        if (mode === 'template' && !template) {
-          template = compileTemplate(config.template, config.format === 'text' ? 'text' : 'json', config.field || 'message');
-        }
+        if (mode === 'template' && !template) template = templateOf(config);
         let data: Record<string, unknown>;
         try {
           data = notificationData(msg, mode, template);
