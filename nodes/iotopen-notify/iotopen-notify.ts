@@ -7,7 +7,7 @@
 import type { NodeAPI, NodeDef } from 'node-red';
 import { getServer, InputError, requireId } from '../lib';
 import { defineNode, type Msg } from '../lib/frame';
-import { asId, type Fields, type Values } from '../lib/fields';
+import { asId, type At, type Fields, type Values } from '../lib/fields';
 import { installationOf, pick, pickerRoute, type Req } from '../lib/admin';
 import { KeyedQueue } from '../lib/keyed-queue';
 import {
@@ -19,7 +19,7 @@ import {
 } from '../../src/util/notify-template';
 import { missingFields, previewTemplate, templateFields } from '../../src/lynx/go-template';
 import { validateMeta } from '../../src/lynx/modelx';
-import { operation } from '../../src/lynx/values';
+import { operation, positiveId } from '../../src/lynx/values';
 import { shown } from '../../src/errors';
 import type { ApiClient } from '../../src/api';
 import type { NotificationMessage, NotificationOutput } from '../../src/api/models';
@@ -124,7 +124,8 @@ const FIELDS = {
   installation: { msg: 'installation_id', setting: 'installation', name: 'installation', check: asId },
 } satisfies Fields;
 const OUTPUT = { msg: 'output_id', setting: 'output', name: 'output', check: asId };
-const MESSAGE = { msg: 'message_id', name: 'message_id', check: asId };
+// Only on the message (the node has no message setting): its error must not say to pick one in the node.
+const MESSAGE = { msg: 'message_id', name: 'msg.message_id', check: (v: unknown, at: At) => positiveId(v, at.label) };
 
 function payloadObject(p: unknown, example: string): Record<string, unknown> {
   if (!p || typeof p !== 'object' || Array.isArray(p))

@@ -270,6 +270,8 @@ describe('iotopen-notify node', function () {
         /notification_message_id/,
       ],
       ['a bad message id', { operation: 'message-get', message_id: 'x' }, /msg\.message_id must be a positive integer id/],
+      ['no message id', { operation: 'message-delete' }, /^msg\.message_id must be a positive integer id, got nothing$/],
+      ['an unknown operation', { operation: 'message-rename' }, /operation "message-rename" is unknown/],
     ];
     for (const [what, msg, re] of bad) {
       it(`bad input: ${what}`, async () => {
