@@ -111,7 +111,9 @@ export class InstallationsApi {
 
   /**
    * `PUT /api/v2/installation/{id}` with a whole Installation: fields not given are taken from
-   * the current row (one GET), so a change of the name alone keeps notes, users and meta.
+   * the current row (one GET), so a change of the name alone keeps notes, users and meta; and
+   * protected_meta when the row has it, as go-lynx and node-lynx send the row they read (the spec
+   * does not say whether a PUT without it keeps or clears it).
    */
   async update(iid: number, changes: Partial<InstallationInput>, opts: SilentOptions = {}): Promise<InstallationRow> {
     const cur = await this.get(iid, { signal: opts.signal });
@@ -121,7 +123,7 @@ export class InstallationsApi {
       notes: changes.notes ?? cur.notes,
       users: changes.users ?? cur.users,
       meta: changes.meta ?? cur.meta,
-      protected_meta: changes.protected_meta,
+      protected_meta: changes.protected_meta ?? cur.protected_meta,
     });
     return this.client.request<InstallationRow>('PUT', this.one(iid), { query: flags(opts), body, signal: opts.signal });
   }
