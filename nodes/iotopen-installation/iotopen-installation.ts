@@ -4,10 +4,10 @@
 // second installation. A change drops the config node's cached installation list,
 // so the new installation is in ctx.installation and the pickers at once.
 import type { NodeAPI, NodeDef } from 'node-red';
-import { InputError } from '../lib';
+import { InputError, matchOnKeys } from '../lib';
 import { defineNode, type Msg } from '../lib/frame';
 import { asBoolean, asId, asOptionalId, type Fields, type Values } from '../lib/fields';
-import { KeyedQueue } from '../lib/modelx-node';
+import { KeyedQueue } from '../lib/keyed-queue';
 import type { InstallationInput } from '../../src/api/models';
 import { metaWrite, validateMeta } from '../../src/lynx/modelx';
 import { operation } from '../../src/lynx/values';
@@ -185,29 +185,7 @@ export = function (RED: NodeAPI): void {
           }
           case 'find-or-create': {
             const body = installationPayload(msg.payload, 'create');
-            const keys = (config.matchKeys || '')
-              .split(',')
-              .map((k) => k.trim())
-              .filter(Boolean);
-            if (!keys.length) {
-              throw new InputError(
-                'find-or-create needs Match keys (such as site_code) in the node: without them every installation would match',
-                'matchKeys',
-              );
-            }
-            const match: Record<string, string> = {};
-            for (const k of keys) {
-              const val = body.meta?.[k];
-              if (val === undefined) {
-                throw new InputError(
-                  `msg.payload.meta.${k} is missing: find-or-create matches on ${keys.join(', ')}, so the new installation must have them`,
-                  `msg.payload.meta.${k}`,
-                );
-              }
-              if (val.includes('*'))
-                throw new InputError(`msg.payload.meta.${k} contains *: a match key must be an exact value`, `msg.payload.meta.${k}`);
-              match[k] = val;
-            }
+            const match = matchOnKeys(config.matchKeys, body.meta, { example: 'site_code', noun: 'installation' });
             const org = await organization(msg, body);
             const result = await locks.run(JSON.stringify(match), () =>
               api.findOrCreate({ ...body, name: body.name!, organization_id: org }, match),

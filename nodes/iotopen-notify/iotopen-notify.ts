@@ -7,9 +7,9 @@
 import type { NodeAPI, NodeDef } from 'node-red';
 import { getServer, InputError, requireId } from '../lib';
 import { defineNode, type Msg } from '../lib/frame';
-import { asId, type Fields, type Values } from '../lib/fields';
+import { asId, type At, type Fields, type Values } from '../lib/fields';
 import { installationOf, pick, pickerRoute, type Req } from '../lib/admin';
-import { KeyedQueue } from '../lib/modelx-node';
+import { KeyedQueue } from '../lib/keyed-queue';
 import {
   compileTemplate,
   notificationData,
@@ -19,7 +19,7 @@ import {
 } from '../../src/util/notify-template';
 import { missingFields, previewTemplate, templateFields } from '../../src/lynx/go-template';
 import { validateMeta } from '../../src/lynx/modelx';
-import { operation } from '../../src/lynx/values';
+import { operation, positiveId } from '../../src/lynx/values';
 import { shown } from '../../src/errors';
 import type { ApiClient } from '../../src/api';
 import type { NotificationMessage, NotificationOutput } from '../../src/api/models';
@@ -59,6 +59,11 @@ function modeOf(v: unknown): DataMode {
   return v === 'template' || v === 'raw' ? v : 'default';
 }
 
+/** The template of a node's settings (or of the dialog's, in the preview): JSON unless text, into `message` unless named. */
+function templateOf(s: { template?: unknown; format?: unknown; field?: unknown }): CompiledTemplate {
+  return compileTemplate(String(s.template ?? ''), s.format === 'text' ? 'text' : 'json', String(s.field || 'message'));
+}
+
 /** The data a send would post for a sample message, and the output's message text rendered against it. */
 async function preview(api: ApiClient, req: Req): Promise<unknown> {
   const iid = installationOf(req);
@@ -75,11 +80,7 @@ async function preview(api: ApiClient, req: Req): Promise<unknown> {
     }
   }
   const mode = modeOf(q.dataMode);
-  const tpl =
-    mode === 'template'
-      ? compileTemplate(String(q.template ?? ''), q.format === 'text' ? 'text' : 'json', String(q.field || 'message'))
-      : undefined;
-  const data = notificationData(sample, mode, tpl);
+  const data = notificationData(sample, mode, mode === 'template' ? templateOf(q) : undefined);
   let message: NotificationMessage | undefined;
   if (q.output !== undefined && q.output !== '') {
     const o = await api.notifications.getOutput(iid, requireId(q.output, 'output'));
@@ -123,7 +124,8 @@ const FIELDS = {
   installation: { msg: 'installation_id', setting: 'installation', name: 'installation', check: asId },
 } satisfies Fields;
 const OUTPUT = { msg: 'output_id', setting: 'output', name: 'output', check: asId };
-const MESSAGE = { msg: 'message_id', name: 'message_id', check: asId };
+// Only on the message (the node has no message setting): its error must not say to pick one in the node.
+const MESSAGE = { msg: 'message_id', name: 'msg.message_id', check: (v: unknown, at: At) => positiveId(v, at.label) };
 
 function payloadObject(p: unknown, example: string): Record<string, unknown> {
   if (!p || typeof p !== 'object' || Array.isArray(p))
@@ -150,9 +152,7 @@ export = function (RED: NodeAPI): void {
       const mode = modeOf(config.dataMode);
       // A template that does not compile is a config error: reported at deploy, and on every message.
       let template: CompiledTemplate | undefined;
-      if (mode === 'template' && (config.operation || 'send') === 'send') {
-        template = compileTemplate(config.template, config.format === 'text' ? 'text' : 'json', config.field || 'message');
-      }
+      if (mode === 'template' && (config.operation || 'send') === 'send') template = templateOf(config);
       const locks = new KeyedQueue();
       const warned = new Set<string>();
       const texts = new Map<string, { at: number; text: Promise<string | undefined> }>();
@@ -174,9 +174,7 @@ export = function (RED: NodeAPI): void {
       async function send(msg: Msg, iid: number): Promise<void> {
         const oid = await ctx.read(OUTPUT, msg);
         // msg.operation "send" on a node saved for another operation: its template compiles now
-        if (mode === 'template' && !template) {
-          template = compileTemplate(config.template, config.format === 'text' ? 'text' : 'json', config.field || 'message');
-        }
+        if (mode === 'template' && !template) template = templateOf(config);
         let data: Record<string, unknown>;
         try {
           data = notificationData(msg, mode, template);
@@ -334,8 +332,9 @@ export = function (RED: NodeAPI): void {
           else {
             await manage(msg, op, iid);
             msg.installation_id = iid;
-            const created = msg.created === true ? 'status.created' : msg.created === false ? 'status.found' : 'status.done';
-            node.status({ fill: 'green', shape: 'dot', text: t(created, { operation: op }) });
+            // only find-or-create sets msg.created; another operation may carry one from upstream (an installation found or created)
+            const said = !op.endsWith('find-or-create') ? 'status.done' : msg.created ? 'status.created' : 'status.found';
+            node.status({ fill: 'green', shape: 'dot', text: t(said, { operation: op }) });
           }
           sendOn(msg);
         },

@@ -12,6 +12,7 @@ import type { NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { defineNode } from '../lib/frame';
 import { getServer } from '../lib/index';
 import { droppedWrites } from '../lib/dropped';
+import { KeyedQueue } from '../lib/keyed-queue';
 import type { Fields } from '../lib/fields';
 import { LynxError, shown } from '../../src/errors';
 import { decodeLynxPayload, encodeLynxPayload, writePayload, type LynxPayload } from '../../src/lynx/codec';
@@ -63,18 +64,8 @@ const DEFAULT_TYPE: Record<VirtualKind, string> = { sensor: 'sensor', switch: 's
 const RETRY_MIN_MS = 5000;
 const RETRY_MAX_MS = 300000;
 
-/** Runs one task at a time per key, process-wide: nodes deploying at once never create the same function or device twice. */
-const tails = new Map<string, Promise<unknown>>();
-function locked<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const prev = tails.get(key) ?? Promise.resolve();
-  const next = prev.then(fn, fn);
-  const tail = next.catch(() => undefined);
-  tails.set(key, tail);
-  void tail.then(() => {
-    if (tails.get(key) === tail) tails.delete(key);
-  });
-  return next;
-}
+/** One task at a time per key, process-wide: nodes deploying at once never create the same function or device twice. */
+const locks = new KeyedQueue();
 
 /**
  * The node ids of the flows being deployed: Node-RED tells close() `removed` for a node
@@ -233,14 +224,14 @@ export = function register(RED: NodeAPI): void {
         const dext = deviceExtId(flowId);
         const name = (config.deviceName || '').trim() || 'Node-RED';
         const body = { type: DEVICE_TYPE, meta: { name, [EXT_KEY]: dext } };
-        const r = await locked(devKey, () => api.devicex.findOrCreate(iid, body, { meta: { [EXT_KEY]: dext } }));
+        const r = await locks.run(devKey, () => api.devicex.findOrCreate(iid, body, { meta: { [EXT_KEY]: dext } }));
         if (r.created) changed();
         return r.obj.id;
       }
 
       async function ensureFunction(): Promise<ModelX> {
         const desired = virtualFunction({ ...settings, deviceId });
-        return locked(fnKey, async () => {
+        return locks.run(fnKey, async () => {
           // ext_id and our own topic_read: a function another integration marked with the same ext_id is never taken over.
           const r = await api.functionx.findOrCreate(iid, desired, { meta: { [EXT_KEY]: ext, topic_read: topics.read } });
           if (r.created) {
@@ -333,48 +324,53 @@ export = function register(RED: NodeAPI): void {
 
       // Writes from Lynx (the app's switch, a schedule, an edge app) come out as messages.
       if (writable(kind)) {
-        client.then(
-          (cid) => {
-            if (closed) return;
-            const topic = fullTopic(cid, topics.write);
-            sub = server.hub.subscribe(
-              node.id,
-              topic,
-              (_tp: string, buf: Buffer) => {
-                const d = decodeLynxPayload(buf);
-                if (!d.ok) {
-                  node.warn(t('warn.badWrite', { topic, error: d.error }));
-                  return;
-                }
-                const value = typeof d.value === 'string' && d.value.trim() !== '' ? Number(d.value) : d.value;
-                if (typeof value !== 'number' || !Number.isFinite(value)) {
-                  node.warn(t('warn.badWrite', { topic, error: `value ${shown(d.value)} is not a number` }));
-                  return;
-                }
-                const state = stateOf(states, value);
-                const out: Record<string, unknown> = {
-                  payload: value,
-                  topic: topics.write,
-                  lynx: { value, timestamp: d.timestamp, msg: d.msg },
-                  installation_id: iid,
-                  function_id: fid,
-                  ext_id: ext,
-                };
-                if (state !== undefined) out.state = state;
-                node.send(out as NodeMessage);
-                if (echo) {
-                  const p: LynxPayload = { value, timestamp: Date.now() / 1000, msg: d.msg };
-                  lastKey = `${String(value)}|${d.msg ?? ''}`;
-                  publish(p, out as NodeMessage).catch((err) => node.error(ctx.nodeError(err), out));
-                } else {
-                  status('green', t('status.write', { value: show.format(value, d.msg) }));
-                }
-              },
-              { qos: 1 },
-            );
-          },
-          () => undefined,
-        );
+        client
+          .then(
+            (cid) => {
+              if (closed) return;
+              const topic = fullTopic(cid, topics.write);
+              sub = server.hub.subscribe(
+                node.id,
+                topic,
+                (_tp: string, buf: Buffer) => {
+                  const d = decodeLynxPayload(buf);
+                  if (!d.ok) {
+                    node.warn(t('warn.badWrite', { topic, error: d.error }));
+                    return;
+                  }
+                  const value = typeof d.value === 'string' && d.value.trim() !== '' ? Number(d.value) : d.value;
+                  if (typeof value !== 'number' || !Number.isFinite(value)) {
+                    node.warn(t('warn.badWrite', { topic, error: `value ${shown(d.value)} is not a number` }));
+                    return;
+                  }
+                  const state = stateOf(states, value);
+                  const out: Record<string, unknown> = {
+                    payload: value,
+                    topic: topics.write,
+                    lynx: { value, timestamp: d.timestamp, msg: d.msg },
+                    installation_id: iid,
+                    function_id: fid,
+                    ext_id: ext,
+                  };
+                  if (state !== undefined) out.state = state;
+                  node.send(out as NodeMessage);
+                  if (echo) {
+                    const p: LynxPayload = { value, timestamp: Date.now() / 1000, msg: d.msg };
+                    lastKey = `${String(value)}|${d.msg ?? ''}`;
+                    publish(p, out as NodeMessage).catch((err) => node.error(ctx.nodeError(err), out));
+                  } else {
+                    status('green', t('status.write', { value: show.format(value, d.msg) }));
+                  }
+                },
+                { qos: 1 },
+              );
+            },
+            () => undefined, // the installation: reported by provision() and by each message
+          )
+          // a subscribe that throws (the config node's hub closed first in a full deploy) is reported, never an unhandled rejection
+          .catch((err) => {
+            if (!closed) node.error(ctx.nodeError(err));
+          });
       }
 
       return {
@@ -431,7 +427,7 @@ async function removeFunction(RED: NodeAPI, serverId: string, iid: number, ext: 
   if (fns.length) server.functionsChanged(iid);
   if (dext === undefined) return;
   const devKey = `${serverId}:${iid}:device:${dext}`;
-  await locked(devKey, async () => {
+  await locks.run(devKey, async () => {
     if (inUse(devKey)) return;
     const devs = (await api.devicex.list(iid, { meta: { [EXT_KEY]: dext } })).filter((d) => d.meta?.[EXT_KEY] === dext);
     for (const d of devs) {

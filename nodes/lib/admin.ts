@@ -4,6 +4,7 @@
 import type { NodeAPI } from 'node-red';
 import { InputError, requireId } from './index';
 import { mask } from './secrets';
+import { LynxError } from '../../src/errors';
 
 export interface Req {
   params: Record<string, string>;
@@ -20,11 +21,16 @@ export interface AdminApp {
   post(path: string, ...h: Handler[]): void;
 }
 
-/** A bad request (400, naming the field), an API failure (502 with its status), or anything else (500); secrets masked. */
+/**
+ * A bad request (400, naming the field: an InputError, a ConfigError, or any input error of the
+ * library such as a template that does not compile), an API failure (502 with its status), or
+ * anything else (500); secrets masked.
+ */
 export function sendError(res: Res, err: unknown): void {
   mask(err);
   const e = err as { status?: number; message?: string; name?: string; field?: string };
-  if (err instanceof InputError || (err instanceof Error && err.name === 'ConfigError')) {
+  const input = err instanceof InputError || (err instanceof LynxError && err.code === 'EINPUT' && e.status === undefined);
+  if (input || (err instanceof Error && err.name === 'ConfigError')) {
     res.status(400).json({ error: e.message, field: e.field });
   } else if (typeof e.status === 'number') {
     // A LynxApiError: its message is written for users and carries no secret.

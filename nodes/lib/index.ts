@@ -61,3 +61,38 @@ export function requireId(value: unknown, field: string): number {
     throw new InputError(err.message, field, err.key, err.params);
   }
 }
+
+/**
+ * The meta a find-or-create matches on: the node's Match keys (comma-separated) with their
+ * values from msg.payload.meta, exact (no `*`). InputErrors name the setting or the missing key.
+ */
+export function matchOnKeys(
+  matchKeys: string | undefined,
+  meta: Record<string, string> | undefined,
+  o: { example: string; noun: string; orElse?: string },
+): Record<string, string> {
+  const keys = (matchKeys || '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  if (!keys.length) {
+    throw new InputError(
+      `find-or-create needs Match keys (such as ${o.example}) in the node${o.orElse ?? ''}: without them every ${o.noun} would match`,
+      'matchKeys',
+    );
+  }
+  const match: Record<string, string> = {};
+  for (const k of keys) {
+    const val = meta?.[k];
+    if (val === undefined) {
+      throw new InputError(
+        `msg.payload.meta.${k} is missing: find-or-create matches on ${keys.join(', ')}, so the new ${o.noun} must have them`,
+        `msg.payload.meta.${k}`,
+      );
+    }
+    if (val.includes('*'))
+      throw new InputError(`msg.payload.meta.${k} contains *: a match key must be an exact value`, `msg.payload.meta.${k}`);
+    match[k] = val;
+  }
+  return match;
+}

@@ -2,7 +2,7 @@
 // ModelX objects (same API shape), so the operations, overrides and validation
 // live here once, on the node frame. Each node file only says which kind it is.
 import type { NodeAPI, NodeDef } from 'node-red';
-import { InputError } from './index';
+import { InputError, matchOnKeys } from './index';
 import { defineNode, type Msg } from './frame';
 import { asBoolean, asId, type Fields, type Values } from './fields';
 import type { ModelXApi } from '../../src/api/modelx';
@@ -15,6 +15,7 @@ import {
   type ModelXFilter,
 } from '../../src/lynx/modelx';
 import { operation } from '../../src/lynx/values';
+import { KeyedQueue } from './keyed-queue';
 
 export type ModelXKind = 'devicex' | 'functionx';
 
@@ -54,21 +55,6 @@ const FIELDS = {
   silent: { msg: 'silent', setting: 'silent', check: asBoolean(false) },
   createMissing: { msg: 'create_missing', setting: 'createMissing', check: asBoolean(true) },
 } satisfies Fields;
-
-/** A tiny keyed mutex: find-or-create runs one at a time per installation and key, so two quick messages cannot both create. */
-export class KeyedQueue {
-  private tails = new Map<string, Promise<unknown>>();
-  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.tails.get(key) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const tail = next.catch(() => undefined);
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return next;
-  }
-}
 
 export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
   const type = `iotopen-${kind}`;
@@ -197,29 +183,11 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
             if (msg.filter !== undefined) {
               filter = validateFilter(msg.filter);
             } else {
-              const keys = (config.matchKeys || '')
-                .split(',')
-                .map((k) => k.trim())
-                .filter(Boolean);
-              if (!keys.length) {
-                throw new InputError(
-                  'find-or-create needs Match keys (such as device_id) in the node, or msg.filter {meta: {...}}: without them every object would match',
-                  'matchKeys',
-                );
-              }
-              const meta: Record<string, string> = {};
-              for (const k of keys) {
-                if (body.meta[k] === undefined) {
-                  throw new InputError(
-                    `msg.payload.meta.${k} is missing: find-or-create matches on ${keys.join(', ')}, so the new object must have them`,
-                    `msg.payload.meta.${k}`,
-                  );
-                }
-                if (body.meta[k].includes('*')) {
-                  throw new InputError(`msg.payload.meta.${k} contains *: a match key must be an exact value`, `msg.payload.meta.${k}`);
-                }
-                meta[k] = body.meta[k];
-              }
+              const meta = matchOnKeys(config.matchKeys, body.meta, {
+                example: 'device_id',
+                noun: 'object',
+                orElse: ', or msg.filter {meta: {...}}',
+              });
               filter = { type: body.type, meta: validateMeta(meta) };
             }
             if (!matchesFilter(body, filter)) {

@@ -1,9 +1,8 @@
 import type { ApiClient, CallOptions, Query } from './client';
 import type { InstallationInfo, InstallationInput, InstallationRow, MessageResponse, Meta, MetaX } from './models';
 import { flags, id, segment } from './ids';
-import { createOnce } from './retry';
-import { LynxApiError } from './errors';
-import type { SilentOptions, UpdateMetaOptions } from './modelx';
+import { findOrCreate, type FoundOrCreated } from './retry';
+import { createMetaOnce, type SilentOptions, type UpdateMetaOptions } from './modelx';
 
 export interface InstallationListOptions extends CallOptions {
   /**
@@ -13,13 +12,7 @@ export interface InstallationListOptions extends CallOptions {
   assignedOnly?: boolean;
 }
 
-export interface InstallationFindOrCreateResult {
-  obj: InstallationRow;
-  /** this call made it (also when the create's answer was lost and the lookup found it) */
-  created: boolean;
-  /** installations matching the meta filter (the oldest is `obj`) */
-  count: number;
-}
+export type InstallationFindOrCreateResult = FoundOrCreated<InstallationRow>;
 
 /** The fields of an Installation body the spec requires (name, organization_id, notes, users), filled in. */
 export function installationBody(b: Partial<InstallationInput> & { name: string; organization_id: number }): InstallationInput {
@@ -109,19 +102,18 @@ export class InstallationsApi {
         );
       }
     }
-    const find = async (): Promise<InstallationRow[]> => {
-      const listed = await this.rows(match, { signal: opts.signal });
-      return (Array.isArray(listed) ? listed : []).filter((r) => r && metaMatches(r, match)).sort((a, b) => a.id - b.id);
-    };
-    const found = await find();
-    if (found.length) return { obj: found[0], created: false, count: found.length };
-    const r = await createOnce({ create: () => this.create(full, opts), lookup: async () => (await find())[0] });
-    return { obj: r.value, created: true, count: 1 };
+    return findOrCreate({
+      list: () => this.rows(match, { signal: opts.signal }),
+      matches: (r) => metaMatches(r, match),
+      create: () => this.create(full, opts),
+    });
   }
 
   /**
    * `PUT /api/v2/installation/{id}` with a whole Installation: fields not given are taken from
-   * the current row (one GET), so a change of the name alone keeps notes, users and meta.
+   * the current row (one GET), so a change of the name alone keeps notes, users and meta; and
+   * protected_meta when the row has it, as go-lynx and node-lynx send the row they read (the spec
+   * does not say whether a PUT without it keeps or clears it).
    */
   async update(iid: number, changes: Partial<InstallationInput>, opts: SilentOptions = {}): Promise<InstallationRow> {
     const cur = await this.get(iid, { signal: opts.signal });
@@ -131,7 +123,7 @@ export class InstallationsApi {
       notes: changes.notes ?? cur.notes,
       users: changes.users ?? cur.users,
       meta: changes.meta ?? cur.meta,
-      protected_meta: changes.protected_meta,
+      protected_meta: changes.protected_meta ?? cur.protected_meta,
     });
     return this.client.request<InstallationRow>('PUT', this.one(iid), { query: flags(opts), body, signal: opts.signal });
   }
@@ -146,20 +138,11 @@ export class InstallationsApi {
 
   /** Create a meta key (409 when it exists); a lost answer is read back (createOnce), never turned into a 409. */
   async createMeta(iid: number, key: string, meta: { value: string; protected?: boolean }, opts: SilentOptions = {}): Promise<MetaX> {
-    const body = { value: String(meta.value), protected: !!meta.protected };
-    const r = await createOnce({
-      create: () => this.client.request<MetaX>('POST', this.metaPath(iid, key), { query: flags(opts), body, signal: opts.signal }),
-      lookup: async () => {
-        try {
-          const got = await this.getMeta(iid, key, { signal: opts.signal });
-          return got && !!got.protected === body.protected && (body.protected || got.value === body.value) ? got : undefined;
-        } catch (err) {
-          if (err instanceof LynxApiError && err.status === 404) return undefined;
-          throw err;
-        }
-      },
-    });
-    return r.value;
+    return createMetaOnce(
+      meta,
+      (body) => this.client.request<MetaX>('POST', this.metaPath(iid, key), { query: flags(opts), body, signal: opts.signal }),
+      () => this.getMeta(iid, key, { signal: opts.signal }),
+    );
   }
 
   /** `PUT .../meta/{key}`: 404 for a missing key unless `createMissing`. */

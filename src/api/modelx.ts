@@ -2,7 +2,7 @@
 import type { ApiClient, CallOptions, Query } from './client';
 import type { MessageResponse, MetaX, ModelX, ModelXFilter, Meta } from './models';
 import { flags, id, segment } from './ids';
-import { createOnce } from './retry';
+import { createOnce, findOrCreate, type FoundOrCreated } from './retry';
 import { LynxApiError } from './errors';
 import { matchesFilter } from '../lynx/modelx';
 
@@ -15,12 +15,33 @@ export interface UpdateMetaOptions extends SilentOptions {
   createMissing?: boolean;
 }
 
-export interface FindOrCreateResult {
-  obj: ModelX;
-  /** this call made it (also when the create's answer was lost and the lookup found it) */
-  created: boolean;
-  /** objects matching the filter (the oldest is `obj`) */
-  count: number;
+export type FindOrCreateResult = FoundOrCreated<ModelX>;
+
+/**
+ * POST a meta key (of a function, device or installation) exactly once: after an uncertain
+ * failure the key is read back, and the value sent there means it was created (createOnce),
+ * so a lost answer never turns into a 409.
+ */
+export async function createMetaOnce(
+  meta: { value: string; protected?: boolean },
+  post: (body: { value: string; protected: boolean }) => Promise<MetaX>,
+  get: () => Promise<MetaX>,
+): Promise<MetaX> {
+  const body = { value: String(meta.value), protected: !!meta.protected };
+  const r = await createOnce({
+    create: () => post(body),
+    lookup: async () => {
+      try {
+        const got = await get();
+        // a protected value may be hidden from reads: its key being there, protected, is the sign
+        return got && !!got.protected === body.protected && (body.protected || got.value === body.value) ? got : undefined;
+      } catch (err) {
+        if (err instanceof LynxApiError && err.status === 404) return undefined;
+        throw err;
+      }
+    },
+  });
+  return r.value;
 }
 
 export class ModelXApi {
@@ -81,14 +102,11 @@ export class ModelXApi {
         `${this.kind} find-or-create: the new object does not match the filter ${JSON.stringify(filter)}, so it would not be found next time and every call would create another`,
       );
     }
-    const find = async (): Promise<ModelX[]> => {
-      const listed = await this.list(iid, filter, { signal: opts.signal });
-      return (Array.isArray(listed) ? listed : []).filter((o) => o && matchesFilter(o, filter)).sort((a, b) => a.id - b.id);
-    };
-    const found = await find();
-    if (found.length) return { obj: found[0], created: false, count: found.length };
-    const r = await createOnce({ create: () => this.create(iid, body, opts), lookup: async () => (await find())[0] });
-    return { obj: r.value, created: true, count: 1 };
+    return findOrCreate({
+      list: () => this.list(iid, filter, { signal: opts.signal }),
+      matches: (o) => matchesFilter(o, filter),
+      create: () => this.create(iid, body, opts),
+    });
   }
 
   /** Replace type and meta (PUT). Without `type` the current type is kept (one extra GET). */
@@ -122,21 +140,11 @@ export class ModelXApi {
     meta: { value: string; protected?: boolean },
     opts: SilentOptions = {},
   ): Promise<MetaX> {
-    const body = { value: String(meta.value), protected: !!meta.protected };
-    const r = await createOnce({
-      create: () => this.client.request<MetaX>('POST', this.metaPath(iid, xid, key), { query: flags(opts), body, signal: opts.signal }),
-      lookup: async () => {
-        try {
-          const got = await this.getMeta(iid, xid, key, { signal: opts.signal });
-          // a protected value may be hidden from reads: its key being there, protected, is the sign
-          return got && !!got.protected === body.protected && (body.protected || got.value === body.value) ? got : undefined;
-        } catch (err) {
-          if (err instanceof LynxApiError && err.status === 404) return undefined;
-          throw err;
-        }
-      },
-    });
-    return r.value;
+    return createMetaOnce(
+      meta,
+      (body) => this.client.request<MetaX>('POST', this.metaPath(iid, xid, key), { query: flags(opts), body, signal: opts.signal }),
+      () => this.getMeta(iid, xid, key, { signal: opts.signal }),
+    );
   }
 
   async updateMeta(

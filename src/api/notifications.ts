@@ -2,15 +2,9 @@ import type { ApiClient, CallOptions } from './client';
 import type { NotificationExecutor, NotificationMessage, NotificationOutput } from './models';
 import type { MessageResponse } from './models';
 import { id } from './ids';
-import { createOnce } from './retry';
+import { findOrCreate, type FoundOrCreated } from './retry';
 
-export interface NamedFindOrCreate<T> {
-  obj: T;
-  /** this call made it (also when the create's answer was lost and the lookup found it) */
-  created: boolean;
-  /** objects of that name (the oldest is `obj`) */
-  count: number;
-}
+export type NamedFindOrCreate<T> = FoundOrCreated<T>;
 
 export interface MessageInput {
   name: string;
@@ -39,9 +33,6 @@ function outputBody(b: OutputInput, iid: number): Required<OutputInput> & { inst
     config: { ...(b.config ?? {}) },
   };
 }
-/** Oldest first; rows without an id (the spec's examples have none) last. */
-const byId = (a: { id?: number }, b: { id?: number }) => (a.id ?? Infinity) - (b.id ?? Infinity);
-
 export class NotificationsApi {
   constructor(private readonly client: ApiClient) {}
 
@@ -92,14 +83,11 @@ export class NotificationsApi {
   /** The oldest message of this name, or one created exactly once (createOnce). */
   async findOrCreateMessage(iid: number, body: MessageInput, opts: CallOptions = {}): Promise<NamedFindOrCreate<NotificationMessage>> {
     const b = messageBody(body);
-    const find = async () => {
-      const l = await this.listMessages(iid, { signal: opts.signal });
-      return (Array.isArray(l) ? l : []).filter((m) => m && m.name === b.name).sort(byId);
-    };
-    const found = await find();
-    if (found.length) return { obj: found[0], created: false, count: found.length };
-    const r = await createOnce({ create: () => this.createMessage(iid, b, opts), lookup: async () => (await find())[0] });
-    return { obj: r.value, created: true, count: 1 };
+    return findOrCreate({
+      list: () => this.listMessages(iid, { signal: opts.signal }),
+      matches: (m) => m.name === b.name,
+      create: () => this.createMessage(iid, b, opts),
+    });
   }
 
   /** `POST .../output` (spec NotificationOutput: name, executor id, message id of this installation, config required). */
@@ -122,14 +110,11 @@ export class NotificationsApi {
   /** The oldest output of this name, or one created exactly once (createOnce). */
   async findOrCreateOutput(iid: number, body: OutputInput, opts: CallOptions = {}): Promise<NamedFindOrCreate<NotificationOutput>> {
     const b = outputBody(body, id(iid, 'installation id'));
-    const find = async () => {
-      const l = await this.listOutputs(iid, { signal: opts.signal });
-      return (Array.isArray(l) ? l : []).filter((o) => o && o.name === b.name).sort(byId);
-    };
-    const found = await find();
-    if (found.length) return { obj: found[0], created: false, count: found.length };
-    const r = await createOnce({ create: () => this.createOutput(iid, b, opts), lookup: async () => (await find())[0] });
-    return { obj: r.value, created: true, count: 1 };
+    return findOrCreate({
+      list: () => this.listOutputs(iid, { signal: opts.signal }),
+      matches: (o) => o.name === b.name,
+      create: () => this.createOutput(iid, b, opts),
+    });
   }
 
   /** Trigger an output; a JSON object in `data` is available to its templates. Never retried (it sends). */

@@ -135,3 +135,32 @@ export async function createOnce<T>(o: CreateOnceOptions<T>): Promise<CreateOnce
   }
   throw last;
 }
+
+export interface FoundOrCreated<T> {
+  obj: T;
+  /** this call made it (also when the create's answer was lost and the lookup found it) */
+  created: boolean;
+  /** objects that matched (the oldest is `obj`) */
+  count: number;
+}
+
+/**
+ * Find-or-create, written once for every kind of object: the oldest row of `list()` that
+ * `matches` (lowest id; rows without an id last), or else the one `create()` makes, exactly
+ * once (createOnce, looking up with the same list and match). Two calls at once for the same
+ * match may both create: callers serialise them (a KeyedQueue per key).
+ */
+export async function findOrCreate<T extends { id?: number }>(o: {
+  list: () => Promise<T[]>;
+  matches: (row: T) => boolean;
+  create: () => Promise<T>;
+}): Promise<FoundOrCreated<T>> {
+  const find = async (): Promise<T[]> => {
+    const listed = await o.list();
+    return (Array.isArray(listed) ? listed : []).filter((r) => r && o.matches(r)).sort((a, b) => (a.id ?? Infinity) - (b.id ?? Infinity));
+  };
+  const found = await find();
+  if (found.length) return { obj: found[0], created: false, count: found.length };
+  const r = await createOnce({ create: o.create, lookup: async () => (await find())[0] });
+  return { obj: r.value, created: true, count: 1 };
+}

@@ -239,7 +239,8 @@ export function registerRoutes(router: Router, ctx: SandboxContext): void {
   });
 
   // ---- installation rows: /api/v2/installation (CRUD and meta) ----------
-  // An InstallationResponse (spec): protected_meta is not in it (go-lynx reads it when there).
+  // An InstallationResponse (spec), plus protected_meta: the spec's schema leaves it out, but go-lynx's
+  // InstallationRow and node-lynx's Installation read it, so a row here has it (empty when none).
   const installationRow = (i: Installation) => ({
     id: i.id,
     name: i.name,

@@ -4,6 +4,7 @@
 // without duplicates (also when a create's answer is lost), and the sandbox's status
 // codes and required fields as the spec has them (docs/PLATFORM.md).
 const assert = require('node:assert/strict');
+const http = require('node:http');
 const path = require('node:path');
 const { dist } = require('../support/nodered');
 
@@ -77,6 +78,45 @@ describe('api: provisioning (installations, notification messages and outputs)',
       assert.deepEqual(await api.installations.delete(made.id), { message: 'Deleted' });
       await rejects(api.installations.get(made.id), 404);
       assert.ok(!(await api.installations.list()).some((i) => i.id === made.id));
+    });
+
+    it('update sends the protected_meta the row has (as go-lynx and node-lynx send the row they read)', async () => {
+      const puts = [];
+      const row = {
+        id: 5,
+        name: 'S',
+        client_id: 55,
+        organization_id: 7,
+        notes: 'n',
+        users: [3],
+        meta: { a: '1' },
+        protected_meta: { pin: '42' },
+      };
+      const server = http.createServer((req, res) => {
+        let body = '';
+        req.on('data', (c) => (body += c));
+        req.on('end', () => {
+          if (req.method === 'PUT') puts.push(JSON.parse(body));
+          res.setHeader('Content-Type', 'application/json');
+          res.end(JSON.stringify(req.method === 'PUT' ? { ...row, ...JSON.parse(body) } : row));
+        });
+      });
+      await new Promise((r) => server.listen(0, '127.0.0.1', r));
+      const c = new ApiClient({ baseUrl: `http://127.0.0.1:${server.address().port}`, auth: { type: 'apikey', apiKey: KEY }, retries: 0 });
+      try {
+        await c.installations.update(5, { name: 'S2' });
+        await c.installations.update(5, { protected_meta: { pin: '7' } });
+        assert.deepEqual(
+          puts.map((b) => [b.name, b.notes, b.users, b.meta, b.protected_meta]),
+          [
+            ['S2', 'n', [3], { a: '1' }, { pin: '42' }],
+            ['S', 'n', [3], { a: '1' }, { pin: '7' }],
+          ],
+        );
+      } finally {
+        await c.close();
+        await new Promise((r) => server.close(r));
+      }
     });
 
     it('meta: POST creates (409 when it exists), PUT 404 unless create_missing, DELETE 404 when gone', async () => {

@@ -209,6 +209,14 @@ describe('iotopen-notify node', function () {
       assert.equal(sb.store.sentNotifications.length, 0, 'nothing sent');
     });
 
+    it('status says what this node did, not the msg.created an installation node upstream set', async () => {
+      const n = await load({ operation: 'message-list', output: '' });
+      const statuses = [];
+      n.notify.on('call:status', (c) => statuses.push(c.args[0].text));
+      await run(n, { created: true });
+      assert.deepEqual(statuses.slice(-1), ['message-list done']);
+    });
+
     it('output find-or-create: executor by type, message found or created by name; re-runs make no duplicate', async () => {
       const n = await load({ operation: 'output-find-or-create', output: '' });
       const body = {
@@ -262,6 +270,8 @@ describe('iotopen-notify node', function () {
         /notification_message_id/,
       ],
       ['a bad message id', { operation: 'message-get', message_id: 'x' }, /msg\.message_id must be a positive integer id/],
+      ['no message id', { operation: 'message-delete' }, /^msg\.message_id must be a positive integer id, got nothing$/],
+      ['an unknown operation', { operation: 'message-rename' }, /operation "message-rename" is unknown/],
     ];
     for (const [what, msg, re] of bad) {
       it(`bad input: ${what}`, async () => {
@@ -365,6 +375,11 @@ describe('iotopen-notify node', function () {
         .get(`/iotopen/cfg/notify-preview?${q({ output: 'x' })}`)
         .expect(400);
       assert.match(badOutput.body.error, /output must be a positive integer id/);
+      const badTemplate = await helper
+        .request()
+        .get(`/iotopen/cfg/notify-preview?${q({ dataMode: 'template', format: 'json', template: 'not json {{payload}}', sample: '{}' })}`)
+        .expect(400);
+      assert.deepEqual([badTemplate.body.field, /valid JSON/.test(badTemplate.body.error)], ['template', true]);
       const gone = await helper
         .request()
         .get(`/iotopen/cfg/notify-preview?${q({ output: '999' })}`)

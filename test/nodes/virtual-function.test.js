@@ -362,6 +362,28 @@ describe(TYPE, function () {
     assert.ok(sb.store.functions.get(other.id), 'the other one kept');
   });
 
+  it("a switch whose server's hub closes before its installation is known logs that, and never rejects unhandled", async () => {
+    const unhandled = [];
+    const onUnhandled = (e) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      sb.faults.set({ latencyMs: 300, path: '/api/v2/installationinfo', methods: ['GET'] });
+      await deploy([vf('hc', { kind: 'switch', extId: 'hub-closed', ftype: 'switch' })]);
+      await helper.getNode('cfg').hub.close();
+      const errors = () =>
+        helper
+          .log()
+          .args.map((x) => x[0])
+          .filter((e) => e.level === helper.log().ERROR && e.id === 'hc' && /closed/.test(String(e.msg)));
+      await until(() => errors().length > 0, 'the failed subscribe in the log');
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      sb.faults.clear();
+      process.removeListener('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('refuses bad input through Catch, naming it, and publishes nothing', async () => {
     await deploy([vf('v7', { kind: 'switch', extId: 'bad', unit: '', format: '' })]);
     const n = await ready('v7');
