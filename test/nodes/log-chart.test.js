@@ -200,8 +200,8 @@ describe('iotopen-log chart format', function () {
     n.log.receive({ aggregation: { method: 'max', interval: 'auto' }, maxPoints: 4 });
     const [w] = await again;
     assert.ok(
-      w.payload.every((p) => p.x % 1800000 === 0),
-      '2 h / 4 -> 30 min buckets',
+      w.payload.length <= 4 && w.payload.every((p) => p.x % 3600000 === 0),
+      `2 h / 4: 1 h buckets (30 min ones over a range off their grid would be 5), got ${JSON.stringify(w.payload)}`,
     );
     assert.ok(
       w.payload.slice(1, -1).every((p) => p.y === 29),
@@ -213,7 +213,6 @@ describe('iotopen-log chart format', function () {
     assert.equal(chart.autoInterval(0, 86400), '5m0s');
     assert.equal(chart.autoInterval(0, 30 * 86400), '2h0m0s');
     assert.equal(chart.autoInterval(0, 3600), '10s');
-    assert.ok((30 * 86400) / 7200 <= 500);
   });
 
   it('streams page by page: every page its series messages, page.last on the very last one only', async () => {
