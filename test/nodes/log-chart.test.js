@@ -218,9 +218,10 @@ describe('iotopen-log chart format', function () {
   it('streams page by page: every page its series messages, page.last on the very last one only', async () => {
     const n = await load({ mode: 'page', pageSize: 100 });
     const got = collect(n.out);
+    const done = take(n.completed, 1);
     n.log.receive({});
     // 360 entries, pages of 100: 4 pages, each with up to 3 series
-    await waitFor(() => got.some((m) => m.page.last));
+    await done;
     const points = {};
     for (const m of got) (points[m.topic] = points[m.topic] || []).push(...m.payload);
     assert.equal(points['Room temperature (°C)'].length, HOURS * 60);
@@ -243,9 +244,10 @@ describe('iotopen-log chart format', function () {
     // 360 entries in pages of 120: three full pages, then an empty one ends the paging
     const n = await load({ mode: 'page', pageSize: 120 });
     const got = collect(n.out);
+    const done = take(n.completed, 1);
     n.log.receive({});
-    await waitFor(() => got.some((m) => m.page.last));
-    await new Promise((r) => setTimeout(r, 50));
+    // done() follows every send: nothing can come after it
+    await done;
     assert.ok(got.every((m) => m.payload.length > 0));
     assert.equal(got.filter((m) => m.page.last).length, 1);
     assert.equal(got[got.length - 1].page.last, true);
@@ -391,7 +393,7 @@ describe('iotopen-functionx-in chart point output', function () {
     assert.equal(chart.seriesName(seed().functions[0], 'x'), m.topic, 'the same name the log chart format gives the function');
     assert.deepEqual(m.payload, { x: Math.round(ts * 1000), y: 23.5 });
     assert.equal(m.lynx.function.id, 71, 'msg.lynx as with the other outputs');
-    await waitFor(() => (chartStore().get('fxchart') || [] || []).length > 0);
+    await waitFor(() => (chartStore().get('fxchart') || []).length > 0);
     assert.deepEqual((chartStore().get('fxchart') || [])[0]._datapoint, {
       category: 'Room temperature (°C)',
       x: Math.round(ts * 1000),
