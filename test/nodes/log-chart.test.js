@@ -209,6 +209,19 @@ describe('iotopen-log chart format', function () {
     );
   });
 
+  it('interval auto without an end of the range: up to now', async () => {
+    const n = await load({ aggrMethod: 'avg', aggrInterval: 'auto', to: '', maxPoints: 10, functions: ['71'] });
+    const got = take(n.out, 1);
+    n.log.receive({});
+    const [m] = await got;
+    // 2 h to now / 9 = 13.3 min: 15 min buckets, as with an explicit now
+    assert.ok(m.payload.length >= 8 && m.payload.length <= 10, `8 to 10 buckets, got ${m.payload.length}`);
+    assert.ok(
+      m.payload.every((p) => p.x % 900000 === 0),
+      JSON.stringify(m.payload.map((p) => p.x)),
+    );
+  });
+
   it('auto picks 5m for a day and 2h for 30 days (about 500 points at most)', () => {
     assert.equal(chart.autoInterval(0, 86400), '5m0s');
     assert.equal(chart.autoInterval(0, 30 * 86400), '2h0m0s');
