@@ -7,12 +7,11 @@
 // child process so its memory (and its aggregation work) does not count; figures are for this
 // process (Node-RED + the node). Prints figures, asserts nothing.
 // Run: npm run bench -- chart  (or node --expose-gc bench/chart.bench.js)
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const readline = require('node:readline');
-const { helper, nodeModule, configNode, dist } = require('../test/support/nodered');
+const { helper, nodeModule, configNode } = require('../test/support/nodered');
+const { startSandboxProcess, gc, sampler, forgetHelperCalls, runChild, exitWith } = require('./log-lib');
 
 const DAYS = Number(process.env.CHART_BENCH_DAYS || 30);
 const FUNCS = 5;
@@ -49,42 +48,6 @@ function writeSeed() {
   const file = path.join(os.tmpdir(), `lynx-chart-bench-${process.pid}.json`);
   fs.writeFileSync(file, JSON.stringify(seed));
   return file;
-}
-
-function startSandboxProcess(seedFile) {
-  const child = spawn(process.execPath, [path.join(dist, 'src/sandbox/cli.js'), '--port', '0', '--mqtt-port', '0', '--seed', seedFile], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    const rl = readline.createInterface({ input: child.stdout });
-    rl.once('line', (line) => resolve({ child, info: JSON.parse(line) }));
-    child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
-  });
-}
-
-function gc() {
-  if (global.gc) {
-    global.gc();
-    global.gc();
-  }
-}
-
-/** Samples RSS and heap every 20 ms; returns a stop() giving the peaks. */
-function sampler() {
-  let rss = 0;
-  let heap = 0;
-  const sample = () => {
-    const m = process.memoryUsage();
-    if (m.rss > rss) rss = m.rss;
-    if (m.heapUsed > heap) heap = m.heapUsed;
-  };
-  sample();
-  const t = setInterval(sample, 20);
-  return () => {
-    clearInterval(t);
-    sample();
-    return { rss, heap };
-  };
 }
 
 const SCENARIOS = {
@@ -136,7 +99,7 @@ async function run(sb, name) {
     sink.on('input', on);
     log.receive({ limit: 10, from: '-1h' });
   });
-  helper._sandbox.resetHistory();
+  forgetHelperCalls();
   gc();
   await new Promise((r) => setTimeout(r, 100));
   gc();
@@ -149,9 +112,8 @@ async function run(sb, name) {
   const t0 = process.hrtime.bigint();
   await new Promise((resolve) => {
     sink.on('input', (m) => {
-      // node-red-node-test-helper's sinon spies on Node.prototype keep every call's arguments
-      // (each page would stay in memory): forget them, so the figures are the node's own
-      helper._sandbox.resetHistory();
+      // the test helper would keep every page: the figures are the node's own
+      forgetHelperCalls();
       msgs++;
       points += m.payload.length;
       series.add(m.topic);
@@ -163,7 +125,7 @@ async function run(sb, name) {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const peak = stop();
   await new Promise((r) => setTimeout(r, 100));
-  helper._sandbox.resetHistory();
+  forgetHelperCalls();
   gc();
   // what stays after a full GC (with the flow still deployed): the query holds nothing once done
   const after = (process.memoryUsage().heapUsed - base.heapUsed) / MB;
@@ -189,28 +151,6 @@ async function child() {
   process.stdout.write(`${JSON.stringify(r)}\n`);
 }
 
-function runChild(info, name) {
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ['--expose-gc', __filename], {
-      env: {
-        ...process.env,
-        CHART_BENCH_SCENARIO: name,
-        CHART_BENCH_SANDBOX: JSON.stringify({ api: info.api, mqtt: info.mqtt, apiKey: info.apiKey }),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    c.stdout.on('data', (d) => {
-      out += d;
-    });
-    c.once('exit', (code) => {
-      const line = out.trim().split('\n').pop();
-      if (code === 0 && line) resolve(JSON.parse(line));
-      else reject(new Error(`bench child (${name}) exited with ${code}`));
-    });
-  });
-}
-
 async function main() {
   const seedFile = writeSeed();
   const { child: sandbox, info } = await startSandboxProcess(seedFile);
@@ -219,7 +159,11 @@ async function main() {
       `iotopen-log chart format: ${DAYS} days of 1-minute values, ${FUNCS} functions x ${PER_FUNCTION} = ${ENTRIES} entries; sandbox in its own process, each scenario in a fresh process`,
     );
     for (const name of Object.keys(SCENARIOS)) {
-      const r = await runChild(info, name);
+      const r = await runChild(
+        __filename,
+        { CHART_BENCH_SCENARIO: name, CHART_BENCH_SANDBOX: JSON.stringify({ api: info.api, mqtt: info.mqtt, apiKey: info.apiKey }) },
+        name,
+      );
       const per = r.maxPerSeries ? `, at most ${r.maxPerSeries} points per series` : '';
       console.log(
         `  ${SCENARIOS[name].label}: ${r.points} points in ${r.msgs} msg(s) over ${r.series} series${per}; ${r.ms.toFixed(0)} ms, ${Math.round(r.rate)} log entries/s; peak growth over idle baseline: RSS ${r.rss.toFixed(1)} MB, heap ${r.heap.toFixed(1)} MB; heap kept after GC ${r.after.toFixed(1)} MB`,
@@ -231,19 +175,4 @@ async function main() {
   }
 }
 
-if (process.env.CHART_BENCH_SCENARIO)
-  child().then(
-    () => process.exit(0),
-    (e) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-else
-  main().then(
-    () => process.exit(0),
-    (e) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
+exitWith(process.env.CHART_BENCH_SCENARIO ? child : main);

@@ -5,12 +5,11 @@
 // and all-in-one (one msg). The sandbox runs in a child process so its memory
 // does not count; figures are for this process (Node-RED + the node).
 // Prints figures, asserts nothing. Run: npm run bench -- log  (or node --expose-gc bench/log.bench.js)
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const readline = require('node:readline');
-const { helper, nodeModule, configNode, dist } = require('../test/support/nodered');
+const { helper, nodeModule, configNode } = require('../test/support/nodered');
+const { startSandboxProcess, gc, sampler, forgetHelperCalls, runChild, exitWith } = require('./log-lib');
 
 const ENTRIES = Number(process.env.LOG_BENCH_ENTRIES || 100000);
 const PAGE_SIZE = Number(process.env.LOG_BENCH_PAGE_SIZE || 10000);
@@ -29,42 +28,6 @@ function writeSeed() {
   const file = path.join(os.tmpdir(), `lynx-log-bench-${process.pid}.json`);
   fs.writeFileSync(file, JSON.stringify(seed));
   return file;
-}
-
-function startSandboxProcess(seedFile) {
-  const child = spawn(process.execPath, [path.join(dist, 'src/sandbox/cli.js'), '--port', '0', '--mqtt-port', '0', '--seed', seedFile], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    const rl = readline.createInterface({ input: child.stdout });
-    rl.once('line', (line) => resolve({ child, info: JSON.parse(line) }));
-    child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
-  });
-}
-
-function gc() {
-  if (global.gc) {
-    global.gc();
-    global.gc();
-  }
-}
-
-/** Samples RSS and heap every 20 ms; returns a stop() giving the peaks. */
-function sampler() {
-  let rss = 0;
-  let heap = 0;
-  const sample = () => {
-    const m = process.memoryUsage();
-    if (m.rss > rss) rss = m.rss;
-    if (m.heapUsed > heap) heap = m.heapUsed;
-  };
-  sample();
-  const t = setInterval(sample, 20);
-  return () => {
-    clearInterval(t);
-    sample();
-    return { rss, heap };
-  };
 }
 
 async function run(sb, mode) {
@@ -98,6 +61,7 @@ async function run(sb, mode) {
     sink.once('input', resolve);
     log.receive({ limit: 10 });
   });
+  forgetHelperCalls();
   gc();
   await new Promise((r) => setTimeout(r, 100));
   gc();
@@ -108,6 +72,8 @@ async function run(sb, mode) {
   const t0 = process.hrtime.bigint();
   await new Promise((resolve) => {
     sink.on('input', (m) => {
+      // the test helper would keep every page: the figures are the node's own
+      forgetHelperCalls();
       msgs++;
       received += Array.isArray(m.payload) ? m.payload.length : 1;
       if (received >= ENTRIES || (m.page && m.page.last)) resolve();
@@ -116,6 +82,11 @@ async function run(sb, mode) {
   });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const peak = stop();
+  await new Promise((r) => setTimeout(r, 100));
+  forgetHelperCalls();
+  gc();
+  // what stays after a full GC (with the flow still deployed): the query holds nothing once done
+  const after = (process.memoryUsage().heapUsed - base.heapUsed) / MB;
   await helper.unload();
   return {
     mode,
@@ -125,6 +96,7 @@ async function run(sb, mode) {
     rate: received / (ms / 1000),
     rss: (peak.rss - base.rss) / MB,
     heap: (peak.heap - base.heapUsed) / MB,
+    after,
   };
 }
 
@@ -136,38 +108,20 @@ async function child() {
   process.stdout.write(`${JSON.stringify(r)}\n`);
 }
 
-function runChild(info, mode) {
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ['--expose-gc', __filename], {
-      env: {
-        ...process.env,
-        LOG_BENCH_MODE: mode,
-        LOG_BENCH_SANDBOX: JSON.stringify({ api: info.api, mqtt: info.mqtt, apiKey: info.apiKey }),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    c.stdout.on('data', (d) => {
-      out += d;
-    });
-    c.once('exit', (code) => {
-      const line = out.trim().split('\n').pop();
-      if (code === 0 && line) resolve(JSON.parse(line));
-      else reject(new Error(`bench child (${mode}) exited with ${code}`));
-    });
-  });
-}
-
 async function main() {
   const seedFile = writeSeed();
   const { child: sandbox, info } = await startSandboxProcess(seedFile);
   try {
     console.log(`iotopen-log: ${ENTRIES} entries, page size ${PAGE_SIZE}; sandbox in its own process, each mode in a fresh process`);
     for (const mode of ['page', 'all']) {
-      const r = await runChild(info, mode);
+      const r = await runChild(
+        __filename,
+        { LOG_BENCH_MODE: mode, LOG_BENCH_SANDBOX: JSON.stringify({ api: info.api, mqtt: info.mqtt, apiKey: info.apiKey }) },
+        mode,
+      );
       const name = r.mode === 'page' ? 'streaming (msg per page)' : 'all-in-one (one msg)    ';
       console.log(
-        `  ${name}: ${r.entries} entries in ${r.msgs} msg(s), ${r.ms.toFixed(0)} ms, ${Math.round(r.rate)} entries/s, peak growth over idle baseline: RSS ${r.rss.toFixed(1)} MB, heap ${r.heap.toFixed(1)} MB`,
+        `  ${name}: ${r.entries} entries in ${r.msgs} msg(s), ${r.ms.toFixed(0)} ms, ${Math.round(r.rate)} entries/s, peak growth over idle baseline: RSS ${r.rss.toFixed(1)} MB, heap ${r.heap.toFixed(1)} MB; heap kept after GC ${r.after.toFixed(1)} MB`,
       );
     }
   } finally {
@@ -176,19 +130,4 @@ async function main() {
   }
 }
 
-if (process.env.LOG_BENCH_MODE)
-  child().then(
-    () => process.exit(0),
-    (e) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-else
-  main().then(
-    () => process.exit(0),
-    (e) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
+exitWith(process.env.LOG_BENCH_MODE ? child : main);

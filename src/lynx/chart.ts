@@ -22,11 +22,13 @@ const STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10
 /**
  * The aggregation interval (Go duration text) for a range of `from`..`to` unix seconds so that a
  * series has at most `maxPoints` points: the smallest usual step (1s, 1m, 5m, 15m, 1h, 2h, 1d ...)
- * of at least span / maxPoints. 24 h -> 5m (288 points), 30 days -> 2h (360 points).
+ * of at least span / (maxPoints - 1), as buckets start on multiples of the step and a range that
+ * does not start on one has a partial bucket at each end (span / step + 1 points).
+ * 24 h -> 5m (289 points at most), 30 days -> 2h (361).
  */
 export function autoInterval(from: number, to: number, maxPoints = CHART_MAX_POINTS): string {
   const span = Math.max(0, to - from);
-  const want = span / Math.max(1, maxPoints);
+  const want = span / Math.max(1, maxPoints - 1);
   const step = STEPS.find((s) => s >= want) ?? Math.ceil(want / 86400) * 86400;
   return formatGoDuration(step * 1000);
 }

@@ -67,6 +67,9 @@ describe('chart series (src/lynx/chart.ts)', function () {
     ]) {
       assert.equal(chart.autoInterval(1000, 1000 + span, max), want, `${span} s at most ${max}`);
     }
+    // at the boundary: 24 h / 288 = 5 min, but 5-min buckets over a range off the 5-min grid are 289
+    assert.equal(chart.autoInterval(1000, 1000 + 86400, 288), '10m0s');
+    assert.equal(chart.autoInterval(1000, 1000 + 86400, 289), '5m0s');
     const huge = chart.autoInterval(0, 3650 * 86400, 10);
     assert.ok(/^\d+h0m0s$/.test(huge), huge);
   });
