@@ -4,7 +4,7 @@
 // second installation. A change drops the config node's cached installation list,
 // so the new installation is in ctx.installation and the pickers at once.
 import type { NodeAPI, NodeDef } from 'node-red';
-import { InputError, matchOnKeys } from '../lib';
+import { InputError, matchOnKeys, reportFound } from '../lib';
 import { defineNode, type Msg } from '../lib/frame';
 import { asBoolean, asId, asOptionalId, type Fields, type Values } from '../lib/fields';
 import { KeyedQueue } from '../lib/keyed-queue';
@@ -191,14 +191,7 @@ export = function (RED: NodeAPI): void {
               api.findOrCreate({ ...body, name: body.name!, organization_id: org }, match),
             );
             if (result.created) changed();
-            msg.payload = result.obj;
-            msg.created = result.created;
-            msg.installation_id = result.obj.id;
-            node.status({
-              fill: 'green',
-              shape: 'dot',
-              text: t(result.created ? 'status.created' : 'status.found', { id: result.obj.id }),
-            });
+            reportFound(node, t, msg, 'installation_id', result);
             return;
           }
         }

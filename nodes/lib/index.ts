@@ -4,7 +4,8 @@ import type { Node, NodeAPI, NodeStatus } from 'node-red';
 import type { ApiClient } from '../../src/api';
 import type { MqttHub } from '../../src/mqtt';
 import type { Catalog } from '../../src/catalog';
-import { LynxError } from '../../src/errors';
+import type { FoundOrCreated } from '../../src/api/retry';
+import { LynxError, type ErrorParams } from '../../src/errors';
 import { positiveId } from '../../src/lynx/values';
 
 /** What an iotopen-config node offers the nodes that use it (the one declaration of it). */
@@ -95,4 +96,21 @@ export function matchOnKeys(
     match[k] = val;
   }
   return match;
+}
+
+/**
+ * A find-or-create's answer on the message: msg.payload the object, msg.created, msg[idField] its
+ * id; and the node's green "created <id>" / "found <id>" status (status.created / status.found).
+ */
+export function reportFound(
+  node: Pick<Node, 'status'>,
+  t: (key: string, params?: ErrorParams) => string,
+  msg: Record<string, unknown>,
+  idField: string,
+  result: FoundOrCreated<{ id: number }>,
+): void {
+  msg.payload = result.obj;
+  msg.created = result.created;
+  msg[idField] = result.obj.id;
+  node.status({ fill: 'green', shape: 'dot', text: t(result.created ? 'status.created' : 'status.found', { id: result.obj.id }) });
 }

@@ -2,7 +2,7 @@
 // ModelX objects (same API shape), so the operations, overrides and validation
 // live here once, on the node frame. Each node file only says which kind it is.
 import type { NodeAPI, NodeDef } from 'node-red';
-import { InputError, matchOnKeys } from './index';
+import { InputError, matchOnKeys, reportFound } from './index';
 import { defineNode, type Msg } from './frame';
 import { asBoolean, asId, type Fields, type Values } from './fields';
 import type { ModelXApi } from '../../src/api/modelx';
@@ -200,14 +200,7 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
             // exactly once also when a create's answer is lost: the client looks it up before creating again
             const result = await locks.run(lockKey, () => api.findOrCreate(iid, body, filter, { silent }));
             if (result.created) changed();
-            msg.payload = result.obj;
-            msg.created = result.created;
-            msg[idField] = result.obj.id;
-            node.status({
-              fill: 'green',
-              shape: 'dot',
-              text: t(result.created ? 'status.created' : 'status.found', { id: result.obj.id }),
-            });
+            reportFound(node, t, msg, idField, result);
             return;
           }
         }
