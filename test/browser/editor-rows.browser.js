@@ -249,6 +249,8 @@ describe('editor rows follow the choices they depend on (real browser)', functio
     await page.click('#node-config-dialog-ok');
     await page.locator('#node-config-dialog-ok').waitFor({ state: 'detached' });
     // Not deployed yet: the dialog says to deploy before picking from lists.
+    // The pickers re-check the new server once its dialog has closed: wait for that, then look.
+    await page.locator('#red-ui-editor-stack #node-input-iotopen-hint').waitFor({ state: 'visible', timeout: 10000 });
     assert.ok(await visible('#node-input-iotopen-hint'), 'the deploy-first hint');
     await page.click('#node-dialog-ok');
     await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });
