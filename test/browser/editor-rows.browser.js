@@ -18,10 +18,7 @@ describe('editor rows follow the choices they depend on (real browser)', functio
   before(async function () {
     // As in a Docker container: the server's addresses come from the environment.
     h = await startHarness({ env: { LYNX_API_URL: `http://127.0.0.1:${API_PORT}`, LYNX_MQTT_URL: `mqtt://127.0.0.1:${MQTT_PORT}` } });
-    page = h.page;
-    await page.goto(h.editorUrl);
-    await page.locator('.red-ui-palette-node[data-palette-type="inject"]').waitFor();
-    await page.waitForFunction(() => RED.nodes.node('iotopen-sandbox'));
+    page = await h.openEditor();
   });
 
   after(async function () {

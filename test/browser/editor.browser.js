@@ -104,9 +104,8 @@ describe('editor in a real browser (Chromium + Node-RED + sandbox)', function ()
 
   before(async function () {
     h = await startHarness();
-    page = h.page;
     // Record what the editor tells the user, to assert on deploy/import outcomes.
-    await page.addInitScript(() => {
+    const recordNotes = () => {
       window.__lynxNotes = [];
       window.__lynxOpen = [];
       const hook = () => {
@@ -124,11 +123,9 @@ describe('editor in a real browser (Chromium + Node-RED + sandbox)', function ()
         return true;
       };
       const t = setInterval(() => hook() && clearInterval(t), 5);
-    });
+    };
     h.phase = 'load';
-    await page.goto(h.editorUrl);
-    await page.locator('.red-ui-palette-node[data-palette-type="inject"]').waitFor();
-    await page.waitForFunction(() => RED.nodes.node('iotopen-sandbox') && window.__lynxNotes);
+    page = await h.openEditor({ prepare: (p) => p.addInitScript(recordNotes), ready: () => window.__lynxNotes });
     // Every warning/error a node logs reaches the debug sidebar through comms: keep them all
     // (the sidebar itself drops old messages), tagged with the step that was running.
     await page.evaluate(() => {

@@ -41,10 +41,7 @@ describe('example flows are laid out to be read (1600x1000 editor, default zoom)
 
   before(async function () {
     h = await startHarness({ flows, viewport: VIEWPORT });
-    page = h.page;
-    await page.goto(h.editorUrl);
-    await page.locator('.red-ui-palette-node[data-palette-type="inject"]').waitFor();
-    await page.waitForFunction((id) => RED.nodes.node(id) && window.IotOpenEditor, CONFIG_ID);
+    page = await h.openEditor({ ready: () => window.IotOpenEditor });
   });
   after(async function () {
     fs.writeFileSync(screenshotPath('examples-layout.json'), JSON.stringify(measured, null, 1));

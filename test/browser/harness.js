@@ -8,6 +8,7 @@
 // the user dir preparation lives here.
 //
 //   const h = await startHarness();   // { sb, editorUrl, userDir, context, page, errors, ... }
+//   const page = await h.openEditor(); // the editor loaded, the config node in it
 //   await h.stop();
 // Options: startHarness({ seed, flows, viewport, env }): the sandbox seed (default: the default seed),
 // flow entries deployed beside the config node (e.g. the examples' tabs), the browser window size,
@@ -137,7 +138,78 @@ function startNodeRed(userDir, port, env) {
 }
 
 /**
- * Starts sandbox, Node-RED and Chromium and opens the editor.
+ * Starts Chromium (a persistent context in the harness's temp dir) with the harness's
+ * listeners on its page: console errors, page errors, and the watch for the sandbox key.
+ */
+async function launchBrowser(h, opts) {
+  const { chromium } = require('playwright-core');
+  h.launches = (h.launches || 0) + 1;
+  h.context = await chromium.launchPersistentContext(path.join(h.tmp, `chromium-${h.launches}`), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: opts.viewport || { width: 1400, height: 900 },
+  });
+  h.page = h.context.pages()[0] || (await h.context.newPage());
+  h.page.on('console', (m) => {
+    if (m.type() === 'error') h.errors.push({ phase: h.phase, text: m.text(), where: m.location() && m.location().url });
+  });
+  h.page.on('pageerror', (err) => h.errors.push({ phase: h.phase, text: `uncaught: ${err.message}` }));
+  // The sandbox key must never reach the browser: watch every request and every
+  // non-static answer of Node-RED (flows, credentials, admin routes, comms aside).
+  const key = h.sb.apiKey;
+  h.page.on('request', (req) => {
+    if (req.url().includes(key) || (req.postData() || '').includes(key)) h.leaks.push(`request ${req.method()} ${req.url()}`);
+  });
+  h.page.on('response', (res) => {
+    const type = res.headers()['content-type'] || '';
+    if (!res.url().startsWith(h.editorUrl) || !/json|html|text\/plain/.test(type)) return;
+    const p = res
+      .text()
+      .then((body) => {
+        if (body.includes(key)) h.leaks.push(`response ${res.request().method()} ${res.url()}`);
+      })
+      .catch(() => undefined)
+      .finally(() => h.pending.delete(p));
+    h.pending.add(p);
+  });
+  h.page.on('websocket', (ws) => {
+    ws.on('framereceived', (f) => {
+      if (String(f.payload).includes(key)) h.leaks.push(`websocket frame from ${ws.url()}`);
+    });
+  });
+}
+
+const BROWSER_GONE = /has been closed|Target crashed|Browser closed|browser has disconnected/i;
+
+/**
+ * Loads the editor in h.page and waits until it is ready: the palette drawn, the config
+ * node loaded, and `ready` (a function run in the page) true if given. `prepare(page)`
+ * runs first (init scripts, listeners of the test's own). Resolves to the page.
+ * If Chromium goes away while the editor loads (CI saw it once: the browser closed while
+ * the palette was drawn, with nothing else running on the machine), the browser is
+ * started again once, with a warning; losing it again fails.
+ */
+async function openEditor(h, opts, { prepare, ready } = {}) {
+  for (;;) {
+    try {
+      if (prepare) await prepare(h.page);
+      await h.page.goto(h.editorUrl);
+      await h.page.locator('.red-ui-palette-node[data-palette-type="inject"]').waitFor();
+      await h.page.waitForFunction((id) => RED.nodes.node(id), CONFIG_ID);
+      if (ready) await h.page.waitForFunction(ready);
+      return h.page;
+    } catch (err) {
+      if (h.launches > 1 || !BROWSER_GONE.test(err.message)) throw err;
+      console.warn(`      (Chromium went away while the editor loaded: ${err.message.split('\n')[0]}; starting it again, once)`);
+      await h.context.close().catch(() => undefined);
+      await launchBrowser(h, opts);
+    }
+  }
+}
+
+/**
+ * Starts sandbox, Node-RED and Chromium; h.openEditor() then loads the editor.
  * `errors` collects every browser console error and uncaught page error (with the
  * phase they happened in: set `h.phase` before each step).
  */
@@ -145,7 +217,7 @@ async function startHarness(opts = {}) {
   await assertPortFree(API_PORT, 'sandbox API');
   await assertPortFree(MQTT_PORT, 'sandbox MQTT');
   const { startSandbox } = require(path.join(dist, 'src', 'sandbox'));
-  const h = { sb: null, red: null, context: null, page: null, errors: [], phase: 'load', tmp: null };
+  const h = { sb: null, red: null, context: null, page: null, errors: [], leaks: [], pending: new Set(), phase: 'load', tmp: null };
   h.stop = async () => {
     if (h.context) await h.context.close().catch(() => undefined);
     if (h.red) await h.red.stop();
@@ -163,43 +235,8 @@ async function startHarness(opts = {}) {
     await h.red.ready;
     h.editorUrl = `http://127.0.0.1:${port}/`;
 
-    const { chromium } = require('playwright-core');
-    h.context = await chromium.launchPersistentContext(path.join(h.tmp, 'chromium'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: opts.viewport || { width: 1400, height: 900 },
-    });
-    h.page = h.context.pages()[0] || (await h.context.newPage());
-    h.page.on('console', (m) => {
-      if (m.type() === 'error') h.errors.push({ phase: h.phase, text: m.text(), where: m.location() && m.location().url });
-    });
-    h.page.on('pageerror', (err) => h.errors.push({ phase: h.phase, text: `uncaught: ${err.message}` }));
-    // The sandbox key must never reach the browser: watch every request and every
-    // non-static answer of Node-RED (flows, credentials, admin routes, comms aside).
-    h.leaks = [];
-    h.pending = new Set();
-    const key = h.sb.apiKey;
-    h.page.on('request', (req) => {
-      if (req.url().includes(key) || (req.postData() || '').includes(key)) h.leaks.push(`request ${req.method()} ${req.url()}`);
-    });
-    h.page.on('response', (res) => {
-      const type = res.headers()['content-type'] || '';
-      if (!res.url().startsWith(h.editorUrl) || !/json|html|text\/plain/.test(type)) return;
-      const p = res
-        .text()
-        .then((body) => {
-          if (body.includes(key)) h.leaks.push(`response ${res.request().method()} ${res.url()}`);
-        })
-        .catch(() => undefined)
-        .finally(() => h.pending.delete(p));
-      h.pending.add(p);
-    });
-    h.page.on('websocket', (ws) => {
-      ws.on('framereceived', (f) => {
-        if (String(f.payload).includes(key)) h.leaks.push(`websocket frame from ${ws.url()}`);
-      });
-    });
+    await launchBrowser(h, opts);
+    h.openEditor = (o) => openEditor(h, opts, o);
     return h;
   } catch (err) {
     const log = h.red ? h.red.log() : '';

@@ -14,10 +14,7 @@ describe('notify dialog: message template preview (real browser)', function () {
 
   before(async function () {
     h = await startHarness();
-    page = h.page;
-    await page.goto(h.editorUrl);
-    await page.locator('.red-ui-palette-node[data-palette-type="inject"]').waitFor();
-    await page.waitForFunction(() => RED.nodes.node('iotopen-sandbox'));
+    page = await h.openEditor();
   });
   after(async function () {
     if (h) await h.stop();

@@ -93,10 +93,7 @@ describe(`pickers at size: ${INSTALLATIONS} installations, ${FUNCTIONS} function
   before(async function () {
     seed = bigSeed();
     h = await startHarness({ seed });
-    page = h.page;
-    await page.goto(h.editorUrl);
-    await page.locator('.red-ui-palette-node[data-palette-type="inject"]').waitFor();
-    await page.waitForFunction(() => RED.nodes.node('iotopen-sandbox') && window.IotOpenEditor);
+    page = await h.openEditor({ ready: () => window.IotOpenEditor });
   });
 
   after(async function () {

@@ -24,13 +24,14 @@ describe('shared editor script in a real browser (pickers of every dialog)', fun
 
   before(async function () {
     h = await startHarness();
-    page = h.page;
-    page.on('response', (res) => {
-      if (res.url().endsWith(RESOURCE)) resourceLoads.push(res.status());
+    page = await h.openEditor({
+      prepare: (p) => {
+        resourceLoads.length = 0;
+        p.on('response', (res) => {
+          if (res.url().endsWith(RESOURCE)) resourceLoads.push(res.status());
+        });
+      },
     });
-    await page.goto(h.editorUrl);
-    await page.locator('.red-ui-palette-node[data-palette-type="inject"]').waitFor();
-    await page.waitForFunction(() => RED.nodes.node('iotopen-sandbox'));
     const { ApiClient } = require(path.join(dist, 'src', 'api'));
     api = new ApiClient({ baseUrl: h.sb.api, auth: { type: 'apikey', apiKey: h.sb.apiKey } });
     inst = h.sb.installations[0];

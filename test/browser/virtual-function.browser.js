@@ -14,10 +14,7 @@ describe('iotopen-virtual-function dialog (real browser)', function () {
 
   before(async function () {
     h = await startHarness();
-    page = h.page;
-    await page.goto(h.editorUrl);
-    await page.locator('.red-ui-palette-node[data-palette-type="inject"]').waitFor();
-    await page.waitForFunction((id) => RED.nodes.node(id) && window.IotOpenEditor, CONFIG_ID);
+    page = await h.openEditor({ ready: () => window.IotOpenEditor });
   });
   after(async function () {
     if (h) await h.stop();
