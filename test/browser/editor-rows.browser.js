@@ -98,6 +98,7 @@ describe('editor rows follow the choices they depend on (real browser)', functio
         auto: d.aggrInterval.validate.call(n, 'auto'),
         bad: d.aggrInterval.validate.call(n, 'soon') === true,
         points: d.maxPoints.validate.call(n, '200'),
+        padded: d.maxPoints.validate.call(n, '05'),
         zero: d.maxPoints.validate.call(n, '0') === true,
       };
     });
@@ -111,7 +112,7 @@ describe('editor rows follow the choices they depend on (real browser)', functio
       chart: { replace: true, points: true },
       back: { replace: false, points: true },
     });
-    assert.deepEqual(valid, { auto: true, bad: false, points: true, zero: false });
+    assert.deepEqual(valid, { auto: true, bad: false, points: true, padded: true, zero: false });
     assert.equal(replaceChecked, true);
     assert.deepEqual(errors(), []);
   });
