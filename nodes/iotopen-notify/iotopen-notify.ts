@@ -293,6 +293,8 @@ export = function (RED: NodeAPI): void {
             const b = payloadObject(msg.payload, MESSAGE_EXAMPLE);
             const mb = { name: text(b, 'name', 'the message name'), text: text(b, 'text', 'the message text') };
             const r = await locks.run(`m:${iid}:${mb.name}`, () => api.findOrCreateMessage(iid, mb));
+            // a platform that lists messages without id (the spec's examples): said, not a silent undefined
+            if (!r.obj.id) node.warn(t('warn.noMessageId', { name: mb.name }));
             return done(r.obj, { message_id: r.obj.id, created: r.created });
           }
           case 'output-list':

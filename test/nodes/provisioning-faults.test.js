@@ -8,7 +8,7 @@
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { helper, nodeModule, configNode, dist, catchNode, watchers } = require('../support/nodered');
-const { next } = require('../support/util');
+const { waitFor } = require('../support/util');
 
 const { startSandbox } = require(path.join(dist, 'src/sandbox'));
 const configMod = nodeModule('iotopen-config');
@@ -65,8 +65,9 @@ describe('provisioning nodes under API faults', function () {
     // either the output or the Catch node, whichever the message reaches: one listener on each
     // for the whole test (a Node-RED node's input listeners are not meant to come and go per message)
     let waiting = null;
-    n.out.on('input', (m) => waiting && waiting({ out: m }));
-    n.caught.on('input', (m) => waiting && waiting({ caught: m }));
+    n.answers = [];
+    n.out.on('input', (m) => (waiting ? waiting({ out: m }) : n.answers.push({ out: m })));
+    n.caught.on('input', (m) => (waiting ? waiting({ caught: m }) : n.answers.push({ caught: m })));
     n.run = (msg) =>
       new Promise((resolve) => {
         waiting = (r) => {
@@ -262,6 +263,39 @@ describe('provisioning nodes under API faults', function () {
         assert.equal(outputs('Mail ops')[0].notification_message_id, messages('Door')[0].id);
       });
     }
+
+    it('output-find-or-create: three messages at once, with the first create of each kind losing its answer, make one of each', async () => {
+      const n = await load('iotopen-notify', { operation: 'output-find-or-create' });
+      sb.faults.set({ dropRate: 1, phase: 'after', path: '/api/v2/notification/1/', methods: ['POST'], count: 2 });
+      const body = { name: 'SMS ops', executor: 'Mail', message: { name: 'Fire', text: 'Fire: {{.payload.message}}' }, config: {} };
+      for (let i = 0; i < 3; i++) n.node.receive({ payload: body });
+      await waitFor(() => n.answers.length === 3, { what: 'three answers' });
+      const errs = n.answers.filter((a) => a.caught).map((a) => a.caught.error.message);
+      assert.deepEqual(errs, []);
+      const ids = new Set(n.answers.map((a) => a.out.output_id));
+      assert.equal(ids.size, 1, 'one output id');
+      assert.deepEqual(
+        n.answers.map((a) => a.out.created),
+        [true, false, false],
+      );
+      assert.deepEqual([messages('Fire').length, outputs('SMS ops').length], [1, 1]);
+    });
+
+    it('message-find-or-create on a platform listing messages without id warns that msg.message_id is not set', async () => {
+      sb.store.behaviour.omitIds = { messages: true, executors: false };
+      try {
+        const n = await load('iotopen-notify', { operation: 'message-find-or-create' });
+        const warned = [];
+        n.node.on('call:warn', (c) => warned.push(String(c.args[0])));
+        const r = await n.run({ payload: { name: 'Alarm', text: 'anything' } });
+        assert.ok(r.out, `passed: ${r.caught && r.caught.error.message}`);
+        assert.deepEqual([r.out.created, r.out.message_id], [false, undefined]);
+        assert.equal(warned.length, 1);
+        assert.match(warned[0], /"Alarm" without its id.*notification_message_id/);
+      } finally {
+        sb.store.behaviour.omitIds = { messages: false, executors: false };
+      }
+    });
 
     it('message-create and output-create: an answer lost after acting is not retried; Catch says it may exist', async () => {
       const n = await load('iotopen-notify', { operation: 'message-create' });
