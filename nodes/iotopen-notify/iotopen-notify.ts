@@ -216,7 +216,15 @@ export = function (RED: NodeAPI): void {
           });
         } else if (typeof b.executor === 'string' && b.executor.trim() !== '') {
           const want = b.executor.trim().toLowerCase();
-          const ex = (await api.listExecutors(iid)).find((e) => e.id && (e.type.toLowerCase() === want || e.name.toLowerCase() === want));
+          const named = (await api.listExecutors(iid)).filter(
+            (e) => String(e.type ?? '').toLowerCase() === want || String(e.name ?? '').toLowerCase() === want,
+          );
+          const ex = named.find((e) => e.id);
+          if (!ex && named.length)
+            throw new InputError(
+              `msg.payload.executor: the server lists notification executor "${b.executor}" without its id: give msg.payload.notification_output_executor_id`,
+              'msg.payload.executor',
+            );
           if (!ex)
             throw new InputError(
               `msg.payload.executor: installation ${iid} has no notification executor of type or name "${b.executor}"`,

@@ -297,6 +297,24 @@ describe('provisioning nodes under API faults', function () {
       }
     });
 
+    it('output-create by executor type on a platform listing executors without id names that, not a missing executor', async () => {
+      sb.store.behaviour.omitIds = { messages: false, executors: true };
+      try {
+        const n = await load('iotopen-notify', { operation: 'output-create' });
+        const r = await n.run({ payload: { name: 'O', executor: 'mail', notification_message_id: 11 } });
+        assert.ok(r.caught, 'reached Catch');
+        assert.match(
+          r.caught.error.message,
+          /lists notification executor "mail" without its id: give msg\.payload\.notification_output_executor_id/,
+        );
+        assert.equal(sb.store.outputs.size, 0);
+        const ok = await n.run({ payload: { name: 'O', notification_output_executor_id: 1, notification_message_id: 11 } });
+        assert.ok(ok.out, `by id passed: ${ok.caught && ok.caught.error.message}`);
+      } finally {
+        sb.store.behaviour.omitIds = { messages: false, executors: false };
+      }
+    });
+
     it('message-create and output-create: an answer lost after acting is not retried; Catch says it may exist', async () => {
       const n = await load('iotopen-notify', { operation: 'message-create' });
       sb.resetRequests();
