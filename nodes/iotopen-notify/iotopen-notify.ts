@@ -22,6 +22,7 @@ import { validateMeta } from '../../src/lynx/modelx';
 import { operation, positiveId } from '../../src/lynx/values';
 import { shown } from '../../src/errors';
 import type { ApiClient } from '../../src/api';
+import { mayHaveActed } from '../../src/api/retry';
 import type { NotificationMessage, NotificationOutput } from '../../src/api/models';
 import type { OutputInput } from '../../src/api/notifications';
 
@@ -187,7 +188,17 @@ export = function (RED: NodeAPI): void {
         try {
           await server.api.notifications.send(iid, oid, data);
         } catch (err) {
-          if ((err as { status?: number }).status !== 404) throw err;
+          const e = err as { status?: number; code?: string; failure?: string };
+          if (mayHaveActed(err)) {
+            // the client's "look whether it exists" does not fit a send: a notification cannot be looked up
+            const reason = e.status ? `HTTP ${e.status}` : e.code === 'ETIMEDOUT' ? 'no answer in time' : 'the connection was lost';
+            throw Object.assign(ctx.error('sendUncertain', { oid, iid, reason }, 'output'), {
+              status: e.status,
+              code: e.code,
+              failure: e.failure,
+            });
+          }
+          if (e.status !== 404) throw err;
           throw Object.assign(ctx.error('outputNotFound', { oid, iid }, 'output'), { status: 404, code: 'EHTTP' });
         }
         msg.notification = { installation_id: iid, output_id: oid, data };

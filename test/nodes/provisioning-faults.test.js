@@ -23,7 +23,9 @@ const seed = () => ({
   notifications: {
     executors: [{ id: 1, type: 'mail', name: 'Mail', organization_id: 3, config: { endpoint: 'http://127.0.0.1/x' } }],
     messages: [{ id: 11, installation_id: IID, name: 'Alarm', text: '{{.payload.message}}' }],
-    outputs: [],
+    outputs: [
+      { id: 31, installation_id: IID, name: 'Mail HQ', notification_output_executor_id: 1, notification_message_id: 11, config: {} },
+    ],
   },
 });
 
@@ -307,12 +309,35 @@ describe('provisioning nodes under API faults', function () {
           r.caught.error.message,
           /lists notification executor "mail" without its id: give msg\.payload\.notification_output_executor_id/,
         );
-        assert.equal(sb.store.outputs.size, 0);
+        assert.equal(outputs('O').length, 0);
         const ok = await n.run({ payload: { name: 'O', notification_output_executor_id: 1, notification_message_id: 11 } });
         assert.ok(ok.out, `by id passed: ${ok.caught && ok.caught.error.message}`);
       } finally {
         sb.store.behaviour.omitIds = { messages: false, executors: false };
       }
+    });
+
+    it('send: a 429 with Retry-After is waited out and sent once; a send whose answer is lost is not sent again, and says so', async () => {
+      const n = await load('iotopen-notify', { operation: 'send', output: '31' });
+      sb.faults.set({ errorRate: 1, errorStatus: 429, retryAfter: 1, path: /\/send$/, count: 1 });
+      const ok = await n.run({ payload: 'door open' });
+      assert.ok(ok.out, `passed: ${ok.caught && ok.caught.error.message}`);
+      assert.equal(sb.store.sentNotifications.length, 1);
+      for (const [fault, reason] of [
+        [{ dropRate: 1, phase: 'after' }, /the connection was lost/],
+        [{ errorRate: 1, errorStatus: 502, phase: 'after' }, /HTTP 502/],
+      ]) {
+        sb.resetRequests();
+        sb.faults.set({ ...fault, path: /\/send$/, count: 1 });
+        const r = await n.run({ payload: 'door open' });
+        assert.ok(r.caught, 'reached Catch');
+        assert.match(r.caught.error.message, reason);
+        assert.match(r.caught.error.message, /may or may not have reached the platform; it is not sent again/);
+        assert.doesNotMatch(r.caught.error.message, /look whether it exists/);
+        noSecret(JSON.stringify(r.caught.error));
+        assert.equal(sb.requests.filter((q) => q.path.endsWith('/send')).length, 1, 'one send');
+      }
+      assert.equal(sb.store.sentNotifications.length, 3, 'each acted once');
     });
 
     it('message-create and output-create: an answer lost after acting is not retried; Catch says it may exist', async () => {
