@@ -191,7 +191,7 @@ export = function (RED: NodeAPI): void {
             const body = installationPayload(msg.payload, 'create');
             const match = matchOnKeys(config.matchKeys, body.meta, { example: 'site_code', noun: 'installation' });
             const org = await organization(msg, body);
-            const result = await locks.run(JSON.stringify(match), () =>
+            const result = await locks.run(`${org}:${JSON.stringify(match)}`, () =>
               api.findOrCreate({ ...body, name: body.name!, organization_id: org }, match),
             );
             if (result.created) changed();

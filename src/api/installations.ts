@@ -84,9 +84,12 @@ export class InstallationsApi {
   }
 
   /**
-   * The oldest installation whose meta has every key => value of `match`, or else one created
-   * from `body` exactly once (createOnce: after an uncertain failure the list is read again
-   * before another create). `body.meta` must hold `match`, else it would not be found next time.
+   * The oldest installation of `body.organization_id` whose meta has every key => value of
+   * `match`, or else one created from `body` exactly once (createOnce: after an uncertain failure
+   * the list is read again before another create). `body.meta` must hold `match`, else it would
+   * not be found next time. The list shows every installation the key may access, in every
+   * organisation: one with the same site code in another organisation (another customer's) is
+   * not the one asked for.
    */
   async findOrCreate(
     body: Partial<InstallationInput> & { name: string; organization_id: number },
@@ -105,7 +108,7 @@ export class InstallationsApi {
     }
     return findOrCreate({
       list: () => this.rows(match, { signal: opts.signal }),
-      matches: (r) => metaMatches(r, match),
+      matches: (r) => r.organization_id === full.organization_id && metaMatches(r, match),
       create: () => this.create(full, opts),
     });
   }

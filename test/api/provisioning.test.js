@@ -178,6 +178,18 @@ describe('api: provisioning (installations, notification messages and outputs)',
       assert.equal((await api.installations.findOrCreate(c, { site_code: 'C3' })).obj.id, lost.obj.id);
     });
 
+    it('find-or-create looks in the organisation asked for: the same site code in another organisation is not found', async () => {
+      sb.store.installation(20).meta = { site_code: 'S1' }; // organisation 8
+      const r = await api.installations.findOrCreate({ name: 'Shop', organization_id: 7, meta: { site_code: 'S1' } }, { site_code: 'S1' });
+      assert.deepEqual([r.created, r.obj.organization_id], [true, 7]);
+      assert.notEqual(r.obj.id, 20);
+      const again = await api.installations.findOrCreate(
+        { name: 'Shop', organization_id: 8, meta: { site_code: 'S1' } },
+        { site_code: 'S1' },
+      );
+      assert.deepEqual([again.created, again.obj.id], [false, 20]);
+    });
+
     it('refuses bodies that would make find-or-create create every time', async () => {
       await assert.rejects(
         api.installations.findOrCreate({ name: 'X', organization_id: 7, meta: {} }, { site_code: 'X' }),
