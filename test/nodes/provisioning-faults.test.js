@@ -126,6 +126,20 @@ describe('provisioning nodes under API faults', function () {
       assert.equal(sites('D1').length, 0);
     });
 
+    it('find-or-create: a list answered with something that is not a list (a proxy page, an object) creates nothing', async () => {
+      const n = await load('iotopen-installation', {});
+      for (const body of ['{"rows": []}', '<html>Welcome to the hotel wifi</html>']) {
+        sb.faults.set({ errorRate: 1, errorStatus: 200, errorBody: body, path: '/api/v2/installation', methods: ['GET'], count: 1 });
+        const r = await n.run({ payload: { name: 'Head office', meta: { site_code: 'HQ' } } });
+        assert.ok(r.caught, 'reached Catch');
+        assert.match(r.caught.error.message, /not a list, so it cannot tell whether the object exists: nothing was created/);
+        noSecret(JSON.stringify(r.caught.error));
+      }
+      assert.equal(sites('HQ').length, 1, 'no duplicate of the seeded HQ');
+      const ok = await n.run({ payload: { name: 'Head office', meta: { site_code: 'HQ' } } });
+      assert.deepEqual([ok.out.created, ok.out.installation_id], [false, IID]);
+    });
+
     it('create: an answer lost after the create acted is not retried, and the error says it may exist', async () => {
       const n = await load('iotopen-installation', { operation: 'create' });
       sb.faults.set({ errorRate: 1, errorStatus: 502, phase: 'after', path: '/api/v2/installation', methods: ['POST'], count: 1 });
