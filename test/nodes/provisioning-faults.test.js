@@ -190,6 +190,23 @@ describe('provisioning nodes under API faults', function () {
       assert.equal(sb.store.installation(IID), undefined);
     });
 
+    it('list, get and meta-get ride out a 503 and a dropped answer (reads are retried)', async () => {
+      const n = await load('iotopen-installation', { operation: 'list', installation: String(IID), metaKey: 'site_code' });
+      for (const fault of [{ errorRate: 1, errorStatus: 503, retryAfter: 0 }, { dropRate: 1 }]) {
+        for (const [op, want] of [
+          ['list', (m) => m.payload.length === 1],
+          ['get', (m) => m.payload.name === 'Head office'],
+          ['meta-get', (m) => m.payload === 'HQ' && m.protected === false],
+        ]) {
+          sb.faults.set({ ...fault, path: '/api/v2/installation', methods: ['GET'], count: 1 });
+          const r = await n.run({ operation: op });
+          assert.ok(r.out, `${op} passed: ${r.caught && r.caught.error.message}`);
+          assert.ok(want(r.out), `${op}: ${JSON.stringify(r.out.payload)}`);
+          assert.equal(sb.faults.stats().requests, 1, `${op}: the fault struck`);
+        }
+      }
+    });
+
     it('meta-set of a plain value keeps a protected key protected', async () => {
       sb.store.installation(IID).protected_meta = { secret_code: 'old' };
       const n = await load('iotopen-installation', { operation: 'meta-set', installation: String(IID), metaKey: 'secret_code' });
