@@ -12,6 +12,7 @@ import type { InstallationInput } from '../../src/api/models';
 import { metaWrite, validateMeta } from '../../src/lynx/modelx';
 import { operation } from '../../src/lynx/values';
 import { shown } from '../../src/errors';
+import { mayHaveActed } from '../../src/api/retry';
 
 const INSTALLATION_OPERATIONS = [
   'list',
@@ -24,6 +25,9 @@ const INSTALLATION_OPERATIONS = [
   'meta-delete',
   'find-or-create',
 ] as const;
+
+/** The operations that add, change or remove an installation (the catalog lists installations, not their meta). */
+const CHANGES: ReadonlySet<string> = new Set(['create', 'update', 'delete', 'find-or-create']);
 
 interface InstallationNodeDef extends NodeDef {
   server: string;
@@ -187,7 +191,7 @@ export = function (RED: NodeAPI): void {
             const body = installationPayload(msg.payload, 'create');
             const match = matchOnKeys(config.matchKeys, body.meta, { example: 'site_code', noun: 'installation' });
             const org = await organization(msg, body);
-            const result = await locks.run(JSON.stringify(match), () =>
+            const result = await locks.run(`${org}:${JSON.stringify(match)}`, () =>
               api.findOrCreate({ ...body, name: body.name!, organization_id: org }, match),
             );
             if (result.created) changed();
@@ -200,7 +204,13 @@ export = function (RED: NodeAPI): void {
 
       return {
         async input(msg, v, send) {
-          await run(msg, v);
+          try {
+            await run(msg, v);
+          } catch (err) {
+            // a change whose answer was lost may have been made: the catalog reads the list again
+            if (mayHaveActed(err) && CHANGES.has(v.operation)) changed();
+            throw err;
+          }
           send(msg);
         },
       };

@@ -22,6 +22,7 @@ import { validateMeta } from '../../src/lynx/modelx';
 import { operation, positiveId } from '../../src/lynx/values';
 import { shown } from '../../src/errors';
 import type { ApiClient } from '../../src/api';
+import { mayHaveActed } from '../../src/api/retry';
 import type { NotificationMessage, NotificationOutput } from '../../src/api/models';
 import type { OutputInput } from '../../src/api/notifications';
 
@@ -187,7 +188,17 @@ export = function (RED: NodeAPI): void {
         try {
           await server.api.notifications.send(iid, oid, data);
         } catch (err) {
-          if ((err as { status?: number }).status !== 404) throw err;
+          const e = err as { status?: number; code?: string; failure?: string };
+          if (mayHaveActed(err)) {
+            // the client's "look whether it exists" does not fit a send: a notification cannot be looked up
+            const reason = e.status ? `HTTP ${e.status}` : e.code === 'ETIMEDOUT' ? 'no answer in time' : 'the connection was lost';
+            throw Object.assign(ctx.error('sendUncertain', { oid, iid, reason }, 'output'), {
+              status: e.status,
+              code: e.code,
+              failure: e.failure,
+            });
+          }
+          if (e.status !== 404) throw err;
           throw Object.assign(ctx.error('outputNotFound', { oid, iid }, 'output'), { status: 404, code: 'EHTTP' });
         }
         msg.notification = { installation_id: iid, output_id: oid, data };
@@ -216,7 +227,15 @@ export = function (RED: NodeAPI): void {
           });
         } else if (typeof b.executor === 'string' && b.executor.trim() !== '') {
           const want = b.executor.trim().toLowerCase();
-          const ex = (await api.listExecutors(iid)).find((e) => e.id && (e.type.toLowerCase() === want || e.name.toLowerCase() === want));
+          const named = (await api.listExecutors(iid)).filter(
+            (e) => String(e.type ?? '').toLowerCase() === want || String(e.name ?? '').toLowerCase() === want,
+          );
+          const ex = named.find((e) => e.id);
+          if (!ex && named.length)
+            throw new InputError(
+              `msg.payload.executor: the server lists notification executor "${b.executor}" without its id: give msg.payload.notification_output_executor_id`,
+              'msg.payload.executor',
+            );
           if (!ex)
             throw new InputError(
               `msg.payload.executor: installation ${iid} has no notification executor of type or name "${b.executor}"`,
@@ -293,6 +312,8 @@ export = function (RED: NodeAPI): void {
             const b = payloadObject(msg.payload, MESSAGE_EXAMPLE);
             const mb = { name: text(b, 'name', 'the message name'), text: text(b, 'text', 'the message text') };
             const r = await locks.run(`m:${iid}:${mb.name}`, () => api.findOrCreateMessage(iid, mb));
+            // a platform that lists messages without id (the spec's examples): said, not a silent undefined
+            if (!r.obj.id) node.warn(t('warn.noMessageId', { name: mb.name }));
             return done(r.obj, { message_id: r.obj.id, created: r.created });
           }
           case 'output-list':

@@ -1,6 +1,7 @@
 import type { ApiClient, CallOptions, Query } from './client';
 import type { InstallationInfo, InstallationInput, InstallationRow, MessageResponse, Meta, MetaX } from './models';
 import { flags, id, segment } from './ids';
+import { LynxApiError } from './errors';
 import { findOrCreate, type FoundOrCreated } from './retry';
 import { createMetaOnce, type SilentOptions, type UpdateMetaOptions } from './modelx';
 
@@ -83,9 +84,12 @@ export class InstallationsApi {
   }
 
   /**
-   * The oldest installation whose meta has every key => value of `match`, or else one created
-   * from `body` exactly once (createOnce: after an uncertain failure the list is read again
-   * before another create). `body.meta` must hold `match`, else it would not be found next time.
+   * The oldest installation of `body.organization_id` whose meta has every key => value of
+   * `match`, or else one created from `body` exactly once (createOnce: after an uncertain failure
+   * the list is read again before another create). `body.meta` must hold `match`, else it would
+   * not be found next time. The list shows every installation the key may access, in every
+   * organisation: one with the same site code in another organisation (another customer's) is
+   * not the one asked for.
    */
   async findOrCreate(
     body: Partial<InstallationInput> & { name: string; organization_id: number },
@@ -104,7 +108,7 @@ export class InstallationsApi {
     }
     return findOrCreate({
       list: () => this.rows(match, { signal: opts.signal }),
-      matches: (r) => metaMatches(r, match),
+      matches: (r) => r.organization_id === full.organization_id && metaMatches(r, match),
       create: () => this.create(full, opts),
     });
   }
@@ -145,11 +149,25 @@ export class InstallationsApi {
     );
   }
 
-  /** `PUT .../meta/{key}`: 404 for a missing key unless `createMissing`. */
+  /**
+   * `PUT .../meta/{key}`: 404 for a missing key unless `createMissing`. The body is a whole
+   * MetaX (spec: `value` and `protected` both required), so a write that does not say
+   * `protected` first reads the key and sends its current flag (a missing key: false):
+   * sending false would turn a protected key into one every user of the installation reads.
+   */
   async updateMeta(iid: number, key: string, meta: { value: string; protected?: boolean }, opts: UpdateMetaOptions = {}): Promise<MetaX> {
+    let prot = meta.protected;
+    if (prot === undefined) {
+      try {
+        prot = !!(await this.getMeta(iid, key, { signal: opts.signal })).protected;
+      } catch (err) {
+        if (!(err instanceof LynxApiError && err.status === 404)) throw err;
+        prot = false;
+      }
+    }
     return this.client.request<MetaX>('PUT', this.metaPath(iid, key), {
       query: flags(opts),
-      body: { value: String(meta.value), protected: !!meta.protected },
+      body: { value: String(meta.value), protected: prot },
       signal: opts.signal,
     });
   }

@@ -136,6 +136,25 @@ export async function createOnce<T>(o: CreateOnceOptions<T>): Promise<CreateOnce
   throw last;
 }
 
+/** A find-or-create's list answered something that is not a list: nothing is created. */
+export class NotAList extends Error {
+  readonly code = 'ENOTALIST';
+  constructor(got: unknown) {
+    const what =
+      typeof got === 'string'
+        ? `text (${JSON.stringify(got.slice(0, 40))})`
+        : got === undefined
+          ? 'nothing'
+          : typeof got === 'object'
+            ? 'an object'
+            : `a ${typeof got}`;
+    super(
+      `the server answered the list with ${what}, not a list, so it cannot tell whether the object exists: nothing was created (a create could make a duplicate); check the API URL and any proxy in between`,
+    );
+    this.name = 'NotAList';
+  }
+}
+
 export interface FoundOrCreated<T> {
   obj: T;
   /** this call made it (also when the create's answer was lost and the lookup found it) */
@@ -156,8 +175,11 @@ export async function findOrCreate<T extends { id?: number }>(o: {
   create: () => Promise<T>;
 }): Promise<FoundOrCreated<T>> {
   const find = async (): Promise<T[]> => {
-    const listed = await o.list();
-    return (Array.isArray(listed) ? listed : []).filter((r) => r && o.matches(r)).sort((a, b) => (a.id ?? Infinity) - (b.id ?? Infinity));
+    const listed: unknown = await o.list();
+    // null is an empty list (a Go server's nil slice; go-lynx reads it so); anything else that is
+    // not a list (an object, a proxy's page) says nothing of what exists: creating would duplicate
+    if (listed !== null && !Array.isArray(listed)) throw new NotAList(listed);
+    return ((listed ?? []) as T[]).filter((r) => r && o.matches(r)).sort((a, b) => (a.id ?? Infinity) - (b.id ?? Infinity));
   };
   const found = await find();
   if (found.length) return { obj: found[0], created: false, count: found.length };

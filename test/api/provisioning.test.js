@@ -133,6 +133,35 @@ describe('api: provisioning (installations, notification messages and outputs)',
       await rejects(api.installations.deleteMeta(10, 'contract'), 404);
     });
 
+    it("meta PUT sends a whole MetaX: without protected it sends the key's current flag, read first (a missing key: false)", async () => {
+      sb.store.installation(10).protected_meta = { pin: '1234' };
+      sb.resetRequests();
+      assert.deepEqual(await api.installations.updateMeta(10, 'pin', { value: '4321' }), { value: '4321', protected: true });
+      assert.deepEqual(
+        sb.requests.map((r) => `${r.method} ${r.path}`),
+        ['GET /api/v2/installation/10/meta/pin', 'PUT /api/v2/installation/10/meta/pin'],
+      );
+      assert.deepEqual(sb.store.installation(10).protected_meta, { pin: '4321' });
+      // said explicitly: no read, the flag as given
+      sb.resetRequests();
+      assert.deepEqual(await api.installations.updateMeta(10, 'pin', { value: 'open', protected: false }), {
+        value: 'open',
+        protected: false,
+      });
+      assert.deepEqual(
+        sb.requests.map((r) => r.method),
+        ['PUT'],
+      );
+      // a missing key: the read answers 404, the create_missing PUT makes it unprotected
+      assert.deepEqual(await api.installations.updateMeta(10, 'fresh', { value: 'x' }, { createMissing: true }), {
+        value: 'x',
+        protected: false,
+      });
+      // the read is a GET: retried after a 503
+      sb.faults.set({ errorRate: 1, errorStatus: 503, path: '/api/v2/installation/10/meta/pin', methods: ['GET'], count: 1 });
+      assert.equal((await api.installations.updateMeta(10, 'pin', { value: 'again' })).value, 'again');
+    });
+
     it('find-or-create by a meta key: a second call finds it, also after a lost answer', async () => {
       const body = { name: 'Site B', organization_id: 7, meta: { site_code: 'B2' } };
       const first = await api.installations.findOrCreate(body, { site_code: 'B2' });
@@ -147,6 +176,18 @@ describe('api: provisioning (installations, notification messages and outputs)',
       assert.equal(lost.created, true);
       assert.equal(sb.store.installations.filter((i) => i.meta && i.meta.site_code === 'C3').length, 1, 'made once');
       assert.equal((await api.installations.findOrCreate(c, { site_code: 'C3' })).obj.id, lost.obj.id);
+    });
+
+    it('find-or-create looks in the organisation asked for: the same site code in another organisation is not found', async () => {
+      sb.store.installation(20).meta = { site_code: 'S1' }; // organisation 8
+      const r = await api.installations.findOrCreate({ name: 'Shop', organization_id: 7, meta: { site_code: 'S1' } }, { site_code: 'S1' });
+      assert.deepEqual([r.created, r.obj.organization_id], [true, 7]);
+      assert.notEqual(r.obj.id, 20);
+      const again = await api.installations.findOrCreate(
+        { name: 'Shop', organization_id: 8, meta: { site_code: 'S1' } },
+        { site_code: 'S1' },
+      );
+      assert.deepEqual([again.created, again.obj.id], [false, 20]);
     });
 
     it('refuses bodies that would make find-or-create create every time', async () => {
