@@ -1,9 +1,8 @@
 import type { ApiClient, CallOptions, Query } from './client';
 import type { InstallationInfo, InstallationInput, InstallationRow, MessageResponse, Meta, MetaX } from './models';
 import { flags, id, segment } from './ids';
-import { LynxApiError } from './errors';
 import { findOrCreate, type FoundOrCreated } from './retry';
-import { createMetaOnce, type SilentOptions, type UpdateMetaOptions } from './modelx';
+import { createMetaOnce, metaPutBody, type SilentOptions, type UpdateMetaOptions } from './modelx';
 
 export interface InstallationListOptions extends CallOptions {
   /**
@@ -149,27 +148,10 @@ export class InstallationsApi {
     );
   }
 
-  /**
-   * `PUT .../meta/{key}`: 404 for a missing key unless `createMissing`. The body is a whole
-   * MetaX (spec: `value` and `protected` both required), so a write that does not say
-   * `protected` first reads the key and sends its current flag (a missing key: false):
-   * sending false would turn a protected key into one every user of the installation reads.
-   */
+  /** `PUT .../meta/{key}`: 404 for a missing key unless `createMissing`; the key's protection kept unless given (metaPutBody). */
   async updateMeta(iid: number, key: string, meta: { value: string; protected?: boolean }, opts: UpdateMetaOptions = {}): Promise<MetaX> {
-    let prot = meta.protected;
-    if (prot === undefined) {
-      try {
-        prot = !!(await this.getMeta(iid, key, { signal: opts.signal })).protected;
-      } catch (err) {
-        if (!(err instanceof LynxApiError && err.status === 404)) throw err;
-        prot = false;
-      }
-    }
-    return this.client.request<MetaX>('PUT', this.metaPath(iid, key), {
-      query: flags(opts),
-      body: { value: String(meta.value), protected: prot },
-      signal: opts.signal,
-    });
+    const body = await metaPutBody(meta, () => this.getMeta(iid, key, { signal: opts.signal }));
+    return this.client.request<MetaX>('PUT', this.metaPath(iid, key), { query: flags(opts), body, signal: opts.signal });
   }
 
   async deleteMeta(iid: number, key: string, opts: SilentOptions = {}): Promise<MessageResponse> {

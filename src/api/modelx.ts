@@ -44,6 +44,28 @@ export async function createMetaOnce(
   return r.value;
 }
 
+/**
+ * The body of a meta PUT (of a function, device or installation): a whole MetaX (spec: `value`
+ * and `protected` both required). A write that does not say `protected` first reads the key and
+ * keeps its flag (a missing key: false): sending false would turn a protected key into one every
+ * user of the installation reads.
+ */
+export async function metaPutBody(
+  meta: { value: string; protected?: boolean },
+  get: () => Promise<MetaX>,
+): Promise<{ value: string; protected: boolean }> {
+  let prot = meta.protected;
+  if (prot === undefined) {
+    try {
+      prot = !!(await get()).protected;
+    } catch (err) {
+      if (!(err instanceof LynxApiError && err.status === 404)) throw err;
+      prot = false;
+    }
+  }
+  return { value: String(meta.value), protected: !!prot };
+}
+
 export class ModelXApi {
   constructor(
     private readonly client: ApiClient,
@@ -147,6 +169,7 @@ export class ModelXApi {
     );
   }
 
+  /** `PUT .../meta/{key}`: 404 for a missing key unless `createMissing`; the key's protection kept unless given (metaPutBody). */
   async updateMeta(
     iid: number,
     xid: number,
@@ -154,11 +177,8 @@ export class ModelXApi {
     meta: { value: string; protected?: boolean },
     opts: UpdateMetaOptions = {},
   ): Promise<MetaX> {
-    return this.client.request<MetaX>('PUT', this.metaPath(iid, xid, key), {
-      query: flags(opts),
-      body: { value: String(meta.value), protected: !!meta.protected },
-      signal: opts.signal,
-    });
+    const body = await metaPutBody(meta, () => this.getMeta(iid, xid, key, { signal: opts.signal }));
+    return this.client.request<MetaX>('PUT', this.metaPath(iid, xid, key), { query: flags(opts), body, signal: opts.signal });
   }
 
   async deleteMeta(iid: number, xid: number, key: string, opts: SilentOptions = {}): Promise<MessageResponse> {

@@ -86,6 +86,14 @@ describe('api: endpoints against the sandbox', function () {
           { value: '1', protected: true },
           'meta key with a slash is encoded in the path',
         );
+        // a PUT of a plain value keeps the key protected: the spec's MetaX needs `protected`, so the
+        // client reads the key's flag first (sending false would unprotect it)
+        sb.resetRequests();
+        assert.deepEqual(await x.updateMeta(10, f.id, 'secret/key', { value: '2' }), { value: '2', protected: true });
+        assert.deepEqual(
+          sb.requests.map((r) => r.method),
+          ['GET', 'PUT'],
+        );
 
         await x.deleteMeta(10, f.id, 'unit');
         await assert.rejects(x.getMeta(10, f.id, 'unit'), (e) => e.status === 404);
