@@ -1,0 +1,281 @@
+'use strict';
+// iotopen-virtual-function under faults, in the real Node-RED runtime against the sandbox:
+// the API failing at deploy (5xx beyond the client's retries, 429, a create whose answer
+// is lost by a timeout) ends in exactly one function once the API is back, with a status
+// that never says "all is well" meanwhile and values either at the platform or at Catch;
+// redeploys of every kind while a find-or-create is in flight never make a second
+// function or device; a broker restart (with or without a full redeploy during the
+// outage) loses neither a value nor a write, and a write from Lynx comes out once.
+const assert = require('node:assert/strict');
+const { helper, nodeModule, configNode, catchNode, watchers, useNodeRed } = require('../support/nodered');
+const { collect, sleep } = require('../support/util');
+const { IID, CLIENT, seed, variants, device, until, api, localized } = require('./functionx-support');
+
+const TYPE = 'iotopen-virtual-function';
+const v = variants()[0];
+
+describe(`${TYPE} under faults`, function () {
+  this.timeout(60000);
+  let sb;
+  let env;
+  let mod;
+  let dev;
+  const seen = [];
+  before(async () => {
+    mod = await localized(TYPE);
+    env = await v.start(seed());
+    sb = env.sb;
+    await watch();
+  });
+  /** An MQTT client on the sandbox that records what is published under obj/node-red/. */
+  async function watch() {
+    dev = await device(sb);
+    dev.on('message', (topic, payload) => seen.push({ topic, body: JSON.parse(payload.toString()) }));
+    await dev.subscribeAsync(`${CLIENT}/obj/node-red/#`, { qos: 1 });
+  }
+  after(async () => {
+    if (dev) await dev.endAsync(true);
+    if (sb) await sb.stop();
+    if (env) await env.stop();
+  });
+  beforeEach(() => {
+    seen.length = 0;
+    sb.resetRequests();
+  });
+  afterEach(() => sb.faults.clear());
+  useNodeRed();
+
+  const cfg = () => configNode(sb);
+  const mods = () => [nodeModule('iotopen-config'), mod, catchNode];
+  const vf = (id, props = {}) => ({
+    id,
+    z: 'tab',
+    type: TYPE,
+    server: 'cfg',
+    installation: String(IID),
+    kind: 'sensor',
+    fname: `Virtual ${id}`,
+    ftype: 'temperature',
+    unit: '°C',
+    format: '%.1f',
+    wires: [['out']],
+    ...props,
+  });
+  const flow = (nodes) => [
+    { id: 'tab', type: 'tab', label: 'Virtual' },
+    cfg().node,
+    ...nodes,
+    { id: 'out', z: 'tab', type: 'helper' },
+    ...watchers(nodes[0] ? nodes[0].id : 'none', { z: 'tab' }),
+  ];
+  const functionsWith = (ext) => [...sb.store.functions.values()].filter((f) => f.installation_id === IID && f.meta.ext_id === ext);
+  const devicesWith = (ext) => [...sb.store.devices.values()].filter((d) => d.installation_id === IID && d.meta.ext_id === ext);
+  const count = (method, prefix) => sb.requests.filter((r) => r.method === method && r.path.startsWith(prefix)).length;
+  const statusCalls = (node) =>
+    helper._NodePrototype.status
+      .getCalls()
+      .filter((c) => c.thisValue === node)
+      .map((c) => c.args[0] || {});
+  const statuses = (node) => statusCalls(node).map((s) => s.text);
+  const lastStatus = (node) => statusCalls(node).slice(-1)[0] || {};
+  async function ready(id, prev) {
+    return until(
+      () => {
+        const n = helper.getNode(id);
+        return n && n !== prev && statuses(n).some((s) => /^function \d+/.test(String(s))) && n;
+      },
+      `${id} to find or create its function`,
+      30000,
+    );
+  }
+  const deploy = (nodes) => helper.load(mods(), flow(nodes), cfg().credentials);
+  const redeploy = (nodes, type = 'full') => helper._redNodes.setFlows(flow(nodes), cfg().credentials, type);
+  const on = (ext) => seen.filter((s) => s.topic === `${CLIENT}/obj/node-red/${ext}/value`).map((s) => s.body.value);
+  const lynxStatus = async (ext) => {
+    const s = await api(sb, 'GET', `/api/v2/status/${IID}?topics=obj/node-red/${ext}/value`);
+    return s.length ? s[0] : undefined;
+  };
+  /** Publishes a write on the function's topic_write (as the app does) until the node has sent one out. */
+  async function firstWrite(fn, out, value = 1) {
+    await until(async () => {
+      if (out.length) return true;
+      await api(sb, 'POST', `/api/v2/mqtt/publish/${IID}`, { topic: fn.meta.topic_write, payload: { value } });
+      await sleep(100);
+      return false;
+    }, 'a write at the output');
+    await sleep(300); // the probes still in flight come out before the caller counts
+  }
+  const cleanUp = async (...exts) => {
+    for (const e of exts) for (const f of functionsWith(e)) await api(sb, 'DELETE', `/api/v2/functionx/${IID}/${f.id}`);
+    for (const d of devicesWith('node-red-flow-tab')) await api(sb, 'DELETE', `/api/v2/devicex/${IID}/${d.id}`);
+  };
+
+  it('an installation lookup failing at deploy beyond the retries: red, values to Catch, then once the API is back one function and writes', async () => {
+    sb.faults.set({ errorRate: 1, errorStatus: 503, path: '/api/v2/installationinfo', methods: ['GET'] });
+    await deploy([vf('i1', { kind: 'switch', extId: 'inst-down', ftype: 'switch', unit: '', format: '' })]);
+    const n = helper.getNode('i1');
+    await until(() => lastStatus(n).fill === 'red', 'a red status', 20000);
+    const caught = collect(helper.getNode('caught'));
+    n.receive({ payload: 'on' });
+    await until(() => caught.length === 1, 'the value at Catch, not dropped', 20000);
+    assert.match(caught[0].error.message, /503/);
+    assert.equal(functionsWith('inst-down').length, 0);
+    sb.faults.clear();
+    await ready('i1');
+    const fns = functionsWith('inst-down');
+    assert.equal(fns.length, 1, 'one function once the API is back');
+    // The node is whole again: a value is published, a write from the app comes out.
+    n.receive({ payload: 'off' });
+    await until(() => on('inst-down').includes(0), 'a value after recovery');
+    const out = collect(helper.getNode('out'));
+    await firstWrite(fns[0], out);
+    assert.equal(out[0].state, 'on');
+    await cleanUp('inst-down');
+  });
+
+  it('a create refused at deploy (503 before it acts): one function once back; a value meanwhile reaches the platform and the status stays honest', async () => {
+    sb.faults.set({ errorRate: 1, errorStatus: 503, path: `/api/v2/functionx/${IID}`, methods: ['POST'] });
+    await deploy([vf('c1', { extId: 'create-down' })]);
+    const n = helper.getNode('c1');
+    await until(() => lastStatus(n).fill === 'red', 'a red status', 20000);
+    assert.match(String(lastStatus(n).text), /503/);
+    const caught = collect(helper.getNode('caught'));
+    n.receive({ payload: 21.5 });
+    await until(async () => (await lynxStatus('create-down'))?.value === 21.5, 'the value at the platform');
+    await sleep(100);
+    assert.notEqual(lastStatus(n).fill, 'green', `not provisioned: the status must not say all is well (${JSON.stringify(lastStatus(n))})`);
+    assert.match(String(lastStatus(n).text), /21\.5/, 'the status shows the value sent');
+    assert.equal(caught.length, 0, 'the value was sent, not failed');
+    sb.faults.clear();
+    await ready('c1');
+    assert.equal(functionsWith('create-down').length, 1, 'one function');
+    n.receive({ payload: 22 });
+    await until(() => lastStatus(n).fill === 'green' && /22\.0/.test(String(lastStatus(n).text)), 'green once provisioned');
+    await cleanUp('create-down');
+  });
+
+  it('429 with Retry-After at the create, and a create whose answer is lost by a timeout: one function, one device', async () => {
+    sb.faults.set({ errorRate: 1, errorStatus: 429, retryAfter: 1, path: `/api/v2/functionx/${IID}`, methods: ['POST'], count: 2 });
+    await deploy([vf('r1', { extId: 'rate-limited', group: true })]);
+    await ready('r1');
+    assert.equal(sb.faults.stats().before.error, 2);
+    assert.equal(functionsWith('rate-limited').length, 1);
+    await helper.unload();
+    await cleanUp('rate-limited');
+    // The create acts, then its answer never comes: the client's timeout strikes, the node looks before creating again.
+    sb.faults.set({ stallRate: 1, stallMs: 30000, phase: 'after', path: `/api/v2/functionx/${IID}`, methods: ['POST'], count: 1 });
+    await deploy([vf('t1', { extId: 'timed-out', group: true })]);
+    await ready('t1');
+    assert.equal(sb.faults.stats().after.stall, 1, 'the create acted and its answer was lost');
+    assert.equal(functionsWith('timed-out').length, 1, 'one function');
+    assert.equal(devicesWith('node-red-flow-tab').length, 1, 'one device');
+    await cleanUp('timed-out');
+  });
+
+  it('redeploys of every kind while the find-or-create is in flight never make a second function or device', async () => {
+    sb.faults.set({ latencyMs: 400, path: /^\/api\/v2\/(functionx|devicex)\//, methods: ['GET', 'POST'] });
+    const nodes = (i) => [
+      vf('d1', { extId: 'inflight', group: true, fname: `In flight ${i}` }),
+      vf('d2', { group: true, fname: `Two ${i}` }),
+    ];
+    await deploy(nodes(0));
+    let i = 0;
+    for (const type of ['full', 'flows', 'nodes', 'full', 'nodes', 'flows']) {
+      await sleep(150); // mid-way through a list or a create
+      await redeploy(nodes(++i), type);
+    }
+    await ready('d1');
+    await ready('d2');
+    await until(() => functionsWith('inflight')[0]?.meta.name === `In flight ${i}`, 'the last name');
+    sb.faults.clear();
+    assert.equal(functionsWith('inflight').length, 1, 'one function for d1');
+    assert.equal(functionsWith('node-red-d2').length, 1, 'one function for d2');
+    assert.equal(devicesWith('node-red-flow-tab').length, 1, 'one device');
+    assert.equal(count('POST', `/api/v2/functionx/${IID}`), 2, 'each created once');
+    assert.equal(count('DELETE', '/api/v2/'), 0, 'nothing deleted');
+    await cleanUp('inflight', 'node-red-d2');
+  });
+
+  it('a broker restart: a write from Lynx after the reconnect comes out once, echoed once; a value sent meanwhile arrives', async () => {
+    await deploy([vf('b1', { kind: 'switch', extId: 'restart-sw', ftype: 'switch', unit: '', format: '', echo: true })]);
+    const n = await ready('b1');
+    const [fn] = functionsWith('restart-sw');
+    const out = collect(helper.getNode('out'));
+    await firstWrite(fn, out);
+    const hub = helper.getNode('cfg').hub;
+    await sb.stopBroker();
+    try {
+      await until(() => !hub.connected, 'the hub to notice');
+      n.receive({ payload: 'off' });
+      await until(() => hub.queued === 1, 'the value queued');
+    } finally {
+      await sb.startBroker();
+      await dev.endAsync(true);
+      seen.length = 0;
+      await watch();
+    }
+    await until(() => hub.connected, 'the reconnect', 20000);
+    await until(async () => (await lynxStatus('restart-sw'))?.value === 0, 'the queued value at the platform');
+    // The hub subscribes again right after the reconnect: a probe until the write comes out, then one more write.
+    out.length = 0;
+    await firstWrite(fn, out, 1);
+    out.length = 0;
+    seen.length = 0;
+    await api(sb, 'POST', `/api/v2/mqtt/publish/${IID}`, { topic: fn.meta.topic_write, payload: { value: 0, timestamp: 1700000001 } });
+    await until(() => out.length === 1 && on('restart-sw').length === 1, 'the write and its echo');
+    await sleep(300); // a duplicate would come within this
+    assert.equal(out.length, 1, 'the write came out once');
+    assert.deepEqual(on('restart-sw'), [0], 'echoed once');
+    assert.equal(out[0].lynx.timestamp, 1700000001);
+  });
+
+  it('a full redeploy during a broker outage: the value queued before it arrives, and writes after come out once from the new node', async () => {
+    const node = vf('b2', { kind: 'control', extId: 'outage-redeploy', ftype: 'setpoint', unit: '', format: '' });
+    await deploy([node]);
+    const n = await ready('b2');
+    const [fn] = functionsWith('outage-redeploy');
+    const hub = helper.getNode('cfg').hub;
+    await until(() => hub.connected, 'the connection');
+    await sb.stopBroker();
+    let n2;
+    try {
+      await until(() => !hub.connected, 'the hub to notice');
+      n.receive({ payload: 17 });
+      await until(() => hub.queued === 1, 'the value queued');
+      await redeploy([node], 'full');
+      n2 = await ready('b2', n);
+      n2.receive({ payload: 18 });
+    } finally {
+      await sb.startBroker();
+      await dev.endAsync(true);
+      seen.length = 0;
+      await watch();
+    }
+    await until(() => helper.getNode('cfg').hub.connected, 'the new hub connected', 20000);
+    const log = await until(
+      async () => {
+        const l = await api(sb, 'GET', `/api/v3beta/log/${IID}?topics=obj/node-red/outage-redeploy/value&order=asc`);
+        return l.data.length >= 2 && l;
+      },
+      'both values in the log',
+      20000,
+    );
+    assert.deepEqual(
+      log.data.map((e) => e.value),
+      [17, 18],
+      'the value queued before the redeploy and the one after, once each',
+    );
+    const out = collect(helper.getNode('out'));
+    await firstWrite(fn, out, 5);
+    out.length = 0;
+    await api(sb, 'POST', `/api/v2/mqtt/publish/${IID}`, { topic: fn.meta.topic_write, payload: { value: 6 } });
+    await until(() => out.length === 1, 'the write');
+    await sleep(300);
+    assert.deepEqual(
+      out.map((m) => m.payload),
+      [6],
+      'once, from the running node only',
+    );
+    assert.equal(functionsWith('outage-redeploy').length, 1);
+  });
+});
