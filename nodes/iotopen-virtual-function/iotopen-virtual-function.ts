@@ -138,6 +138,9 @@ function afterDeploy(RED: NodeAPI, fn: () => void): void {
   events?.once('flows:started', run);
 }
 
+/** What only-on-change compares: the value and its msg. */
+const keyOf = (p: LynxPayload): string => `${String(p.value)}|${p.msg ?? ''}`;
+
 function seconds(v: unknown): number {
   if (v === undefined || v === null || v === '') return 0;
   const n = typeof v === 'string' ? Number(v.trim()) : v;
@@ -309,6 +312,8 @@ export = function register(RED: NodeAPI): void {
         held = null;
         if (!h) return;
         publish(h.p, h.msg).catch((err) => {
+          // not sent: the same value again is a change (unless a newer one came meanwhile)
+          if (lastKey === keyOf(h.p)) lastKey = undefined;
           if (!closed) node.status(ctx.errorStatus(err));
           node.error(ctx.nodeError(err), h.msg);
         });
@@ -316,7 +321,7 @@ export = function register(RED: NodeAPI): void {
 
       /** Publish now, or hold it as the latest value until the interval has passed. */
       async function offer(p: LynxPayload, msg: NodeMessage): Promise<void> {
-        const key = `${String(p.value)}|${p.msg ?? ''}`;
+        const key = keyOf(p);
         if (onlyChanged && key === lastKey) return;
         lastKey = key;
         const wait = lastSentAt + minMs - Date.now();
@@ -370,8 +375,11 @@ export = function register(RED: NodeAPI): void {
               node.send(out as NodeMessage);
               if (echo) {
                 const p: LynxPayload = { value, timestamp: Date.now() / 1000, msg: d.msg };
-                lastKey = `${String(value)}|${d.msg ?? ''}`;
-                publish(p, out as NodeMessage).catch((err) => node.error(ctx.nodeError(err), out));
+                lastKey = keyOf(p);
+                publish(p, out as NodeMessage).catch((err) => {
+                  if (lastKey === keyOf(p)) lastKey = undefined; // the echo was not sent
+                  node.error(ctx.nodeError(err), out);
+                });
               } else {
                 status('green', t('status.write', { value: show.format(value, d.msg) }));
               }

@@ -196,6 +196,46 @@ describe(`${TYPE} under faults`, function () {
     await cleanUp('inflight', 'node-red-d2');
   });
 
+  it('only on change: a held value that failed to publish is no "last value", so sending it again publishes it', async () => {
+    // 403 is final (no retries): the installation lookup fails at once while the fault is set.
+    sb.faults.set({ errorRate: 1, errorStatus: 403, path: '/api/v2/installationinfo', methods: ['GET'] });
+    await deploy([vf('f1', { extId: 'flush-failed', onlyChanged: true, minInterval: '0.5' })]);
+    const n = helper.getNode('f1');
+    const caught = collect(helper.getNode('caught'));
+    n.receive({ payload: 5 });
+    await until(() => caught.length === 1, 'the first value at Catch');
+    n.receive({ payload: 6 }); // within the interval: held, then its publish fails
+    await until(() => statuses(n).some((x) => /waiting for the interval/.test(String(x))), '6 held back');
+    await until(() => caught.length === 2, 'the held value at Catch');
+    assert.equal(caught[1].payload, 6);
+    sb.faults.clear();
+    n.receive({ payload: 6 });
+    await until(() => on('flush-failed').includes(6), '6 published once the API is back');
+    assert.equal(caught.length, 2);
+    await ready('f1');
+    await cleanUp('flush-failed');
+  });
+
+  it("a node replaced in the same deploy by one with the same ext_id keeps the function, though the removed one had 'On delete'", async () => {
+    for (const type of ['nodes', 'full']) {
+      await deploy([vf('x1', { extId: 'replaced', deleteOnRemove: true })]);
+      await ready('x1');
+      const [fn] = functionsWith('replaced');
+      sb.resetRequests();
+      await redeploy([vf('x2', { extId: 'replaced', deleteOnRemove: true })], type);
+      await ready('x2');
+      await sleep(300); // a removal runs once the flows have started: give a wrong one the time to show
+      assert.equal(count('DELETE', '/api/v2/functionx/'), 0, `${type}: nothing deleted`);
+      assert.deepEqual(
+        functionsWith('replaced').map((f) => f.id),
+        [fn.id],
+        `${type}: the same function`,
+      );
+      await helper.unload();
+    }
+    await cleanUp('replaced');
+  });
+
   it('a broker restart: a write from Lynx after the reconnect comes out once, echoed once; a value sent meanwhile arrives', async () => {
     await deploy([vf('b1', { kind: 'switch', extId: 'restart-sw', ftype: 'switch', unit: '', format: '', echo: true })]);
     const n = await ready('b1');
