@@ -394,6 +394,8 @@ export = function register(RED: NodeAPI): void {
       void provision();
 
       return {
+        // While its function is missing the reason stays shown: a reconnect's green "connected" would hide it.
+        status: () => (pending !== undefined && fid === undefined && !closed ? { fill: 'red', shape: 'ring', text: pending } : undefined),
         async input(msg) {
           const p = writePayload(msg.payload, stateValues, Date.now() / 1000);
           await offer(p, msg);

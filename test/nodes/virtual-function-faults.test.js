@@ -154,6 +154,29 @@ describe(`${TYPE} under faults`, function () {
     await cleanUp('create-down');
   });
 
+  it('a function it could not create is still shown after the broker reconnects, not a green "connected"', async () => {
+    sb.faults.set({ errorRate: 1, errorStatus: 503, path: `/api/v2/functionx/${IID}`, methods: ['POST'] });
+    await deploy([vf('s1', { extId: 'still-red' })]);
+    const n = helper.getNode('s1');
+    const hub = helper.getNode('cfg').hub;
+    await until(() => hub.connected && lastStatus(n).fill === 'red', 'connected, and red for the function');
+    await sb.stopBroker();
+    try {
+      await until(() => !hub.connected, 'the hub to notice');
+    } finally {
+      await sb.startBroker();
+      await dev.endAsync(true);
+      await watch();
+    }
+    await until(() => hub.connected, 'the reconnect', 20000);
+    await sleep(50);
+    assert.equal(lastStatus(n).fill, 'red', `the function is still missing: ${JSON.stringify(lastStatus(n))}`);
+    assert.match(String(lastStatus(n).text), /503/);
+    sb.faults.clear();
+    await ready('s1');
+    await cleanUp('still-red');
+  });
+
   it('429 with Retry-After at the create, and a create whose answer is lost by a timeout: one function, one device', async () => {
     sb.faults.set({ errorRate: 1, errorStatus: 429, retryAfter: 1, path: `/api/v2/functionx/${IID}`, methods: ['POST'], count: 2 });
     await deploy([vf('r1', { extId: 'rate-limited', group: true })]);
@@ -234,6 +257,37 @@ describe(`${TYPE} under faults`, function () {
       await helper.unload();
     }
     await cleanUp('replaced');
+  });
+
+  it('redeploys of a switch (nodes, flows, full) follow its writes once each; a lowered interval sends the held value at once', async () => {
+    const sw = (i, props = {}) =>
+      vf('w1', { kind: 'switch', extId: 'redeployed-sw', ftype: 'switch', unit: '', format: '', fname: `Switch ${i}`, ...props });
+    await deploy([sw(0)]);
+    let n = await ready('w1');
+    const [fn] = functionsWith('redeployed-sw');
+    let i = 0;
+    for (const type of ['nodes', 'flows', 'full']) {
+      await redeploy([sw(++i)], type);
+      n = await ready('w1', n);
+      const out = collect(helper.getNode('out'));
+      await firstWrite(fn, out);
+      out.length = 0;
+      await api(sb, 'POST', `/api/v2/mqtt/publish/${IID}`, { topic: fn.meta.topic_write, payload: { value: 0 } });
+      await until(() => out.length === 1, `${type}: the write`);
+      await sleep(300);
+      assert.equal(out.length, 1, `${type}: the write came out once`);
+    }
+    // At most every 60 s: 1 sent, 0 held; the user lowers the interval to 0 and redeploys: 0 goes at once.
+    await redeploy([sw(++i, { minInterval: '60' })], 'nodes');
+    n = await ready('w1', n);
+    seen.length = 0;
+    n.receive({ payload: 'on' });
+    n.receive({ payload: 'off' });
+    await until(() => statuses(n).some((x) => /waiting for the interval/.test(String(x))), 'off held back');
+    await redeploy([sw(++i, { minInterval: '0' })], 'nodes');
+    await until(() => on('redeployed-sw').length === 2, 'the held value sent by the successor', 5000);
+    assert.deepEqual(on('redeployed-sw'), [1, 0]);
+    assert.equal(functionsWith('redeployed-sw').length, 1);
   });
 
   it('a broker restart: a write from Lynx after the reconnect comes out once, echoed once; a value sent meanwhile arrives', async () => {
