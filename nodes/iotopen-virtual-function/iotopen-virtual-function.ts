@@ -380,9 +380,9 @@ export = function register(RED: NodeAPI): void {
                   if (lastKey === keyOf(p)) lastKey = undefined; // the echo was not sent
                   node.error(ctx.nodeError(err), out);
                 });
-              } else {
+              } else if (pending === undefined || fid !== undefined) {
                 status('green', t('status.write', { value: show.format(value, d.msg) }));
-              }
+              } // else the reason its function is missing stays shown
             },
             { qos: 1 },
           );

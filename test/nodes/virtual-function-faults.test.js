@@ -177,7 +177,7 @@ describe(`${TYPE} under faults`, function () {
     await cleanUp('still-red');
   });
 
-  it('429 with Retry-After at the create, and a create whose answer is lost by a timeout: one function, one device', async () => {
+  it('429 with Retry-After at the create, and a create whose answer is lost (a timeout, a connection reset): one function, one device', async () => {
     sb.faults.set({ errorRate: 1, errorStatus: 429, retryAfter: 1, path: `/api/v2/functionx/${IID}`, methods: ['POST'], count: 2 });
     await deploy([vf('r1', { extId: 'rate-limited', group: true })]);
     await ready('r1');
@@ -192,7 +192,16 @@ describe(`${TYPE} under faults`, function () {
     assert.equal(sb.faults.stats().after.stall, 1, 'the create acted and its answer was lost');
     assert.equal(functionsWith('timed-out').length, 1, 'one function');
     assert.equal(devicesWith('node-red-flow-tab').length, 1, 'one device');
+    await helper.unload();
     await cleanUp('timed-out');
+    // The socket is destroyed once the create has acted (connection reset): looked up, not created again.
+    sb.faults.set({ dropRate: 1, phase: 'after', path: `/api/v2/functionx/${IID}`, methods: ['POST'], count: 1 });
+    await deploy([vf('t2', { extId: 'reset', group: true })]);
+    await ready('t2');
+    assert.equal(sb.faults.stats().after.drop, 1, 'the create acted and the connection was lost');
+    assert.equal(functionsWith('reset').length, 1, 'one function');
+    assert.equal(devicesWith('node-red-flow-tab').length, 1, 'one device');
+    await cleanUp('reset');
   });
 
   it('redeploys of every kind while the find-or-create is in flight never make a second function or device', async () => {
