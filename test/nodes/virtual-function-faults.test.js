@@ -268,6 +268,21 @@ describe(`${TYPE} under faults`, function () {
     await cleanUp('replaced');
   });
 
+  it('a full redeploy while the create is on its way (the old server closes) makes no second function', async () => {
+    // The first create waits at the server; the full deploy closes its client (the sandbox then drops it unheard).
+    sb.faults.set({ latencyMs: 800, path: `/api/v2/functionx/${IID}`, methods: ['POST'], count: 1 });
+    const nodes = [vf('p1', { extId: 'closing', group: true })];
+    await deploy(nodes);
+    await until(() => count('POST', `/api/v2/functionx/${IID}`) === 1, 'the create at the server');
+    await redeploy(nodes, 'full');
+    await ready('p1');
+    await sleep(1000); // a late create would have landed by now
+    assert.equal(count('POST', `/api/v2/functionx/${IID}`), 2, 'the successor created it again, the first never acted');
+    assert.equal(functionsWith('closing').length, 1, 'one function');
+    assert.equal(devicesWith('node-red-flow-tab').length, 1, 'one device');
+    await cleanUp('closing');
+  });
+
   it('redeploys of a switch (nodes, flows, full) follow its writes once each; a lowered interval sends the held value at once', async () => {
     const sw = (i, props = {}) =>
       vf('w1', { kind: 'switch', extId: 'redeployed-sw', ftype: 'switch', unit: '', format: '', fname: `Switch ${i}`, ...props });
