@@ -283,6 +283,26 @@ describe(`${TYPE} under faults`, function () {
     await cleanUp('closing');
   });
 
+  it("a Node-RED restart (stop, start) with 'On delete' set keeps the function, and finds it again while the API is slow", async () => {
+    const node = vf('z1', { extId: 'restarted', deleteOnRemove: true, group: true });
+    await deploy([node]);
+    await ready('z1');
+    const [fn] = functionsWith('restarted');
+    sb.resetRequests();
+    await helper.unload();
+    await sleep(300); // a removal would run by now
+    sb.faults.set({ latencyMs: 300, path: /^\/api\/v2\/(functionx|devicex)\//, methods: ['GET'] });
+    await deploy([node]);
+    await ready('z1');
+    assert.equal(count('DELETE', '/api/v2/'), 0, 'a restart deletes nothing');
+    assert.equal(count('POST', '/api/v2/'), 0, 'nothing created again');
+    assert.deepEqual(
+      functionsWith('restarted').map((f) => f.id),
+      [fn.id],
+    );
+    await cleanUp('restarted');
+  });
+
   it('redeploys of a switch (nodes, flows, full) follow its writes once each; a lowered interval sends the held value at once', async () => {
     const sw = (i, props = {}) =>
       vf('w1', { kind: 'switch', extId: 'redeployed-sw', ftype: 'switch', unit: '', format: '', fname: `Switch ${i}`, ...props });
