@@ -47,6 +47,9 @@ module.exports = function (RED: NodeAPI) {
     maskNode(node);
     const entered = takeEntered(RED, node, creds);
     const users = new Map<string, Node>();
+    /** A user's own status, shown instead of the connection's state while it returns one (register's `own`). */
+    const own = new Map<string, () => NodeStatus | undefined>();
+    const showTo = (user: Node, status: NodeStatus) => user.status(own.get(user.id)?.() ?? status);
     let state: HubState = { state: 'closed', queued: 0 };
     let hub: MqttHub | null = null;
     // The queue outlives a redeploy (handed to the successor) and a restart (journal in the user dir).
@@ -151,7 +154,7 @@ module.exports = function (RED: NodeAPI) {
     function pushState(s: HubState) {
       state = s;
       const status = statusFor(s);
-      for (const user of users.values()) user.status(status);
+      for (const user of users.values()) showTo(user, status);
     }
 
     function getHub(): MqttHub {
@@ -199,7 +202,7 @@ module.exports = function (RED: NodeAPI) {
       },
     });
 
-    node.register = function (user: Node, opts: { mqtt?: boolean } = {}) {
+    node.register = function (user: Node, opts: { mqtt?: boolean; own?: () => NodeStatus | undefined } = {}) {
       maskNode(user);
       if (node.configError) {
         user.status(statusFor(state));
@@ -208,6 +211,7 @@ module.exports = function (RED: NodeAPI) {
       // API-only nodes neither open the MQTT connection nor get its state in their status.
       if (!opts.mqtt) return;
       users.set(user.id, user);
+      if (opts.own) own.set(user.id, opts.own);
       try {
         const h = getHub();
         h.acquire(user.id);
@@ -237,6 +241,7 @@ module.exports = function (RED: NodeAPI) {
 
     node.deregister = function (user: Node, done?: () => void) {
       users.delete(user.id);
+      own.delete(user.id);
       try {
         hub?.release(user.id);
       } catch (err) {
@@ -249,6 +254,7 @@ module.exports = function (RED: NodeAPI) {
     node.on('close', function (removed: boolean, done: () => void) {
       closing = true;
       users.clear();
+      own.clear();
       // Bounded: Node-RED waits for done, and a deploy must not hang on a dead server.
       const finish = bounded(done);
       const closers: Array<Promise<unknown>> = [];

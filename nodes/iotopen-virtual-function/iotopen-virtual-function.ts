@@ -138,6 +138,9 @@ function afterDeploy(RED: NodeAPI, fn: () => void): void {
   events?.once('flows:started', run);
 }
 
+/** What only-on-change compares: the value and its msg. */
+const keyOf = (p: LynxPayload): string => `${String(p.value)}|${p.msg ?? ''}`;
+
 function seconds(v: unknown): number {
   if (v === undefined || v === null || v === '') return 0;
   const n = typeof v === 'string' ? Number(v.trim()) : v;
@@ -213,8 +216,15 @@ export = function register(RED: NodeAPI): void {
         lastKey = before.lastKey;
         lastSentAt = before.lastSentAt;
       }
-      const client = ctx.installation(iid, 'installation').then((inst) => inst.client_id);
-      client.catch(() => undefined); // reported by provision() and by each message
+      // The installation's client_id, asked again after a failure (the catalog shares one
+      // request and caches the answer): an API down at deploy is not the node's end.
+      let cidKnown: number | undefined;
+      const client = async (): Promise<number> => {
+        if (cidKnown === undefined) cidKnown = (await ctx.installation(iid, 'installation')).client_id;
+        return cidKnown;
+      };
+      /** Why the function is not found or created yet (its short status text), while provision() retries. */
+      let pending: string | undefined;
 
       const status = (fill: 'green' | 'yellow' | 'blue', text: string, shape: 'dot' | 'ring' = 'dot') => {
         if (!closed) node.status({ fill, shape, text });
@@ -255,21 +265,25 @@ export = function register(RED: NodeAPI): void {
       /** Find or create the device and the function; on failure a red status, the error logged, tried again later. */
       async function provision(attempt = 0): Promise<void> {
         try {
-          await client;
+          const cid = await client();
+          if (closed) return;
+          follow(cid);
           if (group) deviceId = await ensureDevice();
           if (closed) return;
           const fn = await ensureFunction();
           fid = fn.id;
+          pending = undefined;
         } catch (err) {
           if (closed) return;
-          node.status(ctx.errorStatus(err));
+          const st = ctx.errorStatus(err);
+          pending = String(st.text ?? '');
+          node.status(st);
           node.error(ctx.nodeError(err));
           const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt);
           retryTimer = setTimeout(() => void provision(attempt + 1), delay);
           retryTimer.unref?.();
         }
       }
-      void provision();
       if (before && before.held) {
         held = before.held;
         heldTimer = setTimeout(flushHeld, Math.max(0, lastSentAt + minMs - Date.now()));
@@ -278,14 +292,18 @@ export = function register(RED: NodeAPI): void {
 
       async function publish(p: LynxPayload, msg: NodeMessage): Promise<void> {
         lastSentAt = Date.now();
-        const cid = await client;
+        const cid = await client();
         const res = await server.hub.publish(fullTopic(cid, topics.read), encodeLynxPayload(p), {
           qos,
           retain: false,
           ...dropOptions(msg),
         });
+        const value = show.format(p.value, p.msg);
         if (res && res.queued) status('yellow', t('status.queued', { n: server.hub.queued }), 'ring');
-        else status('green', t('status.value', { value: show.format(p.value, p.msg) }));
+        // Sent (the platform keeps it by topic), but the function is not there yet: not green.
+        else if (fid === undefined)
+          status('yellow', pending ? t('status.valueFailed', { value, reason: pending }) : t('status.valuePending', { value }), 'ring');
+        else status('green', t('status.value', { value }));
       }
 
       function flushHeld(): void {
@@ -294,6 +312,8 @@ export = function register(RED: NodeAPI): void {
         held = null;
         if (!h) return;
         publish(h.p, h.msg).catch((err) => {
+          // not sent: the same value again is a change (unless a newer one came meanwhile)
+          if (lastKey === keyOf(h.p)) lastKey = undefined;
           if (!closed) node.status(ctx.errorStatus(err));
           node.error(ctx.nodeError(err), h.msg);
         });
@@ -301,7 +321,7 @@ export = function register(RED: NodeAPI): void {
 
       /** Publish now, or hold it as the latest value until the interval has passed. */
       async function offer(p: LynxPayload, msg: NodeMessage): Promise<void> {
-        const key = `${String(p.value)}|${p.msg ?? ''}`;
+        const key = keyOf(p);
         if (onlyChanged && key === lastKey) return;
         lastKey = key;
         const wait = lastSentAt + minMs - Date.now();
@@ -322,58 +342,60 @@ export = function register(RED: NodeAPI): void {
         }
       }
 
-      // Writes from Lynx (the app's switch, a schedule, an edge app) come out as messages.
-      if (writable(kind)) {
-        client
-          .then(
-            (cid) => {
-              if (closed) return;
-              const topic = fullTopic(cid, topics.write);
-              sub = server.hub.subscribe(
-                node.id,
-                topic,
-                (_tp: string, buf: Buffer) => {
-                  const d = decodeLynxPayload(buf);
-                  if (!d.ok) {
-                    node.warn(t('warn.badWrite', { topic, error: d.error }));
-                    return;
-                  }
-                  const value = typeof d.value === 'string' && d.value.trim() !== '' ? Number(d.value) : d.value;
-                  if (typeof value !== 'number' || !Number.isFinite(value)) {
-                    node.warn(t('warn.badWrite', { topic, error: `value ${shown(d.value)} is not a number` }));
-                    return;
-                  }
-                  const state = stateOf(states, value);
-                  const out: Record<string, unknown> = {
-                    payload: value,
-                    topic: topics.write,
-                    lynx: { value, timestamp: d.timestamp, msg: d.msg },
-                    installation_id: iid,
-                    function_id: fid,
-                    ext_id: ext,
-                  };
-                  if (state !== undefined) out.state = state;
-                  node.send(out as NodeMessage);
-                  if (echo) {
-                    const p: LynxPayload = { value, timestamp: Date.now() / 1000, msg: d.msg };
-                    lastKey = `${String(value)}|${d.msg ?? ''}`;
-                    publish(p, out as NodeMessage).catch((err) => node.error(ctx.nodeError(err), out));
-                  } else {
-                    status('green', t('status.write', { value: show.format(value, d.msg) }));
-                  }
-                },
-                { qos: 1 },
-              );
+      // Writes from Lynx (the app's switch, a schedule, an edge app) come out as messages,
+      // followed once the client_id is known (provision() asks until it is).
+      function follow(cid: number): void {
+        if (!writable(kind) || sub || closed) return;
+        const topic = fullTopic(cid, topics.write);
+        try {
+          sub = server.hub.subscribe(
+            node.id,
+            topic,
+            (_tp: string, buf: Buffer) => {
+              const d = decodeLynxPayload(buf);
+              if (!d.ok) {
+                node.warn(t('warn.badWrite', { topic, error: d.error }));
+                return;
+              }
+              const value = typeof d.value === 'string' && d.value.trim() !== '' ? Number(d.value) : d.value;
+              if (typeof value !== 'number' || !Number.isFinite(value)) {
+                node.warn(t('warn.badWrite', { topic, error: `value ${shown(d.value)} is not a number` }));
+                return;
+              }
+              const state = stateOf(states, value);
+              const out: Record<string, unknown> = {
+                payload: value,
+                topic: topics.write,
+                lynx: { value, timestamp: d.timestamp, msg: d.msg },
+                installation_id: iid,
+                function_id: fid,
+                ext_id: ext,
+              };
+              if (state !== undefined) out.state = state;
+              node.send(out as NodeMessage);
+              if (echo) {
+                const p: LynxPayload = { value, timestamp: Date.now() / 1000, msg: d.msg };
+                lastKey = keyOf(p);
+                publish(p, out as NodeMessage).catch((err) => {
+                  if (lastKey === keyOf(p)) lastKey = undefined; // the echo was not sent
+                  node.error(ctx.nodeError(err), out);
+                });
+              } else if (pending === undefined || fid !== undefined) {
+                status('green', t('status.write', { value: show.format(value, d.msg) }));
+              } // else the reason its function is missing stays shown
             },
-            () => undefined, // the installation: reported by provision() and by each message
-          )
+            { qos: 1 },
+          );
+        } catch (err) {
           // a subscribe that throws (the config node's hub closed first in a full deploy) is reported, never an unhandled rejection
-          .catch((err) => {
-            if (!closed) node.error(ctx.nodeError(err));
-          });
+          node.error(ctx.nodeError(err));
+        }
       }
+      void provision();
 
       return {
+        // While its function is missing the reason stays shown: a reconnect's green "connected" would hide it.
+        status: () => (pending !== undefined && fid === undefined && !closed ? { fill: 'red', shape: 'ring', text: pending } : undefined),
         async input(msg) {
           const p = writePayload(msg.payload, stateValues, Date.now() / 1000);
           await offer(p, msg);

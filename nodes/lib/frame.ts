@@ -70,6 +70,8 @@ export interface Hooks<V> {
   /** Resolve to a status to show it after the success (e.g. queued offline); throw to fail the message. */
   input?(msg: Msg, values: V, send: Send): Promise<NodeStatus | void> | NodeStatus | void;
   close?(removed: boolean): void;
+  /** A status of the node's own that outranks the connection's state (mqtt nodes) while it returns one. */
+  status?(): NodeStatus | undefined;
 }
 
 export interface NodeSpec<C, F extends Fields> {
@@ -363,7 +365,7 @@ export function defineNode<C extends NodeDef, F extends Fields = Record<string, 
       return;
     }
     const mqtt = typeof spec.mqtt === 'function' ? spec.mqtt(config) : !!spec.mqtt;
-    server.register(node, mqtt ? { mqtt: true } : undefined);
+    server.register(node, mqtt ? { mqtt: true, own: () => ctx.hooks?.status?.() } : undefined);
     try {
       const evaluate = typed ? (value: string, vtype: string, msg: object) => ctx.evaluate(value, vtype, msg) : undefined;
       const reader = fieldReader(fields, config as unknown as Record<string, unknown>, evaluate);

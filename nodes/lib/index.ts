@@ -21,9 +21,10 @@ export interface LynxServer extends Node {
   /**
    * Track a node that uses this server. `mqtt: true` for nodes that need the shared MQTT
    * connection: it is opened for the first of them and they are shown its state in
-   * their status; API-only nodes never open it.
+   * their status; API-only nodes never open it. `own` is a status of the node's that
+   * outranks the connection's state while it returns one (a function it could not create).
    */
-  register(node: Node, opts?: { mqtt?: boolean }): void;
+  register(node: Node, opts?: { mqtt?: boolean; own?: () => NodeStatus | undefined }): void;
   deregister(node: Node, done?: () => void): void;
   /** The status register(node, { mqtt: true }) shows (connection state, or the config error). */
   connectionStatus(): NodeStatus;
