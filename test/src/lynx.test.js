@@ -101,8 +101,14 @@ describe('write values (src/lynx/codec)', () => {
       () => writePayload([1, 2], new Map(), 1),
       (e) => e.key === 'write.value' && /an array of 2/.test(e.message),
     );
-    assert.throws(() => writePayload({ value: 1, msg: 5 }, states, 1), { field: 'payload.msg' });
-    assert.throws(() => writePayload({ value: 1, timestamp: 'x' }, states, 1), { field: 'payload.timestamp' });
+    assert.throws(() => writePayload({ value: 1, msg: 5 }, states, 1), {
+      field: 'msg.payload.msg',
+      message: /^msg\.payload\.msg must be a string/,
+    });
+    assert.throws(() => writePayload({ value: 1, timestamp: 'x' }, states, 1), {
+      field: 'msg.payload.timestamp',
+      message: /^msg\.payload\.timestamp must be unix seconds/,
+    });
   });
   it('decodes once and gives the payload object back', () => {
     const d = decodeLynxPayload(Buffer.from('{"value":1,"timestamp":2,"msg":"m"}'));
