@@ -41,7 +41,7 @@ describe('provisioning nodes under API faults', function () {
     await sb.stop();
   });
 
-  async function load(type, props) {
+  async function load(type, props, notify = notifyMod) {
     const cfg = configNode(sb);
     const base =
       type === 'iotopen-installation'
@@ -62,7 +62,7 @@ describe('provisioning nodes under API faults', function () {
       { id: 'out', z: 'f1', type: 'helper' },
       ...watchers('n', { z: 'f1' }),
     ];
-    await helper.load([configMod, instMod, notifyMod, catchNode], flow, cfg.credentials);
+    await helper.load([configMod, instMod, notify, catchNode], flow, cfg.credentials);
     const n = { node: helper.getNode('n'), out: helper.getNode('out'), caught: helper.getNode('caught') };
     // either the output or the Catch node, whichever the message reaches: one listener on each
     // for the whole test (a Node-RED node's input listeners are not meant to come and go per message)
@@ -369,6 +369,23 @@ describe('provisioning nodes under API faults', function () {
         assert.equal(sb.requests.filter((q) => q.path.endsWith('/send')).length, 1, 'one send');
       }
       assert.equal(sb.store.sentNotifications.length, 3, 'each acted once');
+    });
+
+    it('send whose answer is lost, in Swedish: the reason in the error is Swedish too', async () => {
+      const { i18n } = require('@node-red/util');
+      const ns = 'lynx-test-sv/iotopen-notify';
+      i18n.init({ lang: 'sv-SE' });
+      try {
+        await i18n.registerMessageCatalog(ns, path.join(dist, 'nodes', 'iotopen-notify', 'locales'), 'iotopen-notify.json');
+        const swedish = (red) => notifyMod(Object.assign(Object.create(red), { _: (key, params) => i18n._(`${ns}:${key}`, params) }));
+        const n = await load('iotopen-notify', { operation: 'send', output: '31' }, swedish);
+        sb.faults.set({ dropRate: 1, phase: 'after', path: /\/send$/, count: 1 });
+        const r = await n.run({ payload: 'door open' });
+        assert.ok(r.caught, 'reached Catch');
+        assert.match(r.caught.error.message, /^aviseringsutgång 31 i installation 1: sändningen misslyckades \(anslutningen bröts\)/);
+      } finally {
+        i18n.init({ lang: 'en-US' });
+      }
     });
 
     it('message-create and output-create: an answer lost after acting is not retried; Catch says it may exist', async () => {
