@@ -140,6 +140,16 @@ describe('provisioning nodes under API faults', function () {
       assert.deepEqual([ok.out.created, ok.out.installation_id], [false, IID]);
     });
 
+    it("find-or-create: a list answered null (a Go server's nil slice) is an empty list: one installation is created", async () => {
+      const n = await load('iotopen-installation', {});
+      sb.faults.set({ errorRate: 1, errorStatus: 200, errorBody: 'null', path: '/api/v2/installation', methods: ['GET'], count: 1 });
+      const r = await n.run({ payload: { name: 'Site N', meta: { site_code: 'N1' } } });
+      assert.ok(r.out, `passed: ${r.caught && r.caught.error.message}`);
+      assert.equal(sb.faults.stats().before.error, 1, 'the list was answered null');
+      assert.equal(r.out.created, true);
+      assert.equal(sites('N1').length, 1);
+    });
+
     it('create: an answer lost after the create acted is not retried, and the error says it may exist', async () => {
       const n = await load('iotopen-installation', { operation: 'create' });
       sb.faults.set({ errorRate: 1, errorStatus: 502, phase: 'after', path: '/api/v2/installation', methods: ['POST'], count: 1 });
