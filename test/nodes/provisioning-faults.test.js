@@ -163,6 +163,18 @@ describe('provisioning nodes under API faults', function () {
       assert.equal(sites('C1').length, 1, 'the server made it once');
     });
 
+    it('create: a connection lost after the create acted shows "connection lost" in the status, not "server unreachable"', async () => {
+      const n = await load('iotopen-installation', { operation: 'create' });
+      sb.faults.set({ dropRate: 1, phase: 'after', path: '/api/v2/installation', methods: ['POST'], count: 1 });
+      const r = await n.run({ payload: { name: 'Site U' } });
+      assert.ok(r.caught, 'reached Catch');
+      const shown = helper._NodePrototype.status.getCalls().filter((c) => c.thisValue === n.node);
+      const last = shown[shown.length - 1].args[0];
+      assert.equal(last.fill, 'red');
+      assert.match(String(last.text), /connection lost/);
+      assert.doesNotMatch(String(last.text), /unreachable/);
+    });
+
     it('create: after a lost answer the catalog already lists the installation the server made', async () => {
       const n = await load('iotopen-installation', { operation: 'create' });
       const cfg = helper.getNode('cfg');

@@ -213,6 +213,12 @@ describe('the one error type (src/errors)', () => {
     assert.equal(fillParams('__a__ and __b__ and __c__', { a: 1, b: 'x' }), '1 and x and __c__');
     assert.deepEqual(reasonOf({ status: 500 }), { key: 'http', params: { status: 500 } });
     assert.deepEqual(reasonOf({ status: 0, code: 'ETIMEDOUT' }), { key: 'timeout' });
+    assert.deepEqual(reasonOf({ status: 0, code: 'ENETWORK', failure: 'not-sent' }), { key: 'network' });
+    assert.deepEqual(
+      reasonOf({ status: 0, code: 'ENETWORK', failure: 'uncertain' }),
+      { key: 'lost' },
+      'sent, then the connection was lost',
+    );
     assert.deepEqual(reasonOf(new LynxError('x', 'msg.payload')), { key: 'field', params: { field: 'msg.payload' } });
     assert.deepEqual(reasonOf(new Error('x')), { key: 'other' });
   });
