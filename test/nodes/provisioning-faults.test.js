@@ -377,7 +377,7 @@ describe('provisioning nodes under API faults', function () {
       assert.ok(ok.out, `passed: ${ok.caught && ok.caught.error.message}`);
       assert.equal(sb.store.sentNotifications.length, 1);
       for (const [fault, reason] of [
-        [{ dropRate: 1, phase: 'after' }, /the connection was lost/],
+        [{ dropRate: 1, phase: 'after' }, /\(connection lost\)/],
         [{ errorRate: 1, errorStatus: 502, phase: 'after' }, /HTTP 502/],
       ]) {
         sb.resetRequests();
@@ -399,7 +399,11 @@ describe('provisioning nodes under API faults', function () {
       i18n.init({ lang: 'sv-SE' });
       try {
         await i18n.registerMessageCatalog(ns, path.join(dist, 'nodes', 'iotopen-notify', 'locales'), 'iotopen-notify.json');
-        const swedish = (red) => notifyMod(Object.assign(Object.create(red), { _: (key, params) => i18n._(`${ns}:${key}`, params) }));
+        // the shared texts (the reason) are the config node's catalogue's common section
+        const config = '@lynxflow/node-red-iotopen/iotopen-config';
+        await i18n.registerMessageCatalog(config, path.join(dist, 'nodes', 'iotopen-config', 'locales'), 'iotopen-config.json');
+        const _ = (key, params) => i18n._(key.startsWith(`${config}:`) ? key : `${ns}:${key}`, params);
+        const swedish = (red) => notifyMod(Object.assign(Object.create(red), { _ }));
         const n = await load('iotopen-notify', { operation: 'send', output: '31' }, swedish);
         sb.faults.set({ dropRate: 1, phase: 'after', path: /\/send$/, count: 1 });
         const r = await n.run({ payload: 'door open' });
