@@ -394,24 +394,24 @@ describe('provisioning nodes under API faults', function () {
     });
 
     it('send whose answer is lost, in Swedish: the reason in the error is Swedish too', async () => {
+      // Swedish for this node only (i18next's fixed t): the runtime's language, set once per process, stays
       const { i18n } = require('@node-red/util');
+      i18n.init({ lang: 'en-US' }); // a no-op once initialised (as functionx-support's localized() does)
       const ns = 'lynx-test-sv/iotopen-notify';
-      i18n.init({ lang: 'sv-SE' });
-      try {
-        await i18n.registerMessageCatalog(ns, path.join(dist, 'nodes', 'iotopen-notify', 'locales'), 'iotopen-notify.json');
-        // the shared texts (the reason) are the config node's catalogue's common section
-        const config = '@lynxflow/node-red-iotopen/iotopen-config';
-        await i18n.registerMessageCatalog(config, path.join(dist, 'nodes', 'iotopen-config', 'locales'), 'iotopen-config.json');
-        const _ = (key, params) => i18n._(key.startsWith(`${config}:`) ? key : `${ns}:${key}`, params);
-        const swedish = (red) => notifyMod(Object.assign(Object.create(red), { _ }));
-        const n = await load('iotopen-notify', { operation: 'send', output: '31' }, swedish);
-        sb.faults.set({ dropRate: 1, phase: 'after', path: /\/send$/, count: 1 });
-        const r = await n.run({ payload: 'door open' });
-        assert.ok(r.caught, 'reached Catch');
-        assert.match(r.caught.error.message, /^aviseringsutgång 31 i installation 1: sändningen misslyckades \(anslutningen bröts\)/);
-      } finally {
-        i18n.init({ lang: 'en-US' });
-      }
+      const config = '@lynxflow/node-red-iotopen/iotopen-config'; // the shared texts: its catalogue's common section
+      await i18n.registerMessageCatalog(ns, path.join(dist, 'nodes', 'iotopen-notify', 'locales'), 'iotopen-notify.json');
+      await i18n.registerMessageCatalog(config, path.join(dist, 'nodes', 'iotopen-config', 'locales'), 'iotopen-config.json');
+      await new Promise((resolve) => i18n.i.loadLanguages('sv-SE', () => resolve()));
+      const sv = i18n.i.getFixedT('sv-SE');
+      const _ = (key, params) => sv(key.startsWith(`${config}:`) ? key : `${ns}:${key}`, params);
+      const n = await load('iotopen-notify', { operation: 'send', output: '31' }, (red) =>
+        notifyMod(Object.assign(Object.create(red), { _ })),
+      );
+      sb.faults.set({ dropRate: 1, phase: 'after', path: /\/send$/, count: 1 });
+      const r = await n.run({ payload: 'door open' });
+      assert.ok(r.caught, 'reached Catch');
+      assert.match(r.caught.error.message, /^aviseringsutgång 31 i installation 1: sändningen misslyckades \(anslutningen bröts\)/);
+      assert.equal(i18n._(`${ns}:iotopen-notify.operation.send`), 'send a notification', 'the runtime still speaks English');
     });
 
     it('message-create and output-create: an answer lost after acting is not retried; Catch says it may exist', async () => {
