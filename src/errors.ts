@@ -63,13 +63,14 @@ export function shown(v: unknown): string {
  * a `reason.<key>` text (HTTP status, timeout, the field to fix, ...).
  */
 export function reasonOf(err: unknown): { key: string; params?: ErrorParams } {
-  const e = (err ?? {}) as { status?: unknown; code?: unknown; field?: unknown };
+  const e = (err ?? {}) as { status?: unknown; code?: unknown; field?: unknown; failure?: unknown };
   if (typeof e.status === 'number' && e.status > 0) return { key: 'http', params: { status: e.status } };
   switch (e.code) {
     case 'ETIMEDOUT':
       return { key: 'timeout' };
     case 'ENETWORK':
-      return { key: 'network' };
+      // lost after the request was sent (the client's failure 'uncertain'): the server was reached
+      return e.failure === 'uncertain' ? { key: 'lost' } : { key: 'network' };
     case 'EAUTH':
       return { key: 'auth' };
     case 'E2FA':

@@ -191,7 +191,7 @@ export = function (RED: NodeAPI): void {
           const e = err as { status?: number; code?: string; failure?: string };
           if (mayHaveActed(err)) {
             // the client's "look whether it exists" does not fit a send: a notification cannot be looked up
-            const reason = e.status ? `HTTP ${e.status}` : e.code === 'ETIMEDOUT' ? 'no answer in time' : 'the connection was lost';
+            const reason = e.status ? `HTTP ${e.status}` : t(e.code === 'ETIMEDOUT' ? 'reason.timeout' : 'reason.lost');
             throw Object.assign(ctx.error('sendUncertain', { oid, iid, reason }, 'output'), {
               status: e.status,
               code: e.code,

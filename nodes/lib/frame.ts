@@ -209,6 +209,9 @@ function nodeError(err: unknown, tr?: (key: string, params?: ErrorParams) => str
     e.name = 'LynxApiError';
     e.code = code ?? (status ? 'EHTTP' : 'ENETWORK');
     e.status = status;
+    // what the failure says of the server's side (a lost answer: it may have acted), for the status's reason
+    const failure = (err as { failure?: unknown }).failure;
+    if (failure !== undefined) Object.defineProperty(e, 'failure', { value: failure, enumerable: false });
     return e;
   }
   if (err instanceof LynxError) {

@@ -104,10 +104,10 @@ function badValue(got: string, states: ReadonlyMap<string, number>): LynxError {
   const accepted = 'accepted: a number, a boolean (true = 1), a numeric string, or {value, msg?, timestamp?}';
   const names = [...states.keys()].join(', ');
   if (!names)
-    return new LynxError(`msg.payload cannot be written to a function: got ${got}; ${accepted}`, 'payload', 'write.value', { got });
+    return new LynxError(`msg.payload cannot be written to a function: got ${got}; ${accepted}`, 'msg.payload', 'write.value', { got });
   return new LynxError(
     `msg.payload cannot be written to a function: got ${got}; ${accepted}; or one of this function's states: ${names}`,
-    'payload',
+    'msg.payload',
     'write.valueOrState',
     { got, names },
   );
@@ -131,7 +131,7 @@ export function writePayload(p: unknown, states: ReadonlyMap<string, number>, no
   let timestamp = now;
   if (o.msg !== undefined && o.msg !== null) {
     if (typeof o.msg !== 'string')
-      throw new LynxError(`msg.payload.msg must be a string, got ${describe(o.msg)}`, 'payload.msg', 'write.text', {
+      throw new LynxError(`msg.payload.msg must be a string, got ${describe(o.msg)}`, 'msg.payload.msg', 'write.text', {
         got: describe(o.msg),
       });
     text = o.msg;
@@ -141,14 +141,14 @@ export function writePayload(p: unknown, states: ReadonlyMap<string, number>, no
     if (!Number.isFinite(ts) || ts < 0) {
       throw new LynxError(
         `msg.payload.timestamp must be unix seconds (a number), got ${describe(o.timestamp)}`,
-        'payload.timestamp',
+        'msg.payload.timestamp',
         'write.timestamp',
         { got: describe(o.timestamp) },
       );
     }
     timestamp = ts;
   }
-  if (value === null) throw badValue(`payload.value: ${describe(o.value)}`, states);
+  if (value === null) throw badValue(`msg.payload.value: ${describe(o.value)}`, states);
   return { value, timestamp, msg: text };
 }
 

@@ -41,7 +41,7 @@ describe('provisioning nodes under API faults', function () {
     await sb.stop();
   });
 
-  async function load(type, props) {
+  async function load(type, props, notify = notifyMod) {
     const cfg = configNode(sb);
     const base =
       type === 'iotopen-installation'
@@ -62,7 +62,7 @@ describe('provisioning nodes under API faults', function () {
       { id: 'out', z: 'f1', type: 'helper' },
       ...watchers('n', { z: 'f1' }),
     ];
-    await helper.load([configMod, instMod, notifyMod, catchNode], flow, cfg.credentials);
+    await helper.load([configMod, instMod, notify, catchNode], flow, cfg.credentials);
     const n = { node: helper.getNode('n'), out: helper.getNode('out'), caught: helper.getNode('caught') };
     // either the output or the Catch node, whichever the message reaches: one listener on each
     // for the whole test (a Node-RED node's input listeners are not meant to come and go per message)
@@ -140,6 +140,16 @@ describe('provisioning nodes under API faults', function () {
       assert.deepEqual([ok.out.created, ok.out.installation_id], [false, IID]);
     });
 
+    it("find-or-create: a list answered null (a Go server's nil slice) is an empty list: one installation is created", async () => {
+      const n = await load('iotopen-installation', {});
+      sb.faults.set({ errorRate: 1, errorStatus: 200, errorBody: 'null', path: '/api/v2/installation', methods: ['GET'], count: 1 });
+      const r = await n.run({ payload: { name: 'Site N', meta: { site_code: 'N1' } } });
+      assert.ok(r.out, `passed: ${r.caught && r.caught.error.message}`);
+      assert.equal(sb.faults.stats().before.error, 1, 'the list was answered null');
+      assert.equal(r.out.created, true);
+      assert.equal(sites('N1').length, 1);
+    });
+
     it('create: an answer lost after the create acted is not retried, and the error says it may exist', async () => {
       const n = await load('iotopen-installation', { operation: 'create' });
       sb.faults.set({ errorRate: 1, errorStatus: 502, phase: 'after', path: '/api/v2/installation', methods: ['POST'], count: 1 });
@@ -151,6 +161,18 @@ describe('provisioning nodes under API faults', function () {
       noSecret(JSON.stringify(r.caught.error));
       assert.equal(sb.requests.filter((q) => q.method === 'POST').length, 1, 'one POST');
       assert.equal(sites('C1').length, 1, 'the server made it once');
+    });
+
+    it('create: a connection lost after the create acted shows "connection lost" in the status, not "server unreachable"', async () => {
+      const n = await load('iotopen-installation', { operation: 'create' });
+      sb.faults.set({ dropRate: 1, phase: 'after', path: '/api/v2/installation', methods: ['POST'], count: 1 });
+      const r = await n.run({ payload: { name: 'Site U' } });
+      assert.ok(r.caught, 'reached Catch');
+      const shown = helper._NodePrototype.status.getCalls().filter((c) => c.thisValue === n.node);
+      const last = shown[shown.length - 1].args[0];
+      assert.equal(last.fill, 'red');
+      assert.match(String(last.text), /connection lost/);
+      assert.doesNotMatch(String(last.text), /unreachable/);
     });
 
     it('create: after a lost answer the catalog already lists the installation the server made', async () => {
@@ -355,7 +377,7 @@ describe('provisioning nodes under API faults', function () {
       assert.ok(ok.out, `passed: ${ok.caught && ok.caught.error.message}`);
       assert.equal(sb.store.sentNotifications.length, 1);
       for (const [fault, reason] of [
-        [{ dropRate: 1, phase: 'after' }, /the connection was lost/],
+        [{ dropRate: 1, phase: 'after' }, /\(connection lost\)/],
         [{ errorRate: 1, errorStatus: 502, phase: 'after' }, /HTTP 502/],
       ]) {
         sb.resetRequests();
@@ -369,6 +391,27 @@ describe('provisioning nodes under API faults', function () {
         assert.equal(sb.requests.filter((q) => q.path.endsWith('/send')).length, 1, 'one send');
       }
       assert.equal(sb.store.sentNotifications.length, 3, 'each acted once');
+    });
+
+    it('send whose answer is lost, in Swedish: the reason in the error is Swedish too', async () => {
+      // Swedish for this node only (i18next's fixed t): the runtime's language, set once per process, stays
+      const { i18n } = require('@node-red/util');
+      i18n.init({ lang: 'en-US' }); // a no-op once initialised (as functionx-support's localized() does)
+      const ns = 'lynx-test-sv/iotopen-notify';
+      const config = '@lynxflow/node-red-iotopen/iotopen-config'; // the shared texts: its catalogue's common section
+      await i18n.registerMessageCatalog(ns, path.join(dist, 'nodes', 'iotopen-notify', 'locales'), 'iotopen-notify.json');
+      await i18n.registerMessageCatalog(config, path.join(dist, 'nodes', 'iotopen-config', 'locales'), 'iotopen-config.json');
+      await new Promise((resolve) => i18n.i.loadLanguages('sv-SE', () => resolve()));
+      const sv = i18n.i.getFixedT('sv-SE');
+      const _ = (key, params) => sv(key.startsWith(`${config}:`) ? key : `${ns}:${key}`, params);
+      const n = await load('iotopen-notify', { operation: 'send', output: '31' }, (red) =>
+        notifyMod(Object.assign(Object.create(red), { _ })),
+      );
+      sb.faults.set({ dropRate: 1, phase: 'after', path: /\/send$/, count: 1 });
+      const r = await n.run({ payload: 'door open' });
+      assert.ok(r.caught, 'reached Catch');
+      assert.match(r.caught.error.message, /^aviseringsutgång 31 i installation 1: sändningen misslyckades \(anslutningen bröts\)/);
+      assert.equal(i18n._(`${ns}:iotopen-notify.operation.send`), 'send a notification', 'the runtime still speaks English');
     });
 
     it('message-create and output-create: an answer lost after acting is not retried; Catch says it may exist', async () => {

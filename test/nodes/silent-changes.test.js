@@ -128,7 +128,7 @@ describe('silent functionx/devicex changes and the catalog', function () {
     await run('fx', { operation: 'get' });
     assert.deepEqual(
       sb.requests.map((r) => `${r.method} ${r.path}`),
-      // the GET before the PUT reads the key's protection, which a plain value keeps (metaPutBody)
+      // a meta-set of a plain value reads the key's protected flag first (metaPutBody), then writes it
       [`GET /api/v2/functionx/${IID}/12/meta/room`, `PUT /api/v2/functionx/${IID}/12/meta/room`, `GET /api/v2/functionx/${IID}/12`],
     );
   });

@@ -101,8 +101,14 @@ describe('write values (src/lynx/codec)', () => {
       () => writePayload([1, 2], new Map(), 1),
       (e) => e.key === 'write.value' && /an array of 2/.test(e.message),
     );
-    assert.throws(() => writePayload({ value: 1, msg: 5 }, states, 1), { field: 'payload.msg' });
-    assert.throws(() => writePayload({ value: 1, timestamp: 'x' }, states, 1), { field: 'payload.timestamp' });
+    assert.throws(() => writePayload({ value: 1, msg: 5 }, states, 1), {
+      field: 'msg.payload.msg',
+      message: /^msg\.payload\.msg must be a string/,
+    });
+    assert.throws(() => writePayload({ value: 1, timestamp: 'x' }, states, 1), {
+      field: 'msg.payload.timestamp',
+      message: /^msg\.payload\.timestamp must be unix seconds/,
+    });
   });
   it('decodes once and gives the payload object back', () => {
     const d = decodeLynxPayload(Buffer.from('{"value":1,"timestamp":2,"msg":"m"}'));
@@ -207,6 +213,12 @@ describe('the one error type (src/errors)', () => {
     assert.equal(fillParams('__a__ and __b__ and __c__', { a: 1, b: 'x' }), '1 and x and __c__');
     assert.deepEqual(reasonOf({ status: 500 }), { key: 'http', params: { status: 500 } });
     assert.deepEqual(reasonOf({ status: 0, code: 'ETIMEDOUT' }), { key: 'timeout' });
+    assert.deepEqual(reasonOf({ status: 0, code: 'ENETWORK', failure: 'not-sent' }), { key: 'network' });
+    assert.deepEqual(
+      reasonOf({ status: 0, code: 'ENETWORK', failure: 'uncertain' }),
+      { key: 'lost' },
+      'sent, then the connection was lost',
+    );
     assert.deepEqual(reasonOf(new LynxError('x', 'msg.payload')), { key: 'field', params: { field: 'msg.payload' } });
     assert.deepEqual(reasonOf(new Error('x')), { key: 'other' });
   });
