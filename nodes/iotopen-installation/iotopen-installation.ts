@@ -7,7 +7,7 @@ import type { NodeAPI, NodeDef } from 'node-red';
 import { InputError, matchOnKeys, reportFound } from '../lib';
 import { defineNode, type Msg } from '../lib/frame';
 import { asBoolean, asId, asOptionalId, type Fields, type Values } from '../lib/fields';
-import { KeyedQueue } from '../lib/keyed-queue';
+import { findOrCreateLock } from '../lib/keyed-queue';
 import type { InstallationInput } from '../../src/api/models';
 import { metaWrite, validateMeta } from '../../src/lynx/modelx';
 import { operation } from '../../src/lynx/values';
@@ -91,7 +91,6 @@ export = function (RED: NodeAPI): void {
     statusCode: true,
     setup(ctx) {
       const { node, config, server, t } = ctx;
-      const locks = new KeyedQueue();
 
       async function organization(msg: Msg, body: Partial<InstallationInput>): Promise<number> {
         if (body.organization_id) return body.organization_id;
@@ -191,7 +190,7 @@ export = function (RED: NodeAPI): void {
             const body = installationPayload(msg.payload, 'create');
             const match = matchOnKeys(config.matchKeys, body.meta, { example: 'site_code', noun: 'installation' });
             const org = await organization(msg, body);
-            const result = await locks.run(`${org}:${JSON.stringify(match)}`, () =>
+            const result = await findOrCreateLock.run(`${config.server}:installation:${org}:${JSON.stringify(match)}`, () =>
               api.findOrCreate({ ...body, name: body.name!, organization_id: org }, match),
             );
             if (result.created) changed();

@@ -9,7 +9,7 @@ import { getServer, InputError, requireId } from '../lib';
 import { defineNode, type Msg } from '../lib/frame';
 import { asId, type At, type Fields, type Values } from '../lib/fields';
 import { installationOf, pick, pickerRoute, type Req } from '../lib/admin';
-import { KeyedQueue } from '../lib/keyed-queue';
+import { findOrCreateLock } from '../lib/keyed-queue';
 import {
   compileTemplate,
   notificationData,
@@ -154,7 +154,6 @@ export = function (RED: NodeAPI): void {
       // A template that does not compile is a config error: reported at deploy, and on every message.
       let template: CompiledTemplate | undefined;
       if (mode === 'template' && (config.operation || 'send') === 'send') template = templateOf(config);
-      const locks = new KeyedQueue();
       const warned = new Set<string>();
       const texts = new Map<string, { at: number; text: Promise<string | undefined> }>();
 
@@ -258,7 +257,7 @@ export = function (RED: NodeAPI): void {
         } else if (b.message && typeof b.message === 'object' && !Array.isArray(b.message)) {
           const m = b.message as Record<string, unknown>;
           const mb = { name: text(m, 'name', 'the message name'), text: text(m, 'text', 'the message text') };
-          const r = await locks.run(`m:${iid}:${mb.name}`, () => api.findOrCreateMessage(iid, mb));
+          const r = await findOrCreateLock.run(`${config.server}:message:${iid}:${mb.name}`, () => api.findOrCreateMessage(iid, mb));
           if (!r.obj.id)
             throw new InputError(
               `the server lists message "${mb.name}" without its id: give msg.payload.notification_message_id`,
@@ -311,7 +310,7 @@ export = function (RED: NodeAPI): void {
           case 'message-find-or-create': {
             const b = payloadObject(msg.payload, MESSAGE_EXAMPLE);
             const mb = { name: text(b, 'name', 'the message name'), text: text(b, 'text', 'the message text') };
-            const r = await locks.run(`m:${iid}:${mb.name}`, () => api.findOrCreateMessage(iid, mb));
+            const r = await findOrCreateLock.run(`${config.server}:message:${iid}:${mb.name}`, () => api.findOrCreateMessage(iid, mb));
             // a platform that lists messages without id (the spec's examples): said, not a silent undefined
             if (!r.obj.id) node.warn(t('warn.noMessageId', { name: mb.name }));
             return done(r.obj, { message_id: r.obj.id, created: r.created });
@@ -340,7 +339,9 @@ export = function (RED: NodeAPI): void {
           case 'output-find-or-create': {
             const b = payloadObject(msg.payload, OUTPUT_EXAMPLE);
             const name = text(b, 'name', 'the output name');
-            const r = await locks.run(`o:${iid}:${name}`, async () => api.findOrCreateOutput(iid, await outputBody(iid, b)));
+            const r = await findOrCreateLock.run(`${config.server}:output:${iid}:${name}`, async () =>
+              api.findOrCreateOutput(iid, await outputBody(iid, b)),
+            );
             return done(r.obj, { output_id: r.obj.id, created: r.created });
           }
         }

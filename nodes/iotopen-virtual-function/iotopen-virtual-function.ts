@@ -12,7 +12,7 @@ import type { NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { defineNode } from '../lib/frame';
 import { getServer } from '../lib/index';
 import { droppedWrites } from '../lib/dropped';
-import { KeyedQueue } from '../lib/keyed-queue';
+import { findOrCreateLock as locks } from '../lib/keyed-queue';
 import type { Fields } from '../lib/fields';
 import { LynxError, shown } from '../../src/errors';
 import { decodeLynxPayload, encodeLynxPayload, writePayload, type LynxPayload } from '../../src/lynx/codec';
@@ -63,9 +63,6 @@ const DEFAULT_TYPE: Record<VirtualKind, string> = { sensor: 'sensor', switch: 's
 /** A failed find-or-create is tried again after 5 s, doubling up to 5 min, while the node runs. */
 const RETRY_MIN_MS = 5000;
 const RETRY_MAX_MS = 300000;
-
-/** One task at a time per key, process-wide: nodes deploying at once never create the same function or device twice. */
-const locks = new KeyedQueue();
 
 /**
  * The node ids of the flows being deployed: Node-RED tells close() `removed` for a node

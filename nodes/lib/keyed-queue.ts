@@ -14,3 +14,10 @@ export class KeyedQueue {
     return next;
   }
 }
+
+/**
+ * The pack's one lock for find-or-create, process-wide: two messages, two nodes or two
+ * flows finding the same object at once never both create it. Keys start with the config
+ * node's id and the kind of object.
+ */
+export const findOrCreateLock = new KeyedQueue();

@@ -15,7 +15,7 @@ import {
   type ModelXFilter,
 } from '../../src/lynx/modelx';
 import { operation } from '../../src/lynx/values';
-import { KeyedQueue } from './keyed-queue';
+import { findOrCreateLock } from './keyed-queue';
 
 export type ModelXKind = 'devicex' | 'functionx';
 
@@ -67,7 +67,6 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
     fields: FIELDS,
     setup(ctx) {
       const { node, config, server, t } = ctx;
-      const locks = new KeyedQueue();
 
       async function filterFrom(msg: Msg): Promise<ModelXFilter> {
         let raw: unknown = msg.filter;
@@ -196,9 +195,9 @@ export function registerModelXNode(RED: NodeAPI, kind: ModelXKind): void {
                 'msg.filter',
               );
             }
-            const lockKey = `${iid}:${JSON.stringify(filter)}`;
+            const lockKey = `${config.server}:${kind}:${iid}:${JSON.stringify(filter)}`;
             // exactly once also when a create's answer is lost: the client looks it up before creating again
-            const result = await locks.run(lockKey, () => api.findOrCreate(iid, body, filter, { silent }));
+            const result = await findOrCreateLock.run(lockKey, () => api.findOrCreate(iid, body, filter, { silent }));
             if (result.created) changed();
             reportFound(node, t, msg, idField, result);
             return;

@@ -155,7 +155,7 @@ export function writePayload(p: unknown, states: ReadonlyMap<string, number>, no
 /** A payload to publish as it is: a string or Buffer as given, anything else as JSON. */
 export function publishPayload(p: unknown): string | Buffer {
   if (p === undefined || p === null)
-    throw new LynxError('msg.payload is missing: set the value to publish, e.g. {"value": 1}', 'payload', 'publish.missing');
+    throw new LynxError('msg.payload is missing: set the value to publish, e.g. {"value": 1}', 'msg.payload', 'publish.missing');
   if (typeof p === 'string' || Buffer.isBuffer(p)) return p;
   return JSON.stringify(p);
 }

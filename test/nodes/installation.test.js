@@ -82,6 +82,38 @@ describe('iotopen-installation node', function () {
     assert.equal(sites('LND').length, 1);
   });
 
+  it('find-or-create: two nodes (in two flows) finding the same site at once make one installation', async () => {
+    const cfg = configNode(sb);
+    const node = (id, z) => ({
+      id,
+      z,
+      type: 'iotopen-installation',
+      server: 'cfg',
+      operation: 'find-or-create',
+      organization: '3',
+      matchKeys: 'site_code',
+      wires: [['out']],
+    });
+    await helper.load(
+      [configMod, instMod, catchNode],
+      [
+        cfg.node,
+        { id: 'f1', type: 'tab' },
+        { id: 'f2', type: 'tab' },
+        node('a', 'f1'),
+        node('b', 'f2'),
+        { id: 'out', z: 'f1', type: 'helper' },
+      ],
+      cfg.credentials,
+    );
+    const got = next(helper.getNode('out'), 2);
+    for (const id of ['a', 'b']) helper.getNode(id).receive({ payload: { name: 'Site Ystad', meta: { site_code: 'YST' } } });
+    const msgs = await got;
+    assert.equal(sites('YST').length, 1, 'one installation');
+    assert.deepEqual(msgs.map((m) => m.created).sort(), [false, true]);
+    assert.equal(new Set(msgs.map((m) => m.installation_id)).size, 1);
+  });
+
   it('a new installation is in the catalog (ctx.installation of every node) at once, a deleted one gone', async () => {
     const n = await load();
     assert.deepEqual(

@@ -171,6 +171,33 @@ function modelxSuite(kind) {
       assert.notEqual(other.payload.id, first.payload.id);
     });
 
+    it('find-or-create: two nodes finding the same object at once make one (the lock is the whole runtime, not one node)', async () => {
+      const cfg = configNode(sb);
+      const node = (id) => ({
+        id,
+        type,
+        server: 'cfg',
+        installation: '101',
+        operation: 'find-or-create',
+        matchKeys: 'ext_id',
+        wires: [['out']],
+      });
+      await helper.load(
+        [nodeModule('iotopen-config'), nodeModule(type), catchNode],
+        [cfg.node, node('a'), node('b'), { id: 'out', type: 'helper' }],
+        cfg.credentials,
+      );
+      const out = helper.getNode('out');
+      const got = new Promise((resolve) => {
+        const msgs = [];
+        out.on('input', (m) => msgs.push(m) === 2 && resolve(msgs));
+      });
+      for (const id of ['a', 'b']) helper.getNode(id).receive({ payload: { type: 'integration', meta: { ext_id: 'two-nodes' } } });
+      const msgs = await got;
+      assert.deepEqual(msgs.map((m) => m.created).sort(), [false, true]);
+      assert.equal((await listOf(101, { meta: { ext_id: 'two-nodes' } })).length, 1, 'no duplicates');
+    });
+
     it('find-or-create with msg.filter and an exact value that is not a wildcard', async () => {
       const { run } = await flow(sb, type, { operation: 'find-or-create' });
       const a = await ok(run, { filter: { meta: { serial: 'S-1' } }, payload: { type: 'x', meta: { serial: 'S-1' } } });
