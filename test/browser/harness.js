@@ -191,6 +191,7 @@ const BROWSER_GONE = /has been closed|Target crashed|Browser closed|browser has 
  * started again once, with a warning; losing it again fails.
  */
 async function openEditor(h, opts, { prepare, ready } = {}) {
+  const mark = h.errors.length;
   for (;;) {
     try {
       if (prepare) await prepare(h.page);
@@ -203,6 +204,7 @@ async function openEditor(h, opts, { prepare, ready } = {}) {
       if (h.launches > 1 || !BROWSER_GONE.test(err.message)) throw err;
       console.warn(`      (Chromium went away while the editor loaded: ${err.message.split('\n')[0]}; starting it again, once)`);
       await h.context.close().catch(() => undefined);
+      h.errors.length = mark; // what the lost browser logged while it went away is not the editor's
       await launchBrowser(h, opts);
     }
   }
