@@ -7,89 +7,22 @@
 // function or device; a broker restart (with or without a full redeploy during the
 // outage) loses neither a value nor a write, and a write from Lynx comes out once.
 const assert = require('node:assert/strict');
-const { helper, nodeModule, configNode, catchNode, watchers, useNodeRed } = require('../support/nodered');
+const { helper } = require('../support/nodered');
 const { collect, sleep } = require('../support/util');
-const { IID, CLIENT, seed, variants, device, until, api, localized } = require('./functionx-support');
+const { IID, CLIENT, until, api } = require('./functionx-support');
 
-const TYPE = 'iotopen-virtual-function';
-const v = variants()[0];
+const { TYPE, virtualFixture } = require('./virtual-function-support');
 
 describe(`${TYPE} under faults`, function () {
   this.timeout(60000);
+  const fx = virtualFixture({ afterEach: () => fx.sb.faults.clear() });
+  const { vf, functionsWith, devicesWith, count, statuses, lastStatus, deploy, redeploy } = fx;
+  const ready = (id, prev) => fx.ready(id, prev, 30000);
+  const seen = fx.seen;
   let sb;
-  let env;
-  let mod;
-  let dev;
-  const seen = [];
-  before(async () => {
-    mod = await localized(TYPE);
-    env = await v.start(seed());
-    sb = env.sb;
-    await watch();
+  before(() => {
+    sb = fx.sb;
   });
-  /** An MQTT client on the sandbox that records what is published under obj/node-red/. */
-  async function watch() {
-    dev = await device(sb);
-    dev.on('message', (topic, payload) => seen.push({ topic, body: JSON.parse(payload.toString()) }));
-    await dev.subscribeAsync(`${CLIENT}/obj/node-red/#`, { qos: 1 });
-  }
-  after(async () => {
-    if (dev) await dev.endAsync(true);
-    if (sb) await sb.stop();
-    if (env) await env.stop();
-  });
-  beforeEach(() => {
-    seen.length = 0;
-    sb.resetRequests();
-  });
-  afterEach(() => sb.faults.clear());
-  useNodeRed();
-
-  const cfg = () => configNode(sb);
-  const mods = () => [nodeModule('iotopen-config'), mod, catchNode];
-  const vf = (id, props = {}) => ({
-    id,
-    z: 'tab',
-    type: TYPE,
-    server: 'cfg',
-    installation: String(IID),
-    kind: 'sensor',
-    fname: `Virtual ${id}`,
-    ftype: 'temperature',
-    unit: '°C',
-    format: '%.1f',
-    wires: [['out']],
-    ...props,
-  });
-  const flow = (nodes) => [
-    { id: 'tab', type: 'tab', label: 'Virtual' },
-    cfg().node,
-    ...nodes,
-    { id: 'out', z: 'tab', type: 'helper' },
-    ...watchers(nodes[0] ? nodes[0].id : 'none', { z: 'tab' }),
-  ];
-  const functionsWith = (ext) => [...sb.store.functions.values()].filter((f) => f.installation_id === IID && f.meta.ext_id === ext);
-  const devicesWith = (ext) => [...sb.store.devices.values()].filter((d) => d.installation_id === IID && d.meta.ext_id === ext);
-  const count = (method, prefix) => sb.requests.filter((r) => r.method === method && r.path.startsWith(prefix)).length;
-  const statusCalls = (node) =>
-    helper._NodePrototype.status
-      .getCalls()
-      .filter((c) => c.thisValue === node)
-      .map((c) => c.args[0] || {});
-  const statuses = (node) => statusCalls(node).map((s) => s.text);
-  const lastStatus = (node) => statusCalls(node).slice(-1)[0] || {};
-  async function ready(id, prev) {
-    return until(
-      () => {
-        const n = helper.getNode(id);
-        return n && n !== prev && statuses(n).some((s) => /^function \d+/.test(String(s))) && n;
-      },
-      `${id} to find or create its function`,
-      30000,
-    );
-  }
-  const deploy = (nodes) => helper.load(mods(), flow(nodes), cfg().credentials);
-  const redeploy = (nodes, type = 'full') => helper._redNodes.setFlows(flow(nodes), cfg().credentials, type);
   const on = (ext) => seen.filter((s) => s.topic === `${CLIENT}/obj/node-red/${ext}/value`).map((s) => s.body.value);
   const lynxStatus = async (ext) => {
     const s = await api(sb, 'GET', `/api/v2/status/${IID}?topics=obj/node-red/${ext}/value`);
@@ -165,8 +98,7 @@ describe(`${TYPE} under faults`, function () {
       await until(() => !hub.connected, 'the hub to notice');
     } finally {
       await sb.startBroker();
-      await dev.endAsync(true);
-      await watch();
+      await fx.rewatch();
     }
     await until(() => hub.connected, 'the reconnect', 20000);
     await sleep(50);
@@ -348,9 +280,7 @@ describe(`${TYPE} under faults`, function () {
       await until(() => hub.queued === 1, 'the value queued');
     } finally {
       await sb.startBroker();
-      await dev.endAsync(true);
-      seen.length = 0;
-      await watch();
+      await fx.rewatch({ clear: true });
     }
     await until(() => hub.connected, 'the reconnect', 20000);
     await until(async () => (await lynxStatus('restart-sw'))?.value === 0, 'the queued value at the platform');
@@ -385,9 +315,7 @@ describe(`${TYPE} under faults`, function () {
       n2.receive({ payload: 18 });
     } finally {
       await sb.startBroker();
-      await dev.endAsync(true);
-      seen.length = 0;
-      await watch();
+      await fx.rewatch({ clear: true });
     }
     await until(() => helper.getNode('cfg').hub.connected, 'the new hub connected', 20000);
     const log = await until(

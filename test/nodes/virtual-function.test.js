@@ -5,90 +5,20 @@
 // comes out of it, the rate limit and only-on-change hold, removal deletes only when
 // asked (never on a redeploy or a disable), bad input goes to Catch with nothing published.
 const assert = require('node:assert/strict');
-const { helper, nodeModule, configNode, catchNode, watchers, useNodeRed } = require('../support/nodered');
+const { helper, nodeModule, useNodeRed } = require('../support/nodered');
 const { collect, sleep } = require('../support/util');
-const { IID, CLIENT, seed, variants, device, until, api, localized } = require('./functionx-support');
+const { IID, CLIENT, until, api } = require('./functionx-support');
 
-const TYPE = 'iotopen-virtual-function';
-const v = variants()[0];
+const { TYPE, virtualFixture } = require('./virtual-function-support');
 
 describe(TYPE, function () {
+  const fx = virtualFixture();
+  const { vf, functionsWith, devicesWith, count, statuses, ready, deploy, redeploy } = fx;
+  const seen = fx.seen;
   let sb;
-  let env;
-  let mod;
-  let dev;
-  const seen = [];
-  before(async () => {
-    mod = await localized(TYPE);
-    env = await v.start(seed());
-    sb = env.sb;
-    await watch();
+  before(() => {
+    sb = fx.sb;
   });
-  /** An MQTT client on the sandbox that records what is published under obj/node-red/. */
-  async function watch() {
-    dev = await device(sb);
-    dev.on('message', (topic, payload) => seen.push({ topic, body: JSON.parse(payload.toString()) }));
-    await dev.subscribeAsync(`${CLIENT}/obj/node-red/#`, { qos: 1 });
-  }
-  after(async () => {
-    if (dev) await dev.endAsync(true);
-    if (sb) await sb.stop();
-    if (env) await env.stop();
-  });
-  beforeEach(() => {
-    seen.length = 0;
-    sb.resetRequests();
-  });
-  useNodeRed();
-
-  const cfg = () => configNode(sb);
-  const mods = () => [nodeModule('iotopen-config'), mod, catchNode];
-  /** A virtual function node on tab `z`, with a Catch node for it. */
-  const vf = (id, props = {}) => ({
-    id,
-    z: 'tab',
-    type: TYPE,
-    server: 'cfg',
-    installation: String(IID),
-    kind: 'sensor',
-    fname: `Virtual ${id}`,
-    ftype: 'temperature',
-    unit: '°C',
-    format: '%.1f',
-    wires: [['out']],
-    ...props,
-  });
-  const flow = (nodes) => [
-    { id: 'tab', type: 'tab', label: 'Virtual' },
-    cfg().node,
-    ...nodes,
-    { id: 'out', z: 'tab', type: 'helper' },
-    ...watchers(nodes[0] ? nodes[0].id : 'none', { z: 'tab' }),
-  ];
-  const functionsWith = (ext) => [...sb.store.functions.values()].filter((f) => f.installation_id === IID && f.meta.ext_id === ext);
-  const devicesWith = (ext) => [...sb.store.devices.values()].filter((d) => d.installation_id === IID && d.meta.ext_id === ext);
-  const count = (method, prefix) => sb.requests.filter((r) => r.method === method && r.path.startsWith(prefix)).length;
-  /** The statuses a node has shown (the helper spies on Node.prototype.status). */
-  const statuses = (node) =>
-    helper._NodePrototype.status
-      .getCalls()
-      .filter((c) => c.thisValue === node)
-      .map((c) => c.args[0] && c.args[0].text);
-  /** Waits for the node now running as `id` (another instance than `prev`) to show its function. */
-  async function ready(id, prev) {
-    return until(() => {
-      const n = helper.getNode(id);
-      return n && n !== prev && statuses(n).some((s) => /^function \d+/.test(String(s))) && n;
-    }, `${id} to find or create its function`);
-  }
-  async function deploy(nodes) {
-    const c = cfg();
-    await helper.load(mods(), flow(nodes), c.credentials);
-  }
-  async function redeploy(nodes, type = 'full') {
-    const c = cfg();
-    await helper._redNodes.setFlows(flow(nodes), c.credentials, type);
-  }
 
   it('creates its function once over 20 redeploys and a restart, and never writes an unchanged one', async () => {
     const node = vf('v1');
@@ -328,8 +258,7 @@ describe(TYPE, function () {
       assert.ok(statuses(n).includes('offline: 3 queued'));
     } finally {
       await sb.startBroker();
-      await dev.endAsync(true);
-      await watch(); // the watcher does not reconnect by itself
+      await fx.rewatch();
     }
     await until(
       async () => {
