@@ -7,11 +7,7 @@
 // child process so its memory (and its aggregation work) does not count; figures are for this
 // process (Node-RED + the node). Prints figures, asserts nothing.
 // Run: npm run bench -- chart  (or node --expose-gc bench/chart.bench.js)
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { helper, nodeModule, configNode } = require('../test/support/nodered');
-const { startSandboxProcess, gc, sampler, forgetHelperCalls, runChild, exitWith } = require('./log-lib');
+const { forgetHelperCalls, loadLog, measure, benchMain } = require('./log-lib');
 
 const DAYS = Number(process.env.CHART_BENCH_DAYS || 30);
 const FUNCS = 5;
@@ -20,9 +16,8 @@ const PER_FUNCTION = Math.floor((DAYS * 86400) / STEP);
 const ENTRIES = PER_FUNCTION * FUNCS;
 const IID = 902;
 const CLIENT = 9902;
-const MB = 1024 * 1024;
 
-function writeSeed() {
+function seed() {
   // the newest value 20 s ago, the oldest inside `-30d` when the query runs (the bench starts within 40 s)
   const start = Math.floor(Date.now() / 1000) - 20 - (PER_FUNCTION - 1) * STEP;
   const functions = [];
@@ -44,10 +39,7 @@ function writeSeed() {
         value: 20 + f + Math.sin(i / 720) * 3,
         timestamp: start + i * STEP + 1,
       };
-  const seed = { apiKey: 'bench-key-0123456789abcdef', installations: [{ id: IID, client_id: CLIENT, name: 'Bench' }], functions, log };
-  const file = path.join(os.tmpdir(), `lynx-chart-bench-${process.pid}.json`);
-  fs.writeFileSync(file, JSON.stringify(seed));
-  return file;
+  return { apiKey: 'bench-key-0123456789abcdef', installations: [{ id: IID, client_id: CLIENT, name: 'Bench' }], functions, log };
 }
 
 const SCENARIOS = {
@@ -57,35 +49,21 @@ const SCENARIOS = {
 
 async function run(sb, name) {
   const sc = SCENARIOS[name];
-  const cfg = configNode(sb);
-  const flow = [
-    cfg.node,
-    { id: 'f1', type: 'tab' },
-    {
-      id: 'log',
-      z: 'f1',
-      type: 'iotopen-log',
-      server: 'cfg',
-      installation: String(IID),
-      from: `-${DAYS}d`,
-      fromType: 'str',
-      to: 'now',
-      toType: 'str',
-      order: 'asc',
-      mode: sc.mode,
-      format: 'chart',
-      chartReplace: true,
-      aggrMethod: sc.aggrMethod,
-      aggrInterval: sc.aggrInterval,
-      pageSize: 10000,
-      maxEntries: ENTRIES,
-      wires: [['sink']],
-    },
-    { id: 'sink', z: 'f1', type: 'helper' },
-  ];
-  await helper.load([nodeModule('iotopen-config'), nodeModule('iotopen-log')], flow, cfg.credentials);
-  const log = helper.getNode('log');
-  const sink = helper.getNode('sink');
+  const { log, sink } = await loadLog(sb, {
+    installation: String(IID),
+    from: `-${DAYS}d`,
+    fromType: 'str',
+    to: 'now',
+    toType: 'str',
+    order: 'asc',
+    mode: sc.mode,
+    format: 'chart',
+    chartReplace: true,
+    aggrMethod: sc.aggrMethod,
+    aggrInterval: sc.aggrInterval,
+    pageSize: 10000,
+    maxEntries: ENTRIES,
+  });
   // Warm-up: one small query so connections and JIT are ready.
   await new Promise((resolve) => {
     const seen = [];
@@ -99,80 +77,36 @@ async function run(sb, name) {
     sink.on('input', on);
     log.receive({ limit: 10, from: '-1h' });
   });
-  forgetHelperCalls();
-  gc();
-  await new Promise((r) => setTimeout(r, 100));
-  gc();
-  const base = process.memoryUsage();
   let points = 0;
   let msgs = 0;
   let maxPerSeries = 0;
   const series = new Set();
-  const stop = sampler();
-  const t0 = process.hrtime.bigint();
-  await new Promise((resolve) => {
-    sink.on('input', (m) => {
-      // the test helper would keep every page: the figures are the node's own
-      forgetHelperCalls();
-      msgs++;
-      points += m.payload.length;
-      series.add(m.topic);
-      if (sc.mode === 'all') maxPerSeries = Math.max(maxPerSeries, m.payload.length);
-      if (sc.mode === 'all' ? series.size >= FUNCS : m.page && m.page.last) resolve();
-    });
-    log.receive({ payload: 'go' });
-  });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  const peak = stop();
-  await new Promise((r) => setTimeout(r, 100));
-  forgetHelperCalls();
-  gc();
-  // what stays after a full GC (with the flow still deployed): the query holds nothing once done
-  const after = (process.memoryUsage().heapUsed - base.heapUsed) / MB;
-  await helper.unload();
-  return {
-    name,
-    points,
-    msgs,
-    series: series.size,
-    maxPerSeries,
-    ms,
-    rate: ENTRIES / (ms / 1000),
-    rss: (peak.rss - base.rss) / MB,
-    heap: (peak.heap - base.heapUsed) / MB,
-    after,
-  };
+  const m = await measure(
+    () =>
+      new Promise((resolve) => {
+        sink.on('input', (msg) => {
+          // the test helper would keep every page: the figures are the node's own
+          forgetHelperCalls();
+          msgs++;
+          points += msg.payload.length;
+          series.add(msg.topic);
+          if (sc.mode === 'all') maxPerSeries = Math.max(maxPerSeries, msg.payload.length);
+          if (sc.mode === 'all' ? series.size >= FUNCS : msg.page && msg.page.last) resolve();
+        });
+        log.receive({ payload: 'go' });
+      }),
+  );
+  return { name, points, msgs, series: series.size, maxPerSeries, rate: ENTRIES / (m.ms / 1000), ...m };
 }
 
-// Each scenario runs in its own process (RSS never shrinks); the sandbox process is shared.
-async function child() {
-  const sb = JSON.parse(process.env.CHART_BENCH_SANDBOX);
-  const r = await run(sb, process.env.CHART_BENCH_SCENARIO);
-  process.stdout.write(`${JSON.stringify(r)}\n`);
-}
-
-async function main() {
-  const seedFile = writeSeed();
-  const { child: sandbox, info } = await startSandboxProcess(seedFile);
-  try {
-    console.log(
-      `iotopen-log chart format: ${DAYS} days of 1-minute values, ${FUNCS} functions x ${PER_FUNCTION} = ${ENTRIES} entries; sandbox in its own process, each scenario in a fresh process`,
-    );
-    for (const name of Object.keys(SCENARIOS)) {
-      const r = await runChild(
-        __filename,
-        { CHART_BENCH_SCENARIO: name, CHART_BENCH_SANDBOX: JSON.stringify({ api: info.api, mqtt: info.mqtt, apiKey: info.apiKey }) },
-        name,
-      );
-      const per = r.maxPerSeries ? `, at most ${r.maxPerSeries} points per series` : '';
-      console.log(
-        `  ${SCENARIOS[name].label}: ${r.points} points in ${r.msgs} msg(s) over ${r.series} series${per}; ${r.ms.toFixed(0)} ms, ${Math.round(r.rate)} log entries/s; peak growth over idle baseline: RSS ${r.rss.toFixed(1)} MB, heap ${r.heap.toFixed(1)} MB; heap kept after GC ${r.after.toFixed(1)} MB`,
-      );
-    }
-  } finally {
-    sandbox.kill('SIGTERM');
-    fs.rmSync(seedFile, { force: true });
-  }
-}
-
-exitWith(process.env.CHART_BENCH_SCENARIO ? child : main);
+benchMain(__filename, {
+  envKey: 'CHART_BENCH',
+  seed,
+  title: `iotopen-log chart format: ${DAYS} days of 1-minute values, ${FUNCS} functions x ${PER_FUNCTION} = ${ENTRIES} entries; sandbox in its own process, each scenario in a fresh process`,
+  scenarios: Object.keys(SCENARIOS),
+  run,
+  line: (r, name) => {
+    const per = r.maxPerSeries ? `, at most ${r.maxPerSeries} points per series` : '';
+    return `  ${SCENARIOS[name].label}: ${r.points} points in ${r.msgs} msg(s) over ${r.series} series${per}; ${r.ms.toFixed(0)} ms, ${Math.round(r.rate)} log entries/s; peak growth over idle baseline: RSS ${r.rss.toFixed(1)} MB, heap ${r.heap.toFixed(1)} MB; heap kept after GC ${r.after.toFixed(1)} MB`;
+  },
+});
